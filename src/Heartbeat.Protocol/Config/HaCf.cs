@@ -1,0 +1,147 @@
+using System.Collections.Immutable;
+using System.Net;
+using Heartbeat.Protocol.Auth;
+using Heartbeat.Protocol.Compression;
+
+namespace Heartbeat.Protocol.Config;
+
+/// <summary>auto_failback: where resources go when their home node comes back.</summary>
+public enum AutoFailback
+{
+    /// <summary>3.0.6's default (with a deprecation warning): the old nice_failback-less protocol with ip-request.</summary>
+    Legacy,
+    On,
+    Off,
+}
+
+public enum GenerationMethod
+{
+    File,
+    Time,
+}
+
+public enum UuidSource
+{
+    File,
+    NodeName,
+}
+
+public enum AutoJoin
+{
+    None,
+    Other,
+    Any,
+}
+
+/// <summary>A heartbeat medium from ha.cf. <see cref="Line"/> is where it was declared, for diagnostics.</summary>
+public abstract record Medium(string Interface, int Line)
+{
+    /// <summary>The directive and arguments, as an admin would recognise them.</summary>
+    public abstract string Describe();
+}
+
+/// <summary><c>bcast IF</c> (and its old alias <c>udp IF</c>): to the interface's broadcast address at the udpport current when the line was read.</summary>
+public sealed record BroadcastMedium(string Interface, int Port, int Line, bool ViaUdpAlias) : Medium(Interface, Line)
+{
+    public override string Describe() => $"bcast {Interface} port {Port}";
+}
+
+/// <summary><c>mcast IF GROUP PORT TTL LOOP</c>.</summary>
+public sealed record MulticastMedium(string Interface, IPAddress Group, int Port, int Ttl, bool Loop, int Line) : Medium(Interface, Line)
+{
+    public override string Describe() => $"mcast {Interface} {Group} {Port} {Ttl} {(Loop ? 1 : 0)}";
+}
+
+/// <summary><c>ucast IF PEER</c>: to one peer (address or host name) at the udpport current when the line was read.</summary>
+public sealed record UnicastMedium(string Interface, string Peer, int Port, int Line) : Medium(Interface, Line)
+{
+    public override string Describe() => $"ucast {Interface} {Peer} port {Port}";
+}
+
+/// <summary>A configured node (lower-cased, as 3.0.6 does) and the line that named it.</summary>
+public sealed record NodeEntry(string Name, int Line);
+
+/// <summary>The typed content of ha.cf after defaults and derived values are applied.</summary>
+public sealed record HaCf
+{
+    public ImmutableArray<NodeEntry> Nodes { get; init; } = [];
+
+    public TimeSpan Keepalive { get; init; }
+
+    public TimeSpan Deadtime { get; init; }
+
+    public TimeSpan Warntime { get; init; }
+
+    public TimeSpan Initdead { get; init; }
+
+    public TimeSpan Deadping { get; init; }
+
+    public AutoFailback AutoFailback { get; init; }
+
+    public int UdpPort { get; init; }
+
+    public ImmutableArray<Medium> Media { get; init; } = [];
+
+    public string? LogFile { get; init; }
+
+    public string? DebugFile { get; init; }
+
+    public string? LogFacility { get; init; }
+
+    public bool UseLogd { get; init; }
+
+    public int DebugLevel { get; init; }
+
+    public bool LogBadPackets { get; init; }
+
+    public bool SyslogMessageFormat { get; init; }
+
+    public bool Realtime { get; init; }
+
+    public int? RealtimePriority { get; init; }
+
+    public int HopFudge { get; init; }
+
+    public GenerationMethod GenerationMethod { get; init; }
+
+    public UuidSource UuidSource { get; init; }
+
+    /// <summary><c>msgfmt classic</c> (true, the default) or <c>netstring</c>.</summary>
+    public bool ClassicMessageFormat { get; init; }
+
+    public CompressionAlgorithm Compression { get; init; }
+
+    public int CompressionThresholdKiB { get; init; }
+
+    public bool TraditionalCompression { get; init; }
+
+    public TimeSpan MaxRexmitDelay { get; init; }
+
+    public string? Watchdog { get; init; }
+
+    public AutoJoin AutoJoin { get; init; }
+
+    /// <summary>Whether <c>crm</c>/<c>pacemaker</c> selects Pacemaker mode (anything but off/false/no).</summary>
+    public bool CrmEnabled { get; init; }
+
+    public string ClusterName { get; init; } = "linux-ha";
+
+    /// <summary><c>env NAME=value</c> entries, exported to resource scripts as <c>HA_NAME</c>.</summary>
+    public ImmutableDictionary<string, string> Environment { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The directives that appeared in the file (so a default can be told from an explicit value).</summary>
+    public ImmutableHashSet<string> ExplicitDirectives { get; init; } = [];
+
+    /// <summary>How outgoing messages are framed, from msgfmt and the compression directives.</summary>
+    public WireOptions WireOptions => new()
+    {
+        ClassicFormat = ClassicMessageFormat,
+        TraditionalCompression = TraditionalCompression,
+        CompressionThreshold = CompressionThresholdKiB * 1024,
+    };
+
+    /// <summary>The value of the <c>ttl</c> field: hopfudge + number of configured nodes (wire-format.md §5).</summary>
+    public int MessageTtl => HopFudge + Nodes.Length;
+
+    public bool HasNode(string name) => Nodes.Any(n => n.Name == name);
+}
