@@ -20,8 +20,14 @@ public sealed record AnalyzedDatagram(
     AuthVerdict? Inner,
     AuthVerdict? Heartbeat306)
 {
-    /// <summary>Decoded, and (when keys were given) authenticated the way a receiver checks it.</summary>
-    public bool IsGood => Decoded is not null && (Receiver is null || Receiver.Value.IsValid);
+    /// <summary>
+    /// Decoded, and (when keys were given) every digest it carries verifies: the trailer, and the auth field when
+    /// present. A classic packet must carry its auth field; a netstring packet may leave it out (msgfmt netstring).
+    /// </summary>
+    public bool IsGood => Decoded is not null
+        && (Receiver is null || (Receiver.Value.IsValid
+            && (Trailer is null || Trailer.Value.IsValid)
+            && Inner!.Value.Status is AuthStatus.Valid or AuthStatus.Missing));
 }
 
 /// <summary>Decodes and authenticates every Heartbeat datagram of a capture; what <c>hbctl decode</c> and the vector tests share.</summary>

@@ -46,6 +46,10 @@ public static class ClusterConfigLoader
             if (haCf is not null)
             {
                 diagnostics.AddRange(HostChecks.Check(haCf, files.HaCfPath, host, nodeName));
+                if (parsed.HasErrors && haCf.Nodes.IsEmpty)
+                {
+                    haCf = null; // nothing to check haresources against
+                }
             }
         }
 

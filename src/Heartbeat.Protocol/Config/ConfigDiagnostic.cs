@@ -44,7 +44,7 @@ public sealed class DiagnosticBag(string file)
     public void Note(int line, string message, string? hint = null) => _items.Add(new ConfigDiagnostic(File, line, DiagnosticSeverity.Note, message, hint));
 }
 
-/// <summary>A parse outcome: the value (null when there were errors that leave nothing usable) and every diagnostic.</summary>
+/// <summary>A parse outcome: the value (null, or best effort, when there were errors; never use it then) and every diagnostic.</summary>
 public sealed record ParseResult<T>(T? Value, ImmutableArray<ConfigDiagnostic> Diagnostics)
     where T : class
 {

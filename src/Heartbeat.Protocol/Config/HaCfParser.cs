@@ -42,8 +42,10 @@ public static class HaCfParser
         }
 
         CheckWholeFile(builder, diagnostics);
-        var result = diagnostics.HasErrors ? null : builder.Build();
-        return new ParseResult<HaCf>(result, diagnostics.Items);
+
+        // The value is built even when there are errors, so the other files can still be checked against it
+        // (all problems are reported at once, as 3.0.6 does); callers must not run with it when HasErrors.
+        return new ParseResult<HaCf>(builder.Build(), diagnostics.Items);
     }
 
     private static void ApplyLine(HaCfBuilder builder, DiagnosticBag diagnostics, int lineNumber, string text, string? previousLine)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test of HeartbeatNet and ends with one line "N passed, M failed".
+# Needs: the .NET 10 SDK, and ../shared beside the repository (or HEARTBEAT_SHARED). Installs what else it needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# bzip2 is the reference compressor the bz2 decoder is tested against.
+if ! command -v bzip2 >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bzip2 >/dev/null
+  else
+    echo "scripts/test.sh: bzip2 is missing (apt-get install bzip2)" >&2
+    exit 1
+  fi
+fi
+
+shared="${HEARTBEAT_SHARED:-$(cd .. && pwd)/shared}"
+if [ ! -d "$shared/captures" ]; then
+  echo "scripts/test.sh: $shared/captures not found (put shared/ beside the repository or set HEARTBEAT_SHARED)" >&2
+  exit 1
+fi
+
+results="$(pwd)/.ci-results"
+rm -rf "$results"
+dotnet restore HeartbeatNet.sln --nologo -v quiet
+dotnet build HeartbeatNet.sln --no-restore -c Release --nologo -v quiet -warnaserror
+status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  # One results directory per project, so no two .trx files can collide.
+  dotnet test "$project" --no-build -c Release --nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
+    --results-directory "$results/$name" || status=$?
+done
+
+passed=0; failed=0; total=0
+for trx in "$results"/*/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
+done
+if [ "$total" -eq 0 ]; then
+  echo "scripts/test.sh: no test ran" >&2
+  failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  exit 1
+fi
