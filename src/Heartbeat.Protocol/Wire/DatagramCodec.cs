@@ -96,26 +96,16 @@ public static class DatagramCodec
             return Malformed(result, rest.Length, "trailer does not start with a decimal key index and a space");
         }
 
-        return new WireDatagram
+        return result with
         {
-            Framing = result.Framing,
-            Message = result.Message,
-            SignedRegion = result.SignedRegion,
             TrailerState = TrailerState.Present,
             Trailer = new WireTrailer(index, Latin1.GetString(content[(space + 1)..])),
             TrailingBytes = rest.Length - pos - length - 1,
         };
     }
 
-    private static WireDatagram Malformed(WireDatagram result, int trailing, string problem) => new()
-    {
-        Framing = result.Framing,
-        Message = result.Message,
-        SignedRegion = result.SignedRegion,
-        TrailerState = TrailerState.Malformed,
-        TrailerProblem = problem,
-        TrailingBytes = trailing,
-    };
+    private static WireDatagram Malformed(WireDatagram result, int trailing, string problem) =>
+        result with { TrailerState = TrailerState.Malformed, TrailerProblem = problem, TrailingBytes = trailing };
 
     private static WireResult<WireDatagram> Decompress(WireDatagram outer)
     {
@@ -163,16 +153,8 @@ public static class DatagramCodec
             return WireResult<WireDatagram>.Fail(WireErrorCode.BadCompressedPayload, 0, "compressed payload inside a compressed payload");
         }
 
-        return new WireDatagram
+        return outer with
         {
-            Framing = outer.Framing,
-            Message = outer.Message,
-            SignedRegion = outer.SignedRegion,
-            TrailerState = outer.TrailerState,
-            Trailer = outer.Trailer,
-            TrailerProblem = outer.TrailerProblem,
-            TrailingBytes = outer.TrailingBytes,
-            ClassicTrailingNul = outer.ClassicTrailingNul,
             Payload = inner.Value,
             PayloadFraming = framing,
             PayloadAlgorithm = algorithmName,

@@ -152,14 +152,7 @@ public static class NetstringCodec
         output.Write(Header);
         foreach (var field in message.Fields)
         {
-            int valueLength = field.Type switch
-            {
-                FieldType.String or FieldType.Binary or FieldType.Compressed => field.RawBytes.Length,
-                FieldType.List => PackedList.Length(field.Items),
-                _ => BlockLength(field.Message),
-            };
-            int nameLength = field.Name.Length;
-            DecimalLength.Write(3 + nameLength + 1 + valueLength, output);
+            DecimalLength.Write(ItemLength(field), output);
             output.Write(":("u8);
             output.Write([(byte)('0' + (int)field.Type)]);
             output.Write(")"u8);
@@ -193,18 +186,20 @@ public static class NetstringCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>The netstring length of one field: <c>(t)</c>, the name (Latin-1: one byte per char), '=', the value.</summary>
+    private static int ItemLength(HaField field) => 3 + field.Name.Length + 1 + field.Type switch
+    {
+        FieldType.String or FieldType.Binary or FieldType.Compressed => field.RawBytes.Length,
+        FieldType.List => PackedList.Length(field.Items),
+        _ => BlockLength(field.Message),
+    };
+
     private static int BlockLength(HaMessage message)
     {
         int total = Header.Length + Footer.Length;
         foreach (var field in message.Fields)
         {
-            int valueLength = field.Type switch
-            {
-                FieldType.String or FieldType.Binary or FieldType.Compressed => field.RawBytes.Length,
-                FieldType.List => PackedList.Length(field.Items),
-                _ => BlockLength(field.Message),
-            };
-            int itemLength = 3 + field.Name.Length + 1 + valueLength;
+            int itemLength = ItemLength(field);
             total += DecimalLength.Digits(itemLength) + 1 + itemLength + 1;
         }
 

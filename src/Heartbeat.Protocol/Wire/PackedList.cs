@@ -103,5 +103,15 @@ internal static class DecimalLength
         output.Write(digits[..written]);
     }
 
-    public static int Digits(int value) => value < 10 ? 1 : (int)Math.Floor(Math.Log10(value)) + 1;
+    public static int Digits(int value)
+    {
+        int digits = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            digits++;
+        }
+
+        return digits;
+    }
 }

@@ -19,7 +19,7 @@ public enum TrailerState
 }
 
 /// <summary>A decoded datagram, with everything authentication and diagnostics need besides the message.</summary>
-public sealed class WireDatagram
+public sealed record WireDatagram
 {
     public required Framing Framing { get; init; }
 
