@@ -112,7 +112,7 @@ public sealed class CtlTests : IDisposable
         var (exit, output) = Run(["check-config", "--config-dir", _temp]);
         Assert.Equal(1, exit);
         Assert.Contains($"{_temp}/ha.cf:2: error: Illegal directive [Keepalive] (directive names are case-sensitive: write 'keepalive')", output, StringComparison.Ordinal);
-        Assert.Contains($"{_temp}/authkeys:0: error: Bad permissions on keyfile", output, StringComparison.Ordinal);
+        Assert.Contains($"{_temp}/authkeys:0: warning: Bad permissions on keyfile", output, StringComparison.Ordinal);
         Assert.Contains($"{_temp}/haresources:1: error: Bad nodename in {_temp}/haresources [server9]", output, StringComparison.Ordinal);
 
         var (jsonExit, json) = Run(["check-config", _temp, "--json"]);
@@ -120,6 +120,18 @@ public sealed class CtlTests : IDisposable
         using var document = System.Text.Json.JsonDocument.Parse(json);
         Assert.False(document.RootElement.GetProperty("valid").GetBoolean());
         Assert.Contains(document.RootElement.GetProperty("diagnostics").EnumerateArray(), d => d.GetProperty("line").GetInt32() == 2 && d.GetProperty("severity").GetString() == "error");
+    }
+
+    [Fact]
+    public void CheckConfigOfTheLiveFilesRefusesAReadableKeyFile()
+    {
+        File.WriteAllText(Path.Join(_temp, "ha.cf"), "keepalive 2\ndeadtime 10\ninitdead 20\nbcast lo\nauto_failback on\nnode server1 server2\n");
+        File.WriteAllText(Path.Join(_temp, "authkeys"), "auth 1\n1 md5 secret\n");
+        File.SetUnixFileMode(Path.Join(_temp, "authkeys"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        File.WriteAllText(Path.Join(_temp, "haresources"), string.Empty);
+        var (exit, output) = Run(["check-config", _temp, "--host-checks", "on", "--node", "server1"]);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{_temp}/authkeys:0: error: Bad permissions on keyfile [{_temp}/authkeys], 600 recommended", output, StringComparison.Ordinal);
     }
 
     [Fact]

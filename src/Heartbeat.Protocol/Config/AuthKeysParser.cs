@@ -13,13 +13,26 @@ public static class AuthKeysParser
     /// <param name="content">The file's bytes.</param>
     /// <param name="path">For diagnostics.</param>
     /// <param name="mode">The file's permission bits when known; 3.0.6 refuses a file readable by group or others.</param>
-    public static ParseResult<AuthKeys> Parse(ReadOnlySpan<byte> content, string path, UnixFileMode? mode)
+    /// <param name="deployed">
+    /// True when this is the file a node on this machine runs with: a readable file is then an error, as on 3.0.6.
+    /// False for files checked on behalf of another machine (a copy, a git checkout, which keeps no modes): a warning.
+    /// </param>
+    public static ParseResult<AuthKeys> Parse(ReadOnlySpan<byte> content, string path, UnixFileMode? mode, bool deployed = true)
     {
         var diagnostics = new DiagnosticBag(path);
         if (mode is { } m && (m & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0)
         {
             // Only the read bits count: 600, 400 and even 622 are accepted by 3.0.6.
-            diagnostics.Error(0, $"Bad permissions on keyfile [{path}], 600 recommended", $"the file is mode {Convert.ToString((int)m, 8)} and readable by group or others; run: chmod 600 {path}");
+            string message = $"Bad permissions on keyfile [{path}], 600 recommended";
+            string hint = $"the file is mode {Convert.ToString((int)m, 8)} and readable by group or others; run: chmod 600 {path}";
+            if (deployed)
+            {
+                diagnostics.Error(0, message, hint);
+            }
+            else
+            {
+                diagnostics.Warning(0, message, hint + " (a node refuses to start with it like this)");
+            }
         }
 
         int? activeIndex = null;

@@ -30,6 +30,9 @@ public sealed record ConfigCheck(ClusterConfig? Config, ImmutableArray<ConfigDia
 /// <summary>Parses and cross-checks the three files; pure (the caller reads the files and supplies host facts).</summary>
 public static class ClusterConfigLoader
 {
+    /// <param name="files">The three files.</param>
+    /// <param name="host">This machine, when the files are the ones a node here runs with; null checks them for another machine (no interface checks, key-file mode only warned about).</param>
+    /// <param name="nodeName">The node name to check for instead of the host's uname -n.</param>
     public static ConfigCheck Load(ConfigFiles files, IHostFacts? host, string? nodeName = null)
     {
         var diagnostics = ImmutableArray.CreateBuilder<ConfigDiagnostic>();
@@ -60,7 +63,7 @@ public static class ClusterConfigLoader
         }
         else
         {
-            var parsed = AuthKeysParser.Parse(files.AuthKeys, files.AuthKeysPath, files.AuthKeysMode);
+            var parsed = AuthKeysParser.Parse(files.AuthKeys, files.AuthKeysPath, files.AuthKeysMode, deployed: host is not null);
             diagnostics.AddRange(parsed.Diagnostics);
             keys = parsed.Value;
         }

@@ -100,13 +100,19 @@ public sealed class BrokenConfigTests
     [Fact]
     public void AReadableKeyFileIsRefusedAs306Does()
     {
-        var check = ClusterConfigLoader.Load(Files(GoodHaCf, GoodAuthKeys, GoodHaResources) with { AuthKeysMode = (UnixFileMode)Convert.ToInt32("644", 8) }, null);
+        var host = new FakeHost("server1");
+        var check = ClusterConfigLoader.Load(Files(GoodHaCf, GoodAuthKeys, GoodHaResources) with { AuthKeysMode = (UnixFileMode)Convert.ToInt32("644", 8) }, host);
         var error = Assert.Single(check.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
         Assert.Equal(("/etc/ha.d/authkeys", 0), (error.File, error.Line));
         Assert.Contains("Bad permissions on keyfile [/etc/ha.d/authkeys], 600 recommended", error.Message, StringComparison.Ordinal);
 
         // Only the group/other read bits count: 622 is accepted by 3.0.6.
-        Assert.False(ClusterConfigLoader.Load(Files(GoodHaCf, GoodAuthKeys, GoodHaResources) with { AuthKeysMode = (UnixFileMode)Convert.ToInt32("622", 8) }, null).HasErrors);
+        Assert.False(ClusterConfigLoader.Load(Files(GoodHaCf, GoodAuthKeys, GoodHaResources) with { AuthKeysMode = (UnixFileMode)Convert.ToInt32("622", 8) }, host).HasErrors);
+
+        // Checked for another machine (a copy, a git checkout): the same finding, as a warning.
+        var elsewhere = ClusterConfigLoader.Load(Files(GoodHaCf, GoodAuthKeys, GoodHaResources) with { AuthKeysMode = (UnixFileMode)Convert.ToInt32("644", 8) }, null);
+        Assert.False(elsewhere.HasErrors);
+        Assert.Contains(elsewhere.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning && d.Message.StartsWith("Bad permissions on keyfile", StringComparison.Ordinal));
     }
 
     [Theory]
