@@ -20,7 +20,7 @@ public sealed class RandomMessages(int seed)
             string name = Name(classicSafe && type == FieldType.String);
             fields.Add(type switch
             {
-                FieldType.String => HaField.StringBytes(name, Bytes(0, 40, b => b != 0 && !(classicSafe && b is >= 0x13 and <= 0x1F) && !(!classicSafe && false))),
+                FieldType.String => HaField.StringBytes(name, Bytes(0, 40, b => b != 0 && !(classicSafe && b is >= 0x13 and <= 0x1F))),
                 FieldType.Binary => HaField.Binary(name, Bytes(0, 40, _ => true)),
                 FieldType.Compressed => HaField.Compressed(name, Bytes(0, 40, _ => true)),
                 FieldType.List => HaField.ListBytes(name, Enumerable.Range(0, _random.Next(0, 5)).Select(_ => Bytes(1, 12, b => !(classicSafe && b is (byte)'\n' or >= 0x13 and <= 0x1F)))),
