@@ -1,6 +1,7 @@
 using System.Text;
 using Heartbeat.Ctl;
 using Heartbeat.Ctl.Commands;
+using Heartbeat.Protocol.Tests.Support;
 
 namespace Heartbeat.Ctl.Tests;
 
@@ -9,22 +10,11 @@ public sealed class CtlTests : IDisposable
 {
     private readonly string _temp = Directory.CreateTempSubdirectory("hbctl-test-").FullName;
 
-    public static string Root { get; } = FindRoot();
+    private static string Root => TestPaths.RepositoryRoot;
 
-    public static string Captures => Environment.GetEnvironmentVariable("HEARTBEAT_SHARED") is { Length: > 0 } shared
-        ? Path.Join(shared, "captures")
-        : Path.GetFullPath(Path.Join(Root, "..", "shared", "captures"));
+    private static string Captures => TestPaths.Captures;
 
-    public static TheoryData<string> AllCaptures()
-    {
-        var data = new TheoryData<string>();
-        foreach (string file in Directory.GetFiles(Captures, "*.pcap").Order(StringComparer.Ordinal))
-        {
-            data.Add(Path.GetFileNameWithoutExtension(file));
-        }
-
-        return data;
-    }
+    public static TheoryData<string> AllCaptures() => CaptureCatalog.All();
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
@@ -153,11 +143,8 @@ public sealed class CtlTests : IDisposable
 
     private static string[] KeyArguments(string name)
     {
-        string conf = Path.Join(Captures, "conf", name);
-        string[] files = Directory.Exists(conf) ? Directory.GetFiles(conf, "*.authkeys").Order(StringComparer.Ordinal).ToArray() : [];
-
-        // The behaviour study has no conf folder; its README gives auth 1 / 1 md5 securepass.
-        return files.Length == 0 ? ["--key", "1:md5:securepass"] : [.. files.SelectMany(f => new[] { "--authkeys", f })];
+        string[] files = CaptureCatalog.AuthKeysFiles(name);
+        return files.Length == 0 ? ["--key", CaptureCatalog.BehaviourStudyKeys] : [.. files.SelectMany(f => new[] { "--authkeys", f })];
     }
 
     private static (int Exit, string Output) Run(string[] args)
@@ -169,17 +156,4 @@ public sealed class CtlTests : IDisposable
     }
 
     private static int IndexOf(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle) => haystack.IndexOf(needle);
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Join(dir.FullName, "HeartbeatNet.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("HeartbeatNet.sln not found");
-    }
 }

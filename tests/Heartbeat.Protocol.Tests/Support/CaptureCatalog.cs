@@ -50,10 +50,16 @@ public static class CaptureCatalog
 
     public static byte[] Read(string name) => File.ReadAllBytes(Path.Join(TestPaths.Captures, name + ".pcap"));
 
-    public static AuthKeys Keys(string name)
+    /// <summary>The authkeys files a capture was made with; empty for the behaviour study (see <see cref="BehaviourStudyKeys"/>).</summary>
+    public static string[] AuthKeysFiles(string name)
     {
         string conf = Path.Join(TestPaths.Captures, "conf", name);
-        var files = Directory.Exists(conf) ? Directory.GetFiles(conf, "*.authkeys").Order(StringComparer.Ordinal).ToArray() : [];
+        return Directory.Exists(conf) ? Directory.GetFiles(conf, "*.authkeys").Order(StringComparer.Ordinal).ToArray() : [];
+    }
+
+    public static AuthKeys Keys(string name)
+    {
+        var files = AuthKeysFiles(name);
         if (files.Length == 0)
         {
             return AuthKeys.FromSpec(BehaviourStudyKeys);
