@@ -1,59 +1,191 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Heartbeat.Daemon.Config;
+using Heartbeat.Daemon.Logging;
+using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.State;
 using Heartbeat.Protocol.Config;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon;
 
 /// <summary>
-/// Entry point of the <c>heartbeat</c> executable. This stage provides the 3.0.6 flags that need no running
-/// cluster (-V, -D) and the configuration check every start performs (exit 6, LSB "not configured", like 3.0.6).
+/// Entry point of the <c>heartbeat</c> executable: 3.0.6's flags (<c>-s</c> status, <c>-k</c> stop, <c>-r</c> reload,
+/// <c>-V</c>, <c>-D</c>, <c>-d</c> debug, <c>-l</c> accepted) plus options for containers and tests, then the daemon
+/// in the foreground under a Generic Host.
 /// </summary>
 public static class Program
 {
     /// <summary>3.0.6 exits with 6 when a configuration check fails.</summary>
     public const int ExitNotConfigured = 6;
 
+    /// <summary>LSB status code "program is not running", what <c>heartbeat -s</c> returns then.</summary>
+    public const int ExitStatusStopped = 3;
+
+    public const int ExitUsage = 2;
+
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(60);
+
     public static int Main(string[] args)
     {
-        string configDir = ConfigDirectory.Default;
-        string? node = null;
-        for (int i = 0; i < args.Length; i++)
+        if (!CommandLine.TryParse(args, out var command, out string? error))
         {
-            switch (args[i])
-            {
-                case "-V" or "--version":
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HeartbeatNet {typeof(Program).Assembly.GetName().Version} (wire-compatible with Heartbeat 3.0.6)"));
-                    return 0;
-                case "-D":
-                    PrintDefaults();
-                    return 0;
-                case "--config-dir" when i + 1 < args.Length:
-                    configDir = args[++i];
-                    break;
-                case "--node" when i + 1 < args.Length:
-                    node = args[++i];
-                    break;
-                default:
-                    Console.Error.WriteLine($"heartbeat: unknown option '{args[i]}' (supported: -V, -D, --config-dir DIR, --node NAME)");
-                    return 2;
-            }
+            Console.Error.WriteLine($"heartbeat: {error}");
+            Console.Error.WriteLine(CommandLine.Usage);
+            return ExitUsage;
         }
 
-        var check = ConfigDirectory.Load(configDir, new SystemHostFacts(), node);
+        var settings = command.Settings;
+        var pidFile = new PidFile(settings.PidFilePath);
+        switch (command.Action)
+        {
+            case DaemonAction.Version:
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"HeartbeatNet {typeof(Program).Assembly.GetName().Version} (wire-compatible with Heartbeat 3.0.6)"));
+                return 0;
+            case DaemonAction.Defaults:
+                PrintDefaults();
+                return 0;
+            case DaemonAction.Help:
+                Console.WriteLine(CommandLine.Usage);
+                return 0;
+            case DaemonAction.Status:
+                return Status(pidFile, settings);
+            case DaemonAction.Stop:
+                return Stop(pidFile);
+            case DaemonAction.Reload:
+                return Signal(pidFile, Interop.Kill.SigHup, "reload");
+        }
+
+        var check = ConfigDirectory.Load(settings.ConfigDirectory, new SystemHostFacts(), settings.NodeName);
         foreach (var diagnostic in check.Diagnostics)
         {
             Console.Error.WriteLine(diagnostic.ToString());
         }
 
-        if (check.HasErrors)
+        if (check.HasErrors || check.Config is null)
         {
             Console.Error.WriteLine("Configuration error, heartbeat not started.");
             return ExitNotConfigured;
         }
 
-        Console.Error.WriteLine("heartbeat: configuration valid; cluster membership is not part of this build yet (issue [2/8])");
+        if (pidFile.FindRunning() is { } running)
+        {
+            Console.Error.WriteLine($"heartbeat: already running [pid {running}] ({pidFile.Path})");
+            return 1;
+        }
+
+        return Run(settings, check.Config);
+    }
+
+    private static int Run(DaemonSettings settings, ClusterConfig config)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = "/" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            options.UseUtcTimestamp = false;
+        });
+        builder.Logging.SetMinimumLevel(settings.DebugLevel > 0 ? LogLevel.Debug : LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MembershipService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        using var host = builder.Build();
+
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("heartbeat");
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            // Validate only: applying a changed configuration without a restart is the reload of issue [5/8].
+            context.Cancel = true;
+            var recheck = ConfigDirectory.Load(settings.ConfigDirectory, new SystemHostFacts(), settings.NodeName);
+            foreach (var diagnostic in recheck.Diagnostics)
+            {
+                MembershipLog.ConfigDiagnostic(logger, diagnostic.ToString());
+            }
+
+            MembershipLog.ReloadChecked(logger, settings.ConfigDirectory, recheck.Diagnostics.Length);
+        });
+
+        var pidFile = new PidFile(settings.PidFilePath);
+        pidFile.Write(Environment.ProcessId);
+        try
+        {
+            host.Run();
+            return 0;
+        }
+        catch (Exception ex) when (ex is Media.MediumException or StateFileException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"heartbeat: cannot start: {ex.Message}");
+            return 1;
+        }
+        finally
+        {
+            pidFile.Remove(Environment.ProcessId);
+        }
+    }
+
+    /// <summary><c>heartbeat -s</c>: 3.0.6's wording and LSB status codes (0 running, 3 stopped).</summary>
+    private static int Status(PidFile pidFile, DaemonSettings settings)
+    {
+        if (pidFile.FindRunning() is { } pid)
+        {
+            Console.WriteLine($"heartbeat OK [pid {pid} et al] is running on {settings.NodeName} [{settings.NodeName}]...");
+            return 0;
+        }
+
+        Console.WriteLine("heartbeat is stopped. No process");
+        return ExitStatusStopped;
+    }
+
+    /// <summary><c>heartbeat -k</c>: SIGTERM to the running daemon, then wait until it has left the cluster and exited.</summary>
+    private static int Stop(PidFile pidFile)
+    {
+        if (pidFile.FindRunning() is not { } pid)
+        {
+            // Stopping a stopped service succeeds (LSB), with a word for the admin.
+            Console.Error.WriteLine("heartbeat: no running heartbeat found");
+            return 0;
+        }
+
+        if (Interop.Kill.Send(pid, Interop.Kill.SigTerm) != 0)
+        {
+            Console.Error.WriteLine($"heartbeat: cannot signal pid {pid}: {Marshal.GetLastPInvokeErrorMessage()}");
+            return 1;
+        }
+
+        var deadline = DateTime.UtcNow + StopWait;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!Directory.Exists($"/proc/{pid}") || pidFile.FindRunning() != pid)
+            {
+                return 0;
+            }
+
+            Thread.Sleep(100);
+        }
+
+        Console.Error.WriteLine($"heartbeat: pid {pid} did not stop within {StopWait.TotalSeconds} s");
         return 1;
     }
+
+    private static int Signal(PidFile pidFile, int signal, string what)
+    {
+        if (pidFile.FindRunning() is not { } pid)
+        {
+            Console.Error.WriteLine($"heartbeat: no running heartbeat to {what}");
+            return 1;
+        }
+
+        return Interop.Kill.Send(pid, signal) == 0 ? 0 : 1;
+    }
+
 
     /// <summary><c>heartbeat -D</c>: the built-in defaults, one directive per line, from the directive table.</summary>
     private static void PrintDefaults()

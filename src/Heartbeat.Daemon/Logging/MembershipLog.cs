@@ -1,0 +1,110 @@
+using Heartbeat.Protocol.Membership;
+using Microsoft.Extensions.Logging;
+
+namespace Heartbeat.Daemon.Logging;
+
+/// <summary>
+/// The membership layer's log lines. Event ids are stable (1xx); the texts keep 3.0.6's wording where admins and
+/// scripts grep for it ("node X: is dead", "Link X:IF up.", "Heartbeat restart on node X", …).
+/// </summary>
+internal static partial class MembershipLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Starting heartbeat (HeartbeatNet {Version}) as node {Node}, uuid {Uuid}, generation {Generation}")]
+    public static partial void Starting(ILogger logger, string version, string node, string uuid, ulong generation);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "No uuid found for current node - generated a new uuid {Uuid} in {Path}")]
+    public static partial void UuidCreated(ILogger logger, string uuid, string path);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Medium {Medium} open: sending to {Destination}")]
+    public static partial void MediumOpen(ILogger logger, string medium, string destination);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Listening on {Receiver}")]
+    public static partial void Listening(ILogger logger, string receiver);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Local status now set to: '{Status}'")]
+    public static partial void LocalStatus(ILogger logger, string status);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Comm_now_up(): updating status to active ({Elapsed} ms after start, node list exchanged: {Handshake})")]
+    public static partial void CommunicationUp(ILogger logger, long elapsed, bool handshake);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Status update for node {Peer}: status {Status}")]
+    public static partial void StatusUpdate(ILogger logger, string peer, string status);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "node {Peer}: is dead (silent for {Silence} ms, deadtime {Window} ms{NeverHeard})")]
+    public static partial void NodeDead(ILogger logger, string peer, long silence, long window, string neverHeard);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "Link {Peer}:{Interface} {State}.")]
+    public static partial void Link(ILogger logger, string peer, string @interface, string state);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "Late heartbeat: Node {Peer}: interval {Interval} ms")]
+    public static partial void LateHeartbeat(ILogger logger, string peer, long interval);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Critical, Message = "Late heartbeat: Node {Peer}: interval {Interval} ms (> deadtime)")]
+    public static partial void LateHeartbeatBeyondDeadtime(ILogger logger, string peer, long interval);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Information, Message = "Heartbeat restart on node {Peer} (generation {OldGeneration} -> {NewGeneration})")]
+    public static partial void NodeRestarted(ILogger logger, string peer, ulong oldGeneration, ulong newGeneration);
+
+    [LoggerMessage(EventId = 116, Level = LogLevel.Critical, Message = "Cluster node {Peer} returning after partition (generation {Generation}).")]
+    public static partial void ReturnedAfterPartition(ILogger logger, string peer, ulong generation);
+
+    [LoggerMessage(EventId = 117, Level = LogLevel.Information, Message = "Received shutdown notice from '{Peer}'.")]
+    public static partial void ShutdownNotice(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 118, Level = LogLevel.Information, Message = "flow control disabled due to different version heartbeat on {Peer}")]
+    public static partial void FlowControlDisabled(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 119, Level = LogLevel.Warning, Message = "Node list from {Peer} is [{Theirs}], ours is [{Ours}]; keeping ours (ha.cf)")]
+    public static partial void NodeListMismatch(ILogger logger, string peer, string theirs, string ours);
+
+    [LoggerMessage(EventId = 120, Level = LogLevel.Debug, Message = "Node list {Direction} {Peer}")]
+    public static partial void NodeListExchange(ILogger logger, string direction, string peer);
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "{Count} lost packet(s) for [{Peer}] [{First}:{Last}]")]
+    public static partial void PacketsLost(ILogger logger, ulong count, string peer, ulong first, ulong last);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Warning, Message = "lost a lot of packets from [{Peer}] [{First}:{Last}]: sequence tracking restarted")]
+    public static partial void TrackingReset(ILogger logger, string peer, ulong first, ulong last);
+
+    [LoggerMessage(EventId = 132, Level = LogLevel.Information, Message = "No pkts missing from {Peer}!")]
+    public static partial void GapsClosed(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 133, Level = LogLevel.Warning, Message = "Irretrievably lost packet: node {Peer} seq {Seq}")]
+    public static partial void Irretrievable(ILogger logger, string peer, ulong seq);
+
+    [LoggerMessage(EventId = 134, Level = LogLevel.Information, Message = "rexmit requested: node {Peer} seq {Seq} (attempt {Attempt})")]
+    public static partial void RetransmitRequested(ILogger logger, string peer, ulong seq, int attempt);
+
+    [LoggerMessage(EventId = 135, Level = LogLevel.Information, Message = "rexmit served: node {Peer} seq {Seq}: {Outcome}")]
+    public static partial void RetransmitServed(ILogger logger, string peer, ulong seq, RetransmitOutcome outcome);
+
+    [LoggerMessage(EventId = 140, Level = LogLevel.Warning, Message = "Rejected packet on {Interface} from {Peer}: {Reason}: {Detail} ({Count} {Reason} so far, {Suppressed} not logged since the last report)")]
+    public static partial void PacketRejected(ILogger logger, string @interface, string peer, RejectReason reason, string detail, long count, long suppressed);
+
+    [LoggerMessage(EventId = 141, Level = LogLevel.Warning, Message = "Cannot send on {Medium}: {Error} ({Count} send errors so far)")]
+    public static partial void SendFailed(ILogger logger, string medium, System.Net.Sockets.SocketError error, long count);
+
+    [LoggerMessage(EventId = 142, Level = LogLevel.Warning, Message = "Receive error on {Interface}: {Error}")]
+    public static partial void ReceiveFailed(ILogger logger, string @interface, System.Net.Sockets.SocketError error);
+
+    [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "Event loop was paused for {Paused} ms (GC, SIGSTOP or CPU starvation): peers get a fresh window before any is declared dead")]
+    public static partial void LocalStall(ILogger logger, long paused);
+
+    [LoggerMessage(EventId = 151, Level = LogLevel.Debug, Message = "Message {Type} from {Peer} for the resource layer")]
+    public static partial void ClusterMessage(ILogger logger, string type, string peer);
+
+    [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "Counters: received {Received}, sent {Sent}, duplicates {Duplicates}, rejected {Rejected} [{ByReason}], rexmit requested {Requested}, rexmit served {Served}, late heartbeats {Late} (worst {Worst} ms)")]
+    public static partial void Counters(ILogger logger, long received, long sent, long duplicates, long rejected, string byReason, long requested, long served, long late, long worst);
+
+    [LoggerMessage(EventId = 170, Level = LogLevel.Information, Message = "Shutting down: sending shutdone")]
+    public static partial void ShuttingDown(ILogger logger);
+
+    [LoggerMessage(EventId = 171, Level = LogLevel.Information, Message = "Heartbeat shutdown complete.")]
+    public static partial void ShutdownComplete(ILogger logger);
+
+    [LoggerMessage(EventId = 180, Level = LogLevel.Information, Message = "Reload requested (SIGHUP): {Problems} problem(s) in {Directory}; the running configuration stays in force until reload support lands")]
+    public static partial void ReloadChecked(ILogger logger, string directory, int problems);
+
+    [LoggerMessage(EventId = 181, Level = LogLevel.Warning, Message = "{Diagnostic}")]
+    public static partial void ConfigDiagnostic(ILogger logger, string diagnostic);
+}

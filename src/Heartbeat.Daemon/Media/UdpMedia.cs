@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Sockets;
+using Heartbeat.Protocol.Config;
+
+namespace Heartbeat.Daemon.Media;
+
+/// <summary>A datagram as received: the bytes and the interface of the medium that read it.</summary>
+public readonly record struct ReceivedDatagram(byte[] Bytes, string Interface);
+
+/// <summary>One configured medium's sending side: a socket of its own (an unbound, random source port, as in 3.0.6).</summary>
+public sealed class MediumSender : IDisposable
+{
+    private readonly Socket _socket;
+
+    private MediumSender(Medium medium, Socket socket, IPEndPoint destination)
+    {
+        Medium = medium;
+        _socket = socket;
+        Destination = destination;
+    }
+
+    public Medium Medium { get; }
+
+    public string Interface => Medium.Interface;
+
+    public IPEndPoint Destination { get; }
+
+    public static MediumSender Open(Medium medium, InterfaceAddresses nic)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            SocketOptions.BindToDevice(socket, medium.Interface);
+            IPEndPoint destination;
+            switch (medium)
+            {
+                case BroadcastMedium b:
+                    socket.EnableBroadcast = true;
+                    SocketOptions.DontRoute(socket);
+                    destination = new IPEndPoint(nic.Broadcast, b.Port);
+                    break;
+                case MulticastMedium m:
+                    socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastInterface, BitConverter.ToInt32(nic.Address.GetAddressBytes()));
+                    socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastTimeToLive, m.Ttl);
+                    socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.MulticastLoopback, m.Loop);
+                    destination = new IPEndPoint(m.Group, m.Port);
+                    break;
+                case UnicastMedium u:
+                    // 3.0.6 marks unicast heartbeats with TOS 0x10 (low delay).
+                    socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, 0x10);
+                    destination = new IPEndPoint(ResolvePeer(u), u.Port);
+                    break;
+                default:
+                    throw new MediumException(medium.Interface, $"medium '{medium.Describe()}' is not supported");
+            }
+
+            return new MediumSender(medium, socket, destination);
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new MediumException(medium.Interface, $"cannot open '{medium.Describe()}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Sends one datagram; returns the socket error instead of throwing, so one bad medium never stops the others.</summary>
+    public SocketError Send(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, Destination);
+            return SocketError.Success;
+        }
+        catch (SocketException ex)
+        {
+            return ex.SocketErrorCode;
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+
+    private static IPAddress ResolvePeer(UnicastMedium medium)
+    {
+        if (IPAddress.TryParse(medium.Peer, out var address))
+        {
+            return address;
+        }
+
+        try
+        {
+            return Dns.GetHostAddresses(medium.Peer, AddressFamily.InterNetwork).FirstOrDefault()
+                ?? throw new MediumException(medium.Interface, $"ucast peer '{medium.Peer}' has no IPv4 address");
+        }
+        catch (SocketException ex)
+        {
+            throw new MediumException(medium.Interface, $"ucast peer '{medium.Peer}' does not resolve: {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>
+/// One receiving socket. bcast and ucast media of one interface and port share a socket bound to 0.0.0.0:port on that
+/// device (3.0.6 takes any datagram to the port there); an mcast medium has its own, bound to group:port.
+/// </summary>
+public sealed class MediumReceiver : IDisposable
+{
+    private readonly Socket _socket;
+
+    private MediumReceiver(string iface, Socket socket, string description)
+    {
+        Interface = iface;
+        _socket = socket;
+        Description = description;
+    }
+
+    public string Interface { get; }
+
+    public string Description { get; }
+
+    /// <summary>What identifies a receiving socket: media with the same key share one.</summary>
+    public static (string Interface, IPAddress Bind, int Port) KeyOf(Medium medium) => medium switch
+    {
+        MulticastMedium m => (m.Interface, m.Group, m.Port),
+        BroadcastMedium b => (b.Interface, IPAddress.Any, b.Port),
+        UnicastMedium u => (u.Interface, IPAddress.Any, u.Port),
+        _ => throw new MediumException(medium.Interface, $"medium '{medium.Describe()}' is not supported"),
+    };
+
+    public static MediumReceiver Open(Medium medium, InterfaceAddresses nic)
+    {
+        var (iface, bind, port) = KeyOf(medium);
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            // Several of our receivers (and a test's second daemon on another device) may share the port.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            SocketOptions.BindToDevice(socket, iface);
+            socket.ReceiveBufferSize = 1 << 20;
+            socket.Bind(new IPEndPoint(bind, port));
+            if (medium is MulticastMedium m)
+            {
+                socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership, new MulticastOption(m.Group, nic.Index));
+            }
+
+            return new MediumReceiver(iface, socket, $"{bind}:{port} on {iface}");
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new MediumException(iface, $"cannot listen on {bind}:{port}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Reads datagrams until cancelled or disposed, handing each to <paramref name="deliver"/>.</summary>
+    public async Task RunAsync(Func<ReceivedDatagram, ValueTask> deliver, Action<SocketError> onError, CancellationToken cancellation)
+    {
+        // 3.0.6's receive buffer is 262 143 bytes; nothing larger than a UDP payload can arrive anyway.
+        byte[] buffer = new byte[65536];
+        var anyone = new IPEndPoint(IPAddress.Any, 0);
+        while (!cancellation.IsCancellationRequested)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, anyone, cancellation).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                onError(ex.SocketErrorCode);
+                await Task.Delay(100, cancellation).ConfigureAwait(false);
+                continue;
+            }
+
+            await deliver(new ReceivedDatagram(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), Interface)).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
+
+/// <summary>All media of ha.cf, opened together: a sender per medium, receivers de-duplicated.</summary>
+public sealed class MediaSet : IDisposable
+{
+    private MediaSet(IReadOnlyList<MediumSender> senders, IReadOnlyList<MediumReceiver> receivers)
+    {
+        Senders = senders;
+        Receivers = receivers;
+    }
+
+    public IReadOnlyList<MediumSender> Senders { get; }
+
+    public IReadOnlyList<MediumReceiver> Receivers { get; }
+
+    public static MediaSet Open(IEnumerable<Medium> media)
+    {
+        var senders = new List<MediumSender>();
+        var receivers = new Dictionary<(string, IPAddress, int), MediumReceiver>();
+        try
+        {
+            foreach (var medium in media)
+            {
+                var nic = InterfaceAddresses.Find(medium.Interface);
+                senders.Add(MediumSender.Open(medium, nic));
+                var key = MediumReceiver.KeyOf(medium);
+                if (!receivers.ContainsKey(key))
+                {
+                    receivers[key] = MediumReceiver.Open(medium, nic);
+                }
+            }
+        }
+        catch
+        {
+            senders.ForEach(s => s.Dispose());
+            foreach (var r in receivers.Values)
+            {
+                r.Dispose();
+            }
+
+            throw;
+        }
+
+        return new MediaSet(senders, [.. receivers.Values]);
+    }
+
+    public void Dispose()
+    {
+        foreach (var sender in Senders)
+        {
+            sender.Dispose();
+        }
+
+        foreach (var receiver in Receivers)
+        {
+            receiver.Dispose();
+        }
+    }
+}

@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Heartbeat.Daemon.Logging;
+using Heartbeat.Daemon.Media;
+using Heartbeat.Daemon.State;
+using Heartbeat.Protocol.Auth;
+using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Membership;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Heartbeat.Daemon.Membership;
+
+/// <summary>
+/// The I/O loop around <see cref="MembershipEngine"/>: opens the media, feeds the engine every received datagram and a
+/// tick every 50 ms on one thread, puts what it emits on every medium and logs its events. On stop it sends
+/// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime.
+/// </summary>
+public sealed class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, ILogger<MembershipService> logger) : BackgroundService
+{
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(5);
+
+    private readonly Channel<LoopInput> _inputs = Channel.CreateBounded<LoopInput>(new BoundedChannelOptions(16384)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
+
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
+    private long _sendErrors;
+    private string _loadAverage = "0.00 0.00 0.00 1/1 1";
+    private long _loadReadAt = long.MinValue;
+
+    /// <summary>The engine, once started; read-only use from other threads (counters) is safe.</summary>
+    public MembershipEngine? Engine { get; private set; }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Ask the loop for a graceful leave (shutdone), then let the host cancel it.
+        _inputs.Writer.TryWrite(LoopInput.Stop);
+        await Task.WhenAny(_stopped.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _stopped.TrySetResult();
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var haCf = config.HaCf;
+        var files = new NodeStateFiles(settings.StateDirectory);
+        Directory.CreateDirectory(settings.StateDirectory);
+        var uuid = files.LoadOrCreateUuid(haCf.UuidSource, settings.NodeName, out bool created);
+        if (created)
+        {
+            MembershipLog.UuidCreated(logger, uuid.ToString(), files.UuidPath);
+        }
+
+        ulong generation = files.NextGeneration(haCf.GenerationMethod, time.GetUtcNow());
+        MembershipLog.Starting(logger, typeof(MembershipService).Assembly.GetName().Version?.ToString() ?? "?", settings.NodeName, uuid.ToString(), generation);
+
+        using var media = MediaSet.Open(haCf.Media);
+        foreach (var sender in media.Senders)
+        {
+            MembershipLog.MediumOpen(logger, sender.Medium.Describe(), sender.Destination.ToString());
+        }
+
+        foreach (var receiver in media.Receivers)
+        {
+            MembershipLog.Listening(logger, receiver.Description);
+        }
+
+        var engine = new MembershipEngine(
+            MembershipOptions.FromConfig(haCf),
+            new LocalIdentity(settings.NodeName, uuid, generation),
+            new Authenticator(config.AuthKeys),
+            time,
+            new Random(),
+            ReadLoadAverage);
+        Engine = engine;
+
+        using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var receiveTasks = media.Receivers.Select(r => Task.Run(() => r.RunAsync(Deliver, error => MembershipLog.ReceiveFailed(logger, r.Interface, error), loopCancel.Token), CancellationToken.None)).ToArray();
+        var ticker = Task.Run(() => TickAsync(loopCancel.Token), CancellationToken.None);
+
+        engine.Start();
+        string lastStatus = engine.LocalStatus;
+        MembershipLog.LocalStatus(logger, lastStatus);
+        Flush(engine, media);
+        var nextCounters = engine.Now + CountersInterval;
+        TimeSpan? leaveAt = null;
+
+        try
+        {
+            await foreach (var input in _inputs.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                switch (input.Kind)
+                {
+                    case LoopInputKind.Datagram:
+                        engine.Receive(input.Datagram.Bytes, input.Datagram.Interface);
+                        break;
+                    case LoopInputKind.Tick:
+                        engine.Tick();
+                        break;
+                    case LoopInputKind.Stop when leaveAt is null:
+                        MembershipLog.ShuttingDown(logger);
+                        engine.SendShutdownDone();
+
+                        // 3.0.6 keeps running about a second after shutdone, so copies and retransmissions can still go out.
+                        leaveAt = engine.Now + TimeSpan.FromTicks(Math.Min(haCf.Keepalive.Ticks, TimeSpan.FromSeconds(1).Ticks));
+                        break;
+                }
+
+                Flush(engine, media);
+                if (engine.LocalStatus != lastStatus)
+                {
+                    lastStatus = engine.LocalStatus;
+                    MembershipLog.LocalStatus(logger, lastStatus);
+                }
+
+                if (engine.Now >= nextCounters)
+                {
+                    nextCounters = engine.Now + CountersInterval;
+                    LogCounters(engine);
+                }
+
+                if (leaveAt is { } at && engine.Now >= at)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Host shutdown without the graceful path (second signal or timeout).
+        }
+        finally
+        {
+            LogCounters(engine);
+            await loopCancel.CancelAsync().ConfigureAwait(false);
+            media.Dispose();
+            await Task.WhenAll([.. receiveTasks, ticker]).ConfigureAwait(false);
+            MembershipLog.ShutdownComplete(logger);
+        }
+    }
+
+    private ValueTask Deliver(ReceivedDatagram datagram)
+    {
+        // A full queue (a flood) drops new datagrams rather than blocking the readers or growing without bound.
+        _inputs.Writer.TryWrite(LoopInput.From(datagram));
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task TickAsync(CancellationToken cancellation)
+    {
+        using var timer = new PeriodicTimer(TickInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
+            {
+                _inputs.Writer.TryWrite(LoopInput.Tick);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private void Flush(MembershipEngine engine, MediaSet media)
+    {
+        foreach (var datagram in engine.DrainOutgoing())
+        {
+            foreach (var sender in media.Senders)
+            {
+                var error = sender.Send(datagram.Bytes);
+                engine.ReportOwnLink(sender.Interface, error == SocketError.Success);
+                if (error != SocketError.Success)
+                {
+                    long count = ++_sendErrors;
+                    if (count <= 10 || count % 100 == 0)
+                    {
+                        MembershipLog.SendFailed(logger, sender.Medium.Describe(), error, count);
+                    }
+                }
+            }
+        }
+
+        foreach (var e in engine.DrainEvents())
+        {
+            LogEvent(engine, e);
+        }
+    }
+
+    private void LogEvent(MembershipEngine engine, MembershipEvent e)
+    {
+        switch (e)
+        {
+            case PacketRejected r:
+                LogRejected(engine, r);
+                break;
+            case NodeStatusChanged s:
+                MembershipLog.StatusUpdate(logger, s.Node, s.NewStatus);
+                break;
+            case NodeDead d:
+                MembershipLog.NodeDead(logger, d.Node, (long)d.Silence.TotalMilliseconds, (long)d.Window.TotalMilliseconds, d.NeverHeard ? ", never heard" : string.Empty);
+                break;
+            case LinkChanged l:
+                MembershipLog.Link(logger, l.Node, l.Interface, l.Up ? "up" : "dead");
+                break;
+            case LateHeartbeat late when late.BeyondDeadtime:
+                MembershipLog.LateHeartbeatBeyondDeadtime(logger, late.Node, (long)late.Interval.TotalMilliseconds);
+                break;
+            case LateHeartbeat late:
+                MembershipLog.LateHeartbeat(logger, late.Node, (long)late.Interval.TotalMilliseconds);
+                break;
+            case NodeRestarted restarted:
+                MembershipLog.NodeRestarted(logger, restarted.Node, restarted.OldGeneration, restarted.NewGeneration);
+                break;
+            case NodeReturnedAfterPartition returned:
+                MembershipLog.ReturnedAfterPartition(logger, returned.Node, returned.Generation);
+                break;
+            case PacketsLost lost when lost.TrackingReset:
+                MembershipLog.TrackingReset(logger, lost.Node, lost.First, lost.Last);
+                break;
+            case PacketsLost lost:
+                MembershipLog.PacketsLost(logger, lost.Last - lost.First + 1, lost.Node, lost.First, lost.Last);
+                break;
+            case GapsClosed closed:
+                MembershipLog.GapsClosed(logger, closed.Node);
+                break;
+            case PacketIrretrievable irretrievable:
+                MembershipLog.Irretrievable(logger, irretrievable.Node, irretrievable.Seq);
+                break;
+            case RetransmitRequested requested:
+                MembershipLog.RetransmitRequested(logger, requested.Node, requested.Seq, requested.Attempt);
+                break;
+            case RetransmitServed served:
+                MembershipLog.RetransmitServed(logger, served.Node, served.Seq, served.Outcome);
+                break;
+            case FlowControlDisabled flow:
+                MembershipLog.FlowControlDisabled(logger, flow.Node);
+                break;
+            case CommunicationUp up:
+                MembershipLog.CommunicationUp(logger, (long)up.SinceStart.TotalMilliseconds, up.HandshakeDone);
+                break;
+            case NodeListExchange exchange:
+                MembershipLog.NodeListExchange(logger, exchange.Request ? "requested from" : "sent to", exchange.Node);
+                break;
+            case NodeListMismatch mismatch:
+                MembershipLog.NodeListMismatch(logger, mismatch.Node, mismatch.TheirList, mismatch.OurList);
+                break;
+            case ShutdownNotice notice:
+                MembershipLog.ShutdownNotice(logger, notice.Node);
+                break;
+            case LocalStall stall:
+                MembershipLog.LocalStall(logger, (long)stall.Paused.TotalMilliseconds);
+                break;
+            case ClusterMessage message:
+                MembershipLog.ClusterMessage(logger, message.Message.Type ?? "?", message.Node);
+                break;
+        }
+    }
+
+    /// <summary>Every rejection is counted; the log gets the first of each reason and then at most one line per 5 s.</summary>
+    private void LogRejected(MembershipEngine engine, PacketRejected r)
+    {
+        var now = engine.Now;
+        if (_rejectLog.TryGetValue(r.Reason, out var last) && now - last.LoggedAt < RejectLogInterval)
+        {
+            return;
+        }
+
+        long suppressed = last == default ? 0 : r.Count - last.CountThen - 1;
+        _rejectLog[r.Reason] = (now, r.Count);
+        MembershipLog.PacketRejected(logger, r.Interface, r.Node ?? "?", r.Reason, r.Detail, r.Count, suppressed);
+    }
+
+    private void LogCounters(MembershipEngine engine)
+    {
+        var c = engine.Counters;
+        string byReason = string.Join(", ", c.RejectedByReason.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")));
+        MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, c.RejectedTotal, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds);
+    }
+
+    /// <summary>The <c>ld</c> field: the first line of /proc/loadavg, read at most once a second.</summary>
+    private string ReadLoadAverage()
+    {
+        long now = Environment.TickCount64;
+        if (now - _loadReadAt >= 1000)
+        {
+            _loadReadAt = now;
+            try
+            {
+                _loadAverage = File.ReadAllText("/proc/loadavg").Split('\n')[0].Trim();
+            }
+            catch (IOException)
+            {
+                // Keep the previous value; the field is informational.
+            }
+        }
+
+        return _loadAverage;
+    }
+
+    private enum LoopInputKind
+    {
+        Datagram,
+        Tick,
+        Stop,
+    }
+
+    private readonly record struct LoopInput(LoopInputKind Kind, ReceivedDatagram Datagram)
+    {
+        public static LoopInput Tick => new(LoopInputKind.Tick, default);
+
+        public static LoopInput Stop => new(LoopInputKind.Stop, default);
+
+        public static LoopInput From(ReceivedDatagram datagram) => new(LoopInputKind.Datagram, datagram);
+    }
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Network-namespace lab for integration tests: one bridge namespace, one namespace per node, each node's NIC
+# named ens18 (as in the users' ha.cf). Nothing here reaches an address outside these namespaces.
+#
+#   lab.sh up LAB                         bridge namespace LAB-br
+#   lab.sh node LAB NAME IP/PREFIX        namespace LAB-NAME, ens18 with IP (broadcast set), linked to the bridge
+#   lab.sh real LAB NAME DIR              start a real Heartbeat 3.0.6 in LAB-NAME with its own hostname, /etc/ha.d,
+#                                         /var/lib/heartbeat, /var/log, /run and PID namespace; DIR holds ha.cf,
+#                                         authkeys, haresources and receives ha.d/, lib/, log/. Prints nothing; the
+#                                         node's log is DIR/log/ha-log.
+#   lab.sh real-pid LAB NAME              the (host) pid of that node's heartbeat master process, or nothing
+#   lab.sh link LAB NAME up|down          set the node's bridge-side link
+#   lab.sh netem LAB NAME ARGS...         tc netem on the node's ens18 (ARGS e.g. "loss 20%"), "none" to clear
+#   lab.sh down LAB                       kill every process in the lab's namespaces and delete them
+set -euo pipefail
+
+cmd=${1:?command}; lab=${2:?lab name}
+br="$lab-br"
+
+pids_of() { ip netns pids "$1" 2>/dev/null || true; }
+
+case "$cmd" in
+up)
+  ip netns add "$br"
+  ip -n "$br" link set lo up
+  ip -n "$br" link add br0 type bridge
+  # No STP and no forwarding delay: a port forwards at once.
+  ip -n "$br" link set br0 type bridge stp_state 0 forward_delay 0
+  ip -n "$br" link set br0 up
+  ;;
+node)
+  name=${3:?node}; addr=${4:?ip/prefix}
+  ns="$lab-$name"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  # The bridge-side end is named after a hash of the node, so names stay within IFNAMSIZ.
+  port="p$(printf '%s' "$name" | md5sum | cut -c1-8)"
+  ip link add ens18 netns "$ns" type veth peer name "$port" netns "$br"
+  ip -n "$br" link set "$port" master br0 up
+  ip -n "$ns" addr add "$addr" brd + dev ens18
+  ip -n "$ns" link set ens18 up
+  ;;
+real)
+  name=${3:?node}; dir=${4:?dir}
+  ns="$lab-$name"
+  mkdir -p "$dir/ha.d" "$dir/lib" "$dir/log" "$dir/stubs"
+  cp -a /etc/ha.d/. "$dir/ha.d/"
+  cp "$dir/ha.cf" "$dir/haresources" "$dir/ha.d/"
+  install -m 600 "$dir/authkeys" "$dir/ha.d/authkeys"
+  cp -a /var/lib/heartbeat/. "$dir/lib/"
+  # Harmless stand-ins for what 3.0.6's recovery paths may run (reboot -nf on a failed stop, …).
+  for stub in reboot halt poweroff shutdown systemctl; do
+    printf '#!/bin/sh\necho "lab stub: %s $*" >&2\nexit 0\n' "$stub" > "$dir/stubs/$stub"
+    chmod 755 "$dir/stubs/$stub"
+  done
+  # shellcheck disable=SC2016
+  ip netns exec "$ns" unshare --uts --mount --pid --fork --propagation private --mount-proc \
+    env LAB_DIR="$dir" LAB_NODE="$name" sh -c '
+      set -e
+      hostname "$LAB_NODE"
+      mount --bind "$LAB_DIR/ha.d" /etc/ha.d
+      mount --bind "$LAB_DIR/lib" /var/lib/heartbeat
+      mount --bind "$LAB_DIR/log" /var/log
+      mount -t tmpfs tmpfs /run
+      mkdir -p /run/heartbeat /run/resource-agents
+      chown hacluster:haclient /run/heartbeat
+      for stub in reboot halt poweroff shutdown systemctl; do
+        for d in /sbin /usr/sbin /bin /usr/bin; do
+          [ -e "$d/$stub" ] && mount --bind "$LAB_DIR/stubs/$stub" "$d/$stub" || true
+        done
+      done
+      # 3.0.6 forks into the background; this shell stays PID 1 of the namespace so the node lives on.
+      /usr/libexec/heartbeat/heartbeat -l
+      exec sleep 2147483647
+    ' > "$dir/log/stdout" 2>&1 < /dev/null &
+  ;;
+real-pid)
+  name=${3:?node}
+  for pid in $(pids_of "$lab-$name"); do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = heartbeat ] || continue
+    # A master that exited stays a zombie under the namespace's sleeping PID 1.
+    grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && continue
+    ppid=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ "$(cat "/proc/$ppid/comm" 2>/dev/null)" = heartbeat ] && continue
+    echo "$pid"; break
+  done
+  ;;
+link)
+  name=${3:?node}; state=${4:?up|down}
+  port="p$(printf '%s' "$name" | md5sum | cut -c1-8)"
+  ip -n "$br" link set "$port" "$state"
+  ;;
+netem)
+  name=${3:?node}; shift 3
+  if [ "${1:-}" = none ]; then
+    ip netns exec "$lab-$name" tc qdisc del dev ens18 root 2>/dev/null || true
+  else
+    ip netns exec "$lab-$name" tc qdisc replace dev ens18 root netem "$@"
+  fi
+  ;;
+down)
+  for ns in $(ip netns list | awk '{print $1}' | grep -E "^$lab-" || true); do
+    for pid in $(pids_of "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
+  done
+  # Processes in a PID namespace die with its init; give the kernel a moment, then delete.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    left=0
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^$lab-" || true); do
+      [ -n "$(pids_of "$ns")" ] && left=1
+    done
+    [ "$left" = 0 ] && break
+    sleep 0.2
+  done
+  for ns in $(ip netns list | awk '{print $1}' | grep -E "^$lab-" || true); do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  ;;
+*)
+  echo "lab.sh: unknown command $cmd" >&2; exit 2 ;;
+esac
