@@ -527,12 +527,6 @@ public sealed class MembershipEngine
                 break;
             }
 
-            if (seq <= peer.AckedOurSeq)
-            {
-                _events.Add(new RetransmitServed(peer.Name, seq, RetransmitOutcome.AlreadyAcked));
-                continue;
-            }
-
             if (!_history.TryGet(seq, out byte[] bytes, out var lastResent))
             {
                 SendUnsequenced(new HaMessage(
@@ -544,6 +538,13 @@ public sealed class MembershipEngine
                     .. DestUuid(peer),
                 ]));
                 _events.Add(new RetransmitServed(peer.Name, seq, RetransmitOutcome.NakTooLow));
+                continue;
+            }
+
+            // The requester already confirmed it: a stale copy of an old request.
+            if (seq <= peer.AckedOurSeq)
+            {
+                _events.Add(new RetransmitServed(peer.Name, seq, RetransmitOutcome.AlreadyAcked));
                 continue;
             }
 
