@@ -5,14 +5,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# bzip2 is the reference compressor the bz2 decoder is tested against.
-if ! command -v bzip2 >/dev/null 2>&1; then
+# bzip2 is the reference compressor the bz2 decoder is tested against; heartbeat (3.0.6) is the real node the
+# integration tests run beside ours; iproute2 makes their network namespaces, tc netem their lossy links.
+missing=()
+command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
+[ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v tc >/dev/null 2>&1 || missing+=(iproute2)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bzip2 >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "scripts/test.sh: bzip2 is missing (apt-get install bzip2)" >&2
+    echo "scripts/test.sh: missing ${missing[*]} (apt-get install ${missing[*]})" >&2
     exit 1
   fi
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "scripts/test.sh: the integration tests make network namespaces and need root" >&2
+  exit 1
 fi
 
 shared="${HEARTBEAT_SHARED:-$(cd .. && pwd)/shared}"

@@ -1,0 +1,333 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Heartbeat.Protocol.Tests.Support;
+
+namespace Heartbeat.Integration.Tests.Support;
+
+/// <summary>Which media the nodes' ha.cf lists.</summary>
+public enum MediaKind
+{
+    Bcast,
+    Mcast,
+    Ucast,
+    All,
+}
+
+/// <summary>One node of a lab: its name, address, directory, and whether it is ours or a real 3.0.6.</summary>
+public sealed class LabNode(string name, string address, string directory, bool real)
+{
+    public string Name { get; } = name;
+
+    public string Address { get; } = address;
+
+    public string Directory { get; } = directory;
+
+    public bool Real { get; } = real;
+
+    internal Process? Process { get; set; }
+
+    /// <summary>The log a test reads: 3.0.6's ha-log, or our daemon's output.</summary>
+    public string LogPath => Real ? Path.Join(Directory, "log", "ha-log") : Path.Join(Directory, "daemon.log");
+
+    public string Log() => File.Exists(LogPath) ? ReadShared(LogPath) : string.Empty;
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+}
+
+/// <summary>
+/// A lab of network namespaces made by lab/lab.sh, unique per test, removed with every process in it on dispose
+/// (also when the test failed). Nodes are on 10.10.10.0/24 behind one bridge; nothing leaves the lab.
+/// </summary>
+public sealed class Lab : IAsyncDisposable
+{
+    private static int _counter;
+    private readonly List<LabNode> _nodes = [];
+
+    public Lab(string purpose)
+    {
+        // Short and unique: the pid and a counter keep parallel tests and parallel runs apart.
+        Name = string.Create(CultureInfo.InvariantCulture, $"hbt{Environment.ProcessId % 100000}x{Interlocked.Increment(ref _counter)}");
+        Directory = Path.Join(Path.GetTempPath(), "heartbeatnet-tests", Name);
+        System.IO.Directory.CreateDirectory(Directory);
+        File.WriteAllText(Path.Join(Directory, "purpose"), purpose);
+        Script("up", Name);
+    }
+
+    public string Name { get; }
+
+    public string Directory { get; }
+
+    public TimeSpan Keepalive { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public int DeadtimeSeconds { get; set; } = 1;
+
+    public int InitdeadSeconds { get; set; } = 2;
+
+    public MediaKind Media { get; set; } = MediaKind.Bcast;
+
+    public string AuthMethod { get; set; } = "md5";
+
+    public IReadOnlyList<LabNode> Nodes => _nodes;
+
+    public static string OurDaemon
+    {
+        get
+        {
+            string beside = Path.Join(AppContext.BaseDirectory, "heartbeat");
+            return File.Exists(beside) ? beside : Path.Join(TestPaths.RepositoryRoot, "src", "Heartbeat.Daemon", "bin", "Release", "net10.0", "heartbeat");
+        }
+    }
+
+    public string Netns(LabNode node) => $"{Name}-{node.Name}";
+
+    /// <summary>Declares the nodes (names server1…) with their addresses; configuration files follow from the lab settings.</summary>
+    public LabNode[] Declare(params bool[] real)
+    {
+        for (int i = 0; i < real.Length; i++)
+        {
+            string name = $"server{i + 1}";
+            string address = $"10.10.10.{i + 2}";
+            var node = new LabNode(name, address, Path.Join(Directory, name), real[i]);
+            System.IO.Directory.CreateDirectory(node.Directory);
+            _nodes.Add(node);
+            Script("node", Name, name, address + "/24");
+        }
+
+        foreach (var node in _nodes)
+        {
+            WriteConfig(node);
+        }
+
+        return [.. _nodes];
+    }
+
+    public void Start(LabNode node)
+    {
+        if (node.Real)
+        {
+            Script("real", Name, node.Name, node.Directory);
+            return;
+        }
+
+        string etc = Path.Join(node.Directory, "etc");
+        var info = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, "--config-dir", etc, "--state-dir", Path.Join(node.Directory, "state"),
+            "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start our daemon");
+        var log = new StreamWriter(new FileStream(node.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) =>
+        {
+            lock (log)
+            {
+                log.Dispose();
+            }
+        };
+        node.Process = process;
+    }
+
+    /// <summary>A crash: SIGKILL to every process of the node (ours: the daemon; real: master and children).</summary>
+    public void Kill(LabNode node)
+    {
+        if (node.Real)
+        {
+            foreach (string pid in Capture("ip", "netns", "pids", Netns(node)).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string comm = TryRead($"/proc/{pid}/comm").Trim();
+                if (comm == "heartbeat" || comm.StartsWith("ha_", StringComparison.Ordinal))
+                {
+                    _ = Capture("kill", "-9", pid);
+                }
+            }
+
+            return;
+        }
+
+        if (node.Process is { HasExited: false } p)
+        {
+            p.Kill();
+            p.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>A graceful stop: SIGTERM to the daemon (ours) or the 3.0.6 master, then wait for the exit.</summary>
+    public void Stop(LabNode node)
+    {
+        if (node.Real)
+        {
+            string pid = Script("real-pid", Name, node.Name).Trim();
+            if (pid.Length > 0)
+            {
+                _ = Capture("kill", "-TERM", pid);
+            }
+
+            return;
+        }
+
+        if (node.Process is { HasExited: false } p)
+        {
+            _ = Capture("kill", "-TERM", p.Id.ToString(CultureInfo.InvariantCulture));
+            p.WaitForExit(15_000);
+        }
+    }
+
+    public void Netem(LabNode node, params string[] args) => Script(["netem", Name, node.Name, .. args]);
+
+    /// <summary>Polls until the condition holds; false on timeout (every wait has one).</summary>
+    public static bool WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < timeout)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            Thread.Sleep(25);
+        }
+
+        return condition();
+    }
+
+    /// <summary>Waits for a log line containing <paramref name="text"/> beyond the first <paramref name="skip"/> characters.</summary>
+    public static bool WaitForLog(LabNode node, string text, TimeSpan timeout, int skip = 0) =>
+        WaitUntil(() => node.Log() is var log && log.Length > skip && log.IndexOf(text, skip, StringComparison.Ordinal) >= 0, timeout);
+
+    public string Describe() => string.Join("\n\n", _nodes.Select(n => $"== {n.Name} ({(n.Real ? "real 3.0.6" : "ours")}) {n.LogPath}\n{Tail(n.Log(), 6000)}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes.Where(n => !n.Real))
+        {
+            if (node.Process is { HasExited: false } p)
+            {
+                p.Kill();
+                await p.WaitForExitAsync().ConfigureAwait(false);
+            }
+
+            node.Process?.Dispose();
+        }
+
+        Script("down", Name);
+    }
+
+    private void WriteConfig(LabNode node)
+    {
+        var ha = new StringBuilder();
+        ha.Append(CultureInfo.InvariantCulture, $"keepalive {(long)Keepalive.TotalMilliseconds}ms\n");
+        ha.Append(CultureInfo.InvariantCulture, $"deadtime {DeadtimeSeconds}\nwarntime {Math.Max(1, DeadtimeSeconds / 2)}\ninitdead {InitdeadSeconds}\nudpport 694\n");
+        if (Media is MediaKind.Bcast or MediaKind.All)
+        {
+            ha.Append("bcast ens18\n");
+        }
+
+        if (Media is MediaKind.Mcast or MediaKind.All)
+        {
+            ha.Append("mcast ens18 225.0.0.1 694 1 0\n");
+        }
+
+        if (Media is MediaKind.Ucast or MediaKind.All)
+        {
+            foreach (var peer in _nodes.Where(p => p != node))
+            {
+                ha.Append(CultureInfo.InvariantCulture, $"ucast ens18 {peer.Address}\n");
+            }
+        }
+
+        ha.Append("auto_failback on\nlogfile /var/log/ha-log\ndebugfile /var/log/ha-debug\ncrm off\n");
+        foreach (var n in _nodes)
+        {
+            ha.Append(CultureInfo.InvariantCulture, $"node {n.Name}\n");
+        }
+
+        string authkeys = AuthMethod == "crc" ? "auth 1\n1 crc\n" : $"auth 1\n1 {AuthMethod} SharedLabSecret\n";
+        string dir = node.Real ? node.Directory : Path.Join(node.Directory, "etc");
+        System.IO.Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Join(dir, "ha.cf"), ha.ToString());
+        File.WriteAllText(Path.Join(dir, "haresources"), string.Empty);
+        string keys = Path.Join(dir, "authkeys");
+        File.WriteAllText(keys, authkeys);
+        File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The daemon exited; late output is dropped.
+            }
+        }
+    }
+
+    private static string Script(params string[] args) =>
+        Capture(["bash", Path.Join(AppContext.BaseDirectory, "lab", "lab.sh"), .. args]);
+
+    private static string Capture(params string[] command)
+    {
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in command.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{string.Join(' ', command)} did not finish");
+        }
+
+        if (process.ExitCode != 0 && command[0] != "kill")
+        {
+            throw new InvalidOperationException($"{string.Join(' ', command)} failed ({process.ExitCode}): {error}");
+        }
+
+        return output;
+    }
+
+    private static string TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+
+    private static string Tail(string text, int length) => text.Length <= length ? text : text[^length..];
+}
