@@ -11,7 +11,7 @@ missing=()
 command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-command -v tc >/dev/null 2>&1 || missing+=(iproute2)
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

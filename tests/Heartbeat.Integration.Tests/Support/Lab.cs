@@ -189,7 +189,15 @@ public sealed class Lab : IAsyncDisposable
         }
     }
 
-    public void Netem(LabNode node, params string[] args) => Script(["netem", Name, node.Name, .. args]);
+    /// <summary>A namespace on the bridge that is no node of ha.cf (10.10.10.99): a spy and forger for tests.</summary>
+    public string AddOutsider()
+    {
+        Script("node", Name, "spy", "10.10.10.99/24");
+        return $"{Name}-spy";
+    }
+
+    /// <summary>Drops this share of the node's outgoing Heartbeat datagrams (0 clears).</summary>
+    public void Loss(LabNode node, int percent) => Script("loss", Name, node.Name, percent.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Polls until the condition holds; false on timeout (every wait has one).</summary>
     public static bool WaitUntil(Func<bool> condition, TimeSpan timeout)

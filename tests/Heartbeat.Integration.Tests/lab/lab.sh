@@ -11,6 +11,8 @@
 #   lab.sh real-pid LAB NAME              the (host) pid of that node's heartbeat master process, or nothing
 #   lab.sh link LAB NAME up|down          set the node's bridge-side link
 #   lab.sh netem LAB NAME ARGS...         tc netem on the node's ens18 (ARGS e.g. "loss 20%"), "none" to clear
+#   lab.sh loss LAB NAME PERCENT          drop PERCENT % of the node's outgoing Heartbeat datagrams (netem where the
+#                                         kernel has it, else an nftables random-drop rule); 0 clears
 #   lab.sh down LAB                       kill every process in the lab's namespaces and delete them
 set -euo pipefail
 
@@ -96,6 +98,22 @@ netem)
     ip netns exec "$lab-$name" tc qdisc del dev ens18 root 2>/dev/null || true
   else
     ip netns exec "$lab-$name" tc qdisc replace dev ens18 root netem "$@"
+  fi
+  ;;
+loss)
+  name=${3:?node}; percent=${4:?percent}
+  ns="$lab-$name"
+  ip netns exec "$ns" tc qdisc del dev ens18 root 2>/dev/null || true
+  ip netns exec "$ns" nft delete table inet hblab 2>/dev/null || true
+  if [ "$percent" != 0 ]; then
+    if ! ip netns exec "$ns" tc qdisc replace dev ens18 root netem loss "$percent%" 2>/dev/null; then
+      # Kernels without sch_netem (some VMs): the same loss with nftables, as the capture study did.
+      ip netns exec "$ns" nft -f - <<NFT
+table inet hblab {
+  chain out { type filter hook output priority 0; policy accept; udp dport 694 numgen random mod 100 < $percent drop; }
+}
+NFT
+    fi
   fi
   ;;
 down)

@@ -47,6 +47,17 @@ internal sealed class EngineHarness
     /// <summary>Decides per datagram whether it reaches a receiver (sender, receiver, datagram).</summary>
     public Func<string, string, OutgoingDatagram, bool> Deliver { get; set; } = (_, _, _) => true;
 
+    /// <summary>server1 and server2, started together and run for <paramref name="duration"/>.</summary>
+    public static EngineHarness ActivePair(TimeSpan duration)
+    {
+        var lab = new EngineHarness();
+        lab.Add("server1");
+        lab.Add("server2");
+        lab.Start("server1", "server2");
+        lab.Run(duration);
+        return lab;
+    }
+
     public MembershipEngine Add(string name, ulong generation = 1000)
     {
         var engine = new MembershipEngine(

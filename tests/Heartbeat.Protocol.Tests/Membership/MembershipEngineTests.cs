@@ -49,11 +49,7 @@ public class MembershipEngineTests
     [Fact]
     public void Two_nodes_exchange_the_node_list_and_go_active()
     {
-        var lab = new EngineHarness();
-        lab.Add("server1");
-        lab.Add("server2");
-        lab.Start("server1", "server2");
-        lab.Run(TimeSpan.FromSeconds(1.5));
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(1.5));
 
         foreach (string name in lab.Nodes)
         {
@@ -76,11 +72,7 @@ public class MembershipEngineTests
     [Fact]
     public void Acks_follow_the_random_trigger_digit_and_carry_hex_seqs()
     {
-        var lab = new EngineHarness();
-        lab.Add("server1");
-        lab.Add("server2");
-        lab.Start("server1", "server2");
-        lab.Run(TimeSpan.FromSeconds(10));
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(10));
 
         var trigger = lab.Engines["server2"].Peers.Single().AckTrigger;
         var acks = lab.Sent["server2"].Select(s => s.Message).Where(m => m.Type == "NS_ackmsg").ToList();
@@ -95,11 +87,7 @@ public class MembershipEngineTests
     [Fact]
     public void A_lost_packet_is_requested_after_50_to_250_ms_every_250_ms_and_served_byte_identical()
     {
-        var lab = new EngineHarness();
-        lab.Add("server1");
-        lab.Add("server2");
-        lab.Start("server1", "server2");
-        lab.Run(TimeSpan.FromSeconds(1));
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(1));
 
         // Drop server1's next sequenced packet towards server2 three times (first send and two resends).
         ulong victim = lab.Engines["server1"].LastSentSeq + 1;
@@ -127,11 +115,8 @@ public class MembershipEngineTests
     [Fact]
     public void A_seq_below_the_history_gets_a_nak_and_the_requester_stops_asking()
     {
-        var lab = new EngineHarness();
-        var server1 = lab.Add("server1");
-        lab.Add("server2");
-        lab.Start("server1", "server2");
-        lab.Run(TimeSpan.FromSeconds(1));
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(1));
+        var server1 = lab.Engines["server1"];
 
         // Ask server1 for seq 0 (never kept): NS_nak_rexmit with a hex firstseq and the reason.
         var request = new HaMessage(
@@ -233,11 +218,7 @@ public class MembershipEngineTests
     [Fact]
     public void A_stall_of_our_own_loop_gives_peers_a_fresh_window_instead_of_declaring_them_dead()
     {
-        var lab = new EngineHarness();
-        lab.Add("server1");
-        lab.Add("server2");
-        lab.Start("server1", "server2");
-        lab.Run(TimeSpan.FromSeconds(6));
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(6));
 
         // server1 is frozen (SIGSTOP) for 3 s, three times its peer's deadtime; server2 keeps sending, but server1
         // reads nothing until it wakes (the queued packets are lost here, the harsher case).
