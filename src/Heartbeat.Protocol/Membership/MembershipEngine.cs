@@ -608,7 +608,11 @@ public sealed class MembershipEngine
                 _events.Add(new NodeDead(peer.Name, now - (peer.LastStatusAt ?? TimeSpan.Zero), window, peer.LastStatusAt is null));
                 _events.Add(new NodeStatusChanged(peer.Name, peer.Status, NodeStatus.Dead));
                 peer.Status = NodeStatus.Dead;
+
+                // Nothing more will be asked of a dead node; a gap left open would also stop our ACKs to it for good
+                // once it returns (ACKs confirm only a contiguous stream), filling up its history queue.
                 peer.PendingRetransmits.Clear();
+                peer.Sequence.ForgetMissing();
             }
         }
     }

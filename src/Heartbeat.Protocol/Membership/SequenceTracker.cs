@@ -96,6 +96,9 @@ public sealed class SequenceTracker
         return _missing.Remove(seq) ? new SequenceResult(SequenceOutcome.FilledGap) : new SequenceResult(SequenceOutcome.Duplicate);
     }
 
+    /// <summary>Stops waiting for every missing seq (the sender was declared dead): tracking goes on from the highest.</summary>
+    public void ForgetMissing() => _missing.Clear();
+
     /// <summary>The sender said it cannot retransmit this seq (NS_nak_rexmit): stop waiting for it.</summary>
     public bool GiveUp(ulong seq) => _missing.Remove(seq);
 

@@ -330,4 +330,30 @@ public class MembershipEngineTests
         Assert.NotEmpty(realRequests);
         Assert.Subset(ourGaps, realRequests);
     }
+
+    [Fact]
+    public void A_node_back_after_a_partition_with_a_gap_open_is_acked_again()
+    {
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(6));
+
+        // One packet of server1 is lost (and so are its retransmissions), then server1's packets stop reaching server2
+        // for 3 s (a partition): server2 declares it dead while that seq is still missing.
+        ulong victim = lab.Engines["server1"].LastSentSeq + 1;
+        bool partitioned = false;
+        lab.Deliver = (from, to, d) => !(from == "server1" && to == "server2" && (partitioned || d.Seq == victim));
+        lab.Run(TimeSpan.FromMilliseconds(500));
+        Assert.True(lab.Engines["server2"].Peers.Single().Sequence.IsMissing(victim));
+        partitioned = true;
+        lab.Run(TimeSpan.FromSeconds(3));
+        Assert.Single(lab.EventsOf<NodeDead>("server2"));
+        lab.Deliver = (_, _, _) => true;
+        int acksBefore = lab.Sent["server2"].Count(s => s.Message.Type == "NS_ackmsg");
+        lab.Run(TimeSpan.FromSeconds(5));
+
+        Assert.Contains(lab.EventsOf<NodeReturnedAfterPartition>("server2"), e => e.Node == "server1");
+        Assert.Equal("active", lab.Engines["server2"].Peers.Single().Status);
+        Assert.True(lab.Sent["server2"].Count(s => s.Message.Type == "NS_ackmsg") > acksBefore, "no ACK after the heal");
+        var acked = lab.Engines["server1"].Peers.Single().AckedOurSeq;
+        Assert.True(lab.Engines["server1"].LastSentSeq - acked < 20, $"server1 sent {lab.Engines["server1"].LastSentSeq}, acked {acked}");
+    }
 }
