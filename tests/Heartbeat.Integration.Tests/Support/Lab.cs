@@ -32,7 +32,7 @@ public sealed class LabNode(string name, string address, string directory, bool 
 
     public string Log() => File.Exists(LogPath) ? ReadShared(LogPath) : string.Empty;
 
-    private static string ReadShared(string path)
+    internal static string ReadShared(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -115,20 +115,25 @@ public sealed class Lab : IAsyncDisposable
             return;
         }
 
-        string etc = Path.Join(node.Directory, "etc");
+        StartOurs(node, Path.Join(node.Directory, "etc"), Path.Join(node.Directory, "state"));
+    }
+
+    /// <summary>Our daemon in the node's namespace with the given config and state directories (a real node's, to convert it).</summary>
+    public void StartOurs(LabNode node, string etc, string state)
+    {
         var info = new ProcessStartInfo("ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, "--config-dir", etc, "--state-dir", Path.Join(node.Directory, "state"),
+        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start our daemon");
-        var log = new StreamWriter(new FileStream(node.LogPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var log = new StreamWriter(new FileStream(OursLogPath(node), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => Write(log, e.Data);
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
@@ -143,6 +148,12 @@ public sealed class Lab : IAsyncDisposable
         };
         node.Process = process;
     }
+
+    /// <summary>Where our daemon's output goes: daemon.log in the node's directory (also for a converted real node).</summary>
+    public static string OursLogPath(LabNode node) => Path.Join(node.Directory, "daemon.log");
+
+    /// <summary>Our daemon's process in the node, if we started one.</summary>
+    public static Process? OursProcess(LabNode node) => node.Process;
 
     /// <summary>A crash: SIGKILL to every process of the node (ours: the daemon; real: master and children).</summary>
     public void Kill(LabNode node)
@@ -224,7 +235,7 @@ public sealed class Lab : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in _nodes.Where(n => !n.Real))
+        foreach (var node in _nodes)
         {
             if (node.Process is { HasExited: false } p)
             {

@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Heartbeat.Integration.Tests.Support;
+
+namespace Heartbeat.Integration.Tests;
+
+public class LifecycleTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The drop-in path: a real 3.0.6 node is stopped and ours starts in its place with its /etc/ha.d and
+    /// /var/lib/heartbeat unchanged. The other real node sees the same node (same uuid) restarted with a newer
+    /// generation, active again, and nothing to complain about.
+    /// </summary>
+    [Fact]
+    public async Task A_real_node_converted_to_ours_keeps_its_identity()
+    {
+        await using var lab = new Lab("convert");
+        var nodes = lab.Declare(true, true);
+        var (converted, other) = (nodes[0], nodes[1]);
+        await Formation.AssertFormsAsync(lab, nodes);
+
+        string realUuid = Convert.ToHexStringLower(File.ReadAllBytes(Path.Join(converted.Directory, "lib", "hb_uuid")));
+        ulong realGeneration = ulong.Parse(File.ReadAllText(Path.Join(converted.Directory, "lib", "hb_generation")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        int mark = other.Log().Length;
+        int ownMark = converted.Log().Length;
+        lab.Stop(converted);
+        Assert.True(Lab.WaitForLog(converted, "Heartbeat shutdown complete", Wait, ownMark), lab.Describe());
+
+        // Complaints from here on are about ours (the real node's own shutdown may cost a packet or two).
+        int oursMark = other.Log().Length;
+        lab.StartOurs(converted, Path.Join(converted.Directory, "ha.d"), Path.Join(converted.Directory, "lib"));
+        Assert.True(Lab.WaitForLog(other, $"Heartbeat restart on node {converted.Name}", Wait, mark), lab.Describe());
+        Assert.True(Lab.WaitForLog(other, $"Status update for node {converted.Name}: status active", Wait, mark), lab.Describe());
+        Assert.True(Lab.WaitUntil(() => LabNode.ReadShared(Lab.OursLogPath(converted)).Contains("Comm_now_up", StringComparison.Ordinal), Wait));
+
+        string ours = LabNode.ReadShared(Lab.OursLogPath(converted));
+        string dashed = $"{realUuid[..8]}-{realUuid[8..12]}-{realUuid[12..16]}-{realUuid[16..20]}-{realUuid[20..]}";
+        Assert.Contains($"uuid {dashed}, generation {realGeneration + 1}", ours, StringComparison.Ordinal);
+        Thread.Sleep(2000);
+        Assert.Empty(LogChecks.TroubleIn(other.Log()[oursMark..]));
+    }
+
+    /// <summary><c>heartbeat -s</c> and <c>-k</c> as init scripts use them; -k is a graceful leave the real peer sees at once.</summary>
+    [Fact]
+    public async Task Status_and_stop_flags_behave_like_306()
+    {
+        await using var lab = new Lab("flags");
+        var nodes = lab.Declare(true, false);
+        var (real, ours) = (nodes[0], nodes[1]);
+        await Formation.AssertFormsAsync(lab, nodes);
+        string run = Path.Join(ours.Directory, "run");
+
+        var (code, text) = RunDaemon("-s", "--run-dir", run, "--node", ours.Name);
+        Assert.Equal(0, code);
+        Assert.Matches(@"^heartbeat OK \[pid \d+ et al\] is running on server2 \[server2\]\.\.\.", text);
+
+        int mark = real.Log().Length;
+        (code, _) = RunDaemon("-k", "--run-dir", run);
+        Assert.Equal(0, code);
+        Assert.True(Lab.WaitForLog(real, $"Received shutdown notice from '{ours.Name}'", Wait, mark), lab.Describe());
+        Assert.True(Lab.OursProcess(ours)!.HasExited);
+        Assert.Contains("Heartbeat shutdown complete.", ours.Log(), StringComparison.Ordinal);
+
+        (code, text) = RunDaemon("-s", "--run-dir", run);
+        Assert.Equal(3, code);
+        Assert.Equal("heartbeat is stopped. No process", text.Trim());
+        (code, _) = RunDaemon("-k", "--run-dir", run);
+        Assert.Equal(0, code);
+    }
+
+    /// <summary>
+    /// A node frozen (SIGSTOP) for three deadtimes and then woken does not declare its healthy peer dead: it sees its
+    /// own stall first. The peer, which did see silence, declares it dead and then sees it return.
+    /// </summary>
+    [Fact]
+    public async Task A_stopped_and_continued_node_does_not_accuse_its_peer()
+    {
+        await using var lab = new Lab("stall");
+        var nodes = lab.Declare(false, false);
+        var (steady, frozen) = (nodes[0], nodes[1]);
+        await Formation.AssertFormsAsync(lab, nodes);
+        Thread.Sleep(5500);
+        int frozenMark = frozen.Log().Length;
+        int steadyMark = steady.Log().Length;
+        var pid = Lab.OursProcess(frozen)!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Signal("STOP", pid);
+        Thread.Sleep(3000);
+        Signal("CONT", pid);
+
+        Assert.True(Lab.WaitForLog(frozen, "Event loop was paused", Wait, frozenMark), lab.Describe());
+        Assert.True(Lab.WaitForLog(steady, $"node {frozen.Name}: is dead", Wait, steadyMark), lab.Describe());
+        Assert.True(Lab.WaitForLog(steady, $"Cluster node {frozen.Name} returning after partition", Wait, steadyMark), lab.Describe());
+        Thread.Sleep(2000);
+        Assert.DoesNotContain($"node {steady.Name}: is dead", frozen.Log()[frozenMark..], StringComparison.Ordinal);
+    }
+
+    private static (int Code, string Output) RunDaemon(params string[] args)
+    {
+        var info = new ProcessStartInfo(Lab.OurDaemon) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(70_000), "heartbeat " + string.Join(' ', args) + " hung");
+        return (process.ExitCode, output);
+    }
+
+    private static void Signal(string signal, string pid)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid]);
+        kill.WaitForExit(5000);
+    }
+}
