@@ -35,6 +35,10 @@ results="$(pwd)/.ci-results"
 rm -rf "$results"
 dotnet restore HeartbeatNet.sln --nologo -v quiet
 dotnet build HeartbeatNet.sln --no-restore -c Release --nologo -v quiet -warnaserror
+# NativeAOT must stay possible: publish the daemon with it, trimming and AOT warnings as errors.
+dotnet publish src/Heartbeat.Daemon -c Release -r linux-x64 -p:PublishAot=true -warnaserror --nologo -v quiet \
+  -o "$(pwd)/.ci-results/aot" >/dev/null
+.ci-results/aot/heartbeat -V
 status=0
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)

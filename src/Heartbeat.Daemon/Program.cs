@@ -115,15 +115,11 @@ public static class Program
 
         var pidFile = new PidFile(settings.PidFilePath);
         pidFile.Write(Environment.ProcessId);
+        var membership = host.Services.GetRequiredService<MembershipService>();
         try
         {
             host.Run();
-            return 0;
-        }
-        catch (Exception ex) when (ex is Media.MediumException or StateFileException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"heartbeat: cannot start: {ex.Message}");
-            return 1;
+            return membership.StartupError is null ? 0 : 1;
         }
         finally
         {

@@ -102,6 +102,9 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 171, Level = LogLevel.Information, Message = "Heartbeat shutdown complete.")]
     public static partial void ShutdownComplete(ILogger logger);
 
+    [LoggerMessage(EventId = 172, Level = LogLevel.Critical, Message = "Cannot start: {Reason}")]
+    public static partial void CannotStart(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 180, Level = LogLevel.Information, Message = "Reload requested (SIGHUP): {Problems} problem(s) in {Directory}; the running configuration stays in force until reload support lands")]
     public static partial void ReloadChecked(ILogger logger, string directory, int problems);
 

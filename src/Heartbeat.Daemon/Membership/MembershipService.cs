@@ -17,7 +17,7 @@ namespace Heartbeat.Daemon.Membership;
 /// tick every 50 ms on one thread, puts what it emits on every medium and logs its events. On stop it sends
 /// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime.
 /// </summary>
-public sealed class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, ILogger<MembershipService> logger) : BackgroundService
+public sealed class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<MembershipService> logger) : BackgroundService
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
@@ -35,6 +35,9 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     private string _loadAverage = "0.00 0.00 0.00 1/1 1";
     private long _loadReadAt = long.MinValue;
 
+    /// <summary>Why the daemon could not run (a medium or a state file), or null; the process then exits with 1.</summary>
+    public string? StartupError { get; private set; }
+
     /// <summary>The engine, once started; read-only use from other threads (counters) is safe.</summary>
     public MembershipEngine? Engine { get; private set; }
 
@@ -51,6 +54,13 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         try
         {
             await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is MediumException or StateFileException or IOException or UnauthorizedAccessException)
+        {
+            // A clear one-line reason instead of a stack trace, and a non-zero exit (see Program.Run).
+            StartupError = ex.Message;
+            MembershipLog.CannotStart(logger, ex.Message);
+            lifetime.StopApplication();
         }
         finally
         {
