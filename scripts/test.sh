@@ -39,6 +39,8 @@ dotnet build HeartbeatNet.sln --no-restore -c Release --nologo -v quiet -warnase
 dotnet publish src/Heartbeat.Daemon -c Release -r linux-x64 -p:PublishAot=true -warnaserror --nologo -v quiet \
   -o "$(pwd)/.ci-results/aot" >/dev/null
 .ci-results/aot/heartbeat -V
+# Labs left by a test host that crashed in an earlier run are removed before and after.
+bash tests/Heartbeat.Integration.Tests/lab/lab.sh sweep -
 status=0
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
@@ -47,6 +49,8 @@ for project in tests/*/*.csproj; do
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results/$name" || status=$?
 done
+
+bash tests/Heartbeat.Integration.Tests/lab/lab.sh sweep -
 
 passed=0; failed=0; total=0
 for trx in "$results"/*/*.trx; do

@@ -133,18 +133,20 @@ public class ReplayAndLossTests
 
         Assert.True(Lab.WaitForLog(ours, "OldSequence", Wait), lab.Describe());
 
-        // Both restart (new generations); then the first run's packets are replayed to both.
+        // Both restart (new generations); then the first run's packets are replayed to both. Each wait names the run it
+        // waits for: the real node's old process must not satisfy a wait meant for its new one.
         int realMark = real.Log().Length;
-        int oursMark = ours.Log().Length;
         lab.Stop(ours);
         lab.Start(ours);
+        Assert.True(Lab.WaitForLog(real, $"Heartbeat restart on node {ours.Name}", Wait, realMark), lab.Describe());
         lab.Stop(real);
-        Assert.True(Lab.WaitUntil(() => real.Log().IndexOf("Heartbeat shutdown complete", realMark, StringComparison.Ordinal) >= 0, Wait), lab.Describe());
+        Assert.True(Lab.WaitForLog(real, "Heartbeat shutdown complete", Wait, realMark), lab.Describe());
+        int freshRealMark = real.Log().Length;
+        int oursMark = ours.Log().Length;
         lab.Start(real);
         Assert.True(Lab.WaitForLog(ours, $"Heartbeat restart on node {real.Name}", Wait, oursMark), lab.Describe());
-        Assert.True(Lab.WaitForLog(real, $"Heartbeat restart on node {ours.Name}", Wait, realMark), lab.Describe());
         Assert.True(Lab.WaitForLog(ours, $"Status update for node {real.Name}: status active", Wait, oursMark), lab.Describe());
-        Assert.True(Lab.WaitForLog(real, $"Status update for node {ours.Name}: status active", Wait, realMark), lab.Describe());
+        Assert.True(Lab.WaitForLog(real, $"Status update for node {ours.Name}: status active", Wait, freshRealMark), lab.Describe());
 
         // (While the real node restarted, ours rightly declared it dead; from here on nothing may die.)
         int replayMark = ours.Log().Length;

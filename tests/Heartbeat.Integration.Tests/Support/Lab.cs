@@ -51,8 +51,8 @@ public sealed class Lab : IAsyncDisposable
 
     public Lab(string purpose)
     {
-        // Short and unique: the pid and a counter keep parallel tests and parallel runs apart.
-        Name = string.Create(CultureInfo.InvariantCulture, $"hbt{Environment.ProcessId % 100000}x{Interlocked.Increment(ref _counter)}");
+        // Unique: the test host's pid and a counter keep parallel tests and parallel runs apart (lab.sh sweep reads the pid).
+        Name = string.Create(CultureInfo.InvariantCulture, $"hbt{Environment.ProcessId}x{Interlocked.Increment(ref _counter)}");
         Directory = Path.Join(Path.GetTempPath(), "heartbeatnet-tests", Name);
         System.IO.Directory.CreateDirectory(Directory);
         File.WriteAllText(Path.Join(Directory, "purpose"), purpose);

@@ -14,6 +14,7 @@
 #   lab.sh loss LAB NAME PERCENT          drop PERCENT % of the node's outgoing Heartbeat datagrams (netem where the
 #                                         kernel has it, else an nftables random-drop rule); 0 clears
 #   lab.sh down LAB                       kill every process in the lab's namespaces and delete them
+#   lab.sh sweep -                        remove the labs of test runs whose process is gone (a crashed test host)
 set -euo pipefail
 
 cmd=${1:?command}; lab=${2:?lab name}
@@ -131,6 +132,15 @@ down)
   done
   for ns in $(ip netns list | awk '{print $1}' | grep -E "^$lab-" || true); do
     ip netns del "$ns" 2>/dev/null || true
+  done
+  ;;
+sweep)
+  # Lab names are hbt<pid>x<n>: a lab whose test process no longer runs is left over.
+  for lab_name in $(ip netns list | awk '{print $1}' | sed -n 's/^\(hbt[0-9]*x[0-9]*\)-.*/\1/p' | sort -u); do
+    owner=${lab_name#hbt}; owner=${owner%%x*}
+    if [ ! -d "/proc/$owner" ]; then
+      "$0" down "$lab_name"
+    fi
   done
   ;;
 *)
