@@ -12,6 +12,9 @@ public enum DaemonAction
     Version,
     Defaults,
     Help,
+
+    /// <summary><c>heartbeat resource takegroup|givegroup|status|listkeys …</c>: ResourceManager's verbs, run once.</summary>
+    Resource,
 }
 
 /// <summary>The parsed command line.</summary>
@@ -37,6 +40,10 @@ public static class CommandLine
           --run-dir DIR     runtime files (default /run/heartbeat); also moves the pid file into DIR
           --pid-file FILE   default /run/heartbeat.pid
           --node NAME       this node's name instead of uname -n
+          --script-timeout SECONDS  how long a resource script may run (default 120)
+          --arp-count N --arp-interval MS  gratuitous ARP rounds and spacing (default 5, 200)
+        heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE
+          what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not)
         """;
 
     public static bool TryParse(IReadOnlyList<string> args, out DaemonCommand command, out string? error)
@@ -95,11 +102,43 @@ public static class CommandLine
                     case "--node":
                         settings = settings with { NodeName = value };
                         break;
+                    case "--script-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0:
+                        settings = settings with { ScriptTimeout = TimeSpan.FromSeconds(seconds) };
+                        break;
+                    case "--arp-count" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count is >= 0 and <= 100:
+                        settings = settings with { ArpCount = count };
+                        break;
+                    case "--arp-interval" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int ms) && ms is >= 1 and <= 10_000:
+                        settings = settings with { ArpInterval = TimeSpan.FromMilliseconds(ms) };
+                        break;
+                    case "--script-timeout" or "--arp-count" or "--arp-interval":
+                        error = $"option {name}: '{value}' is out of range";
+                        return false;
                     default:
                         error = $"unknown option '{name}'";
                         return false;
                 }
 
+                continue;
+            }
+
+            if (arg == "resource" && action == DaemonAction.Run && settings.ResourceVerb is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1] is not ("takegroup" or "givegroup" or "status" or "listkeys"))
+                {
+                    error = "resource needs takegroup, givegroup, status or listkeys";
+                    return false;
+                }
+
+                if (i + 2 >= args.Count)
+                {
+                    error = $"resource {args[i + 1]} needs a {(args[i + 1] == "listkeys" ? "node name" : "group key")}";
+                    return false;
+                }
+
+                action = DaemonAction.Resource;
+                settings = settings with { ResourceVerb = args[i + 1], ResourceArgument = args[i + 2] };
+                i += 2;
                 continue;
             }
 

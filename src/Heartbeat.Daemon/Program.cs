@@ -70,6 +70,11 @@ public static class Program
             return ExitNotConfigured;
         }
 
+        if (command.Action == DaemonAction.Resource)
+        {
+            return Resources.ResourceCommand.Run(settings, check.Config);
+        }
+
         if (pidFile.FindRunning() is { } running)
         {
             Console.Error.WriteLine($"heartbeat: already running [pid {running}] ({pidFile.Path})");

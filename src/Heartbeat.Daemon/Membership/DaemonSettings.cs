@@ -17,4 +17,17 @@ public sealed record DaemonSettings
     public string NodeName { get; init; } = Environment.MachineName.ToLowerInvariant();
 
     public int DebugLevel { get; init; }
+
+    /// <summary>How long a resource script may run before it is killed and its action counts as failed.</summary>
+    public TimeSpan ScriptTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Gratuitous ARP rounds per VIP announcement (send_arp's default 5).</summary>
+    public int ArpCount { get; init; } = 5;
+
+    public TimeSpan ArpInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>For <c>heartbeat resource</c>: the verb and its argument.</summary>
+    public string? ResourceVerb { get; init; }
+
+    public string? ResourceArgument { get; init; }
 }

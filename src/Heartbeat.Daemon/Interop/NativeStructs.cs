@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+
+namespace Heartbeat.Daemon.Interop;
+
+// Kernel ABI structs, laid out as in the C headers (checked by StructLayoutTests, which compiles a C program).
+
+/// <summary>struct timeval (64-bit).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct TimeVal
+{
+    public long Seconds;
+    public long Microseconds;
+}
+
+/// <summary>struct sockaddr_nl (linux/netlink.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct SockAddrNl
+{
+    public ushort Family;
+    public ushort Pad;
+    public uint Pid;
+    public uint Groups;
+}
+
+/// <summary>struct sockaddr_ll (linux/if_packet.h); Protocol is in network byte order.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SockAddrLl
+{
+    public ushort Family;
+    public ushort Protocol;
+    public int IfIndex;
+    public ushort HaType;
+    public byte PktType;
+    public byte HaLen;
+    public fixed byte Addr[8];
+}
+
+/// <summary>struct nlmsghdr (linux/netlink.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NlMsgHdr
+{
+    public uint Length;
+    public ushort Type;
+    public ushort Flags;
+    public uint Sequence;
+    public uint Pid;
+}
+
+/// <summary>struct ifaddrmsg (linux/if_addr.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IfAddrMsg
+{
+    public byte Family;
+    public byte PrefixLength;
+    public byte Flags;
+    public byte Scope;
+    public uint Index;
+}
+
+/// <summary>struct ifinfomsg (linux/rtnetlink.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct IfInfoMsg
+{
+    public byte Family;
+    public byte Pad;
+    public ushort Type;
+    public int Index;
+    public uint Flags;
+    public uint Change;
+}
+
+/// <summary>struct rtmsg (linux/rtnetlink.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct RtMsg
+{
+    public byte Family;
+    public byte DestinationLength;
+    public byte SourceLength;
+    public byte Tos;
+    public byte Table;
+    public byte Protocol;
+    public byte Scope;
+    public byte Type;
+    public uint Flags;
+}
+
+/// <summary>struct rtattr (linux/rtnetlink.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct RtAttr
+{
+    public ushort Length;
+    public ushort Type;
+}
+
+/// <summary>struct nlmsgerr's leading error code (linux/netlink.h); the echoed request header follows.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NlMsgErr
+{
+    public int Error;
+    public NlMsgHdr Request;
+}
+
+/// <summary>struct arphdr + the Ethernet/IPv4 body of struct ether_arp (netinet/if_ether.h): 28 bytes, big-endian fields.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+internal unsafe struct EtherArp
+{
+    public ushort HardwareType;
+    public ushort ProtocolType;
+    public byte HardwareLength;
+    public byte ProtocolLength;
+    public ushort Operation;
+    public fixed byte SenderHardware[6];
+    public fixed byte SenderProtocol[4];
+    public fixed byte TargetHardware[6];
+    public fixed byte TargetProtocol[4];
+}

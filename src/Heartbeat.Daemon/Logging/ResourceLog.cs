@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Heartbeat.Daemon.Logging;
+
+/// <summary>The resource layer's log lines; stable event ids 2xx.</summary>
+internal static partial class ResourceLog
+{
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Group {Group}: {Action}")]
+    public static partial void GroupAction(ILogger logger, string group, string action);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Group {Group} failed: {Reason}")]
+    public static partial void GroupFailed(ILogger logger, string group, string reason);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Resource {Resource} {Action}: ok={Success} {Detail}")]
+    public static partial void ResourceResult(ILogger logger, string resource, string action, bool success, string detail);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Resource {Resource} {Action} {Stream}: {Line}")]
+    public static partial void ScriptOutput(ILogger logger, string resource, string action, string stream, string line);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Resource {Resource} {Action} timed out after {Timeout} ms; killed")]
+    public static partial void ScriptTimedOut(ILogger logger, string resource, string action, long timeout);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Information, Message = "Resource {Resource}: added {Placement}")]
+    public static partial void AddressAdded(ILogger logger, string resource, string placement);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Information, Message = "Resource {Resource}: already configured as {Placement}")]
+    public static partial void AddressPresent(ILogger logger, string resource, string placement);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Resource {Resource}: removed {Address}")]
+    public static partial void AddressDeleted(ILogger logger, string resource, string address);
+}

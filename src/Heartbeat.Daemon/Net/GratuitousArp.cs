@@ -1,0 +1,98 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Runtime.InteropServices;
+using Heartbeat.Daemon.Interop;
+
+namespace Heartbeat.Daemon.Net;
+
+/// <summary>How a VIP is announced: <c>send_arp</c>'s default, 5 rounds 200 ms apart, each an ARP request and an ARP reply.</summary>
+public sealed record ArpAnnouncement(int Count = 5, TimeSpan? Interval = null)
+{
+    public TimeSpan Spacing => Interval ?? TimeSpan.FromMilliseconds(200);
+}
+
+/// <summary>
+/// Gratuitous ARP over an AF_PACKET socket, compatible with Heartbeat's <c>send_arp</c>: Ethernet broadcast, sender
+/// MAC and IP = the interface's MAC and the VIP, target IP = the VIP; the request has a zero target MAC (RFC 5227
+/// announcement), the reply the broadcast MAC, so both switches and hosts that only learn from one kind update.
+/// </summary>
+public static class GratuitousArp
+{
+    public const ushort EthPArp = 0x0806;
+    private const ushort ArpHardwareEthernet = 1;
+    private const ushort EthPIp = 0x0800;
+
+    /// <summary>The 28-byte ARP body (struct ether_arp) for one announcement.</summary>
+    public static unsafe byte[] Build(ReadOnlySpan<byte> mac, IPAddress address, bool reply)
+    {
+        if (mac.Length != 6)
+        {
+            throw new ArgumentException($"an Ethernet MAC has 6 bytes, not {mac.Length}", nameof(mac));
+        }
+
+        var arp = new EtherArp
+        {
+            HardwareType = BinaryPrimitives.ReverseEndianness(ArpHardwareEthernet),
+            ProtocolType = BinaryPrimitives.ReverseEndianness(EthPIp),
+            HardwareLength = 6,
+            ProtocolLength = 4,
+            Operation = BinaryPrimitives.ReverseEndianness((ushort)(reply ? 2 : 1)),
+        };
+        byte[] ip = address.GetAddressBytes();
+        for (int i = 0; i < 6; i++)
+        {
+            arp.SenderHardware[i] = mac[i];
+            arp.TargetHardware[i] = reply ? (byte)0xFF : (byte)0;
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            arp.SenderProtocol[i] = ip[i];
+            arp.TargetProtocol[i] = ip[i];
+        }
+
+        byte[] bytes = new byte[sizeof(EtherArp)];
+        MemoryMarshal.Write(bytes, in arp);
+        return bytes;
+    }
+
+    /// <summary>Sends <paramref name="announcement"/>.Count rounds of request + reply; returns the frames sent.</summary>
+    public static async Task<int> AnnounceAsync(int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation)
+    {
+        using var socket = SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
+        var destination = BroadcastTo(ifIndex);
+        byte[] request = Build(mac, address, reply: false);
+        byte[] replyFrame = Build(mac, address, reply: true);
+        int sent = 0;
+        for (int round = 0; round < announcement.Count; round++)
+        {
+            if (round > 0)
+            {
+                await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
+            }
+
+            SendToCall.SendTo(socket, request, destination);
+            SendToCall.SendTo(socket, replyFrame, destination);
+            sent += 2;
+        }
+
+        return sent;
+    }
+
+    private static unsafe SockAddrLl BroadcastTo(int ifIndex)
+    {
+        var address = new SockAddrLl
+        {
+            Family = SocketCall.AfPacket,
+            Protocol = BinaryPrimitives.ReverseEndianness(EthPArp),
+            IfIndex = ifIndex,
+            HaLen = 6,
+        };
+        for (int i = 0; i < 6; i++)
+        {
+            address.Addr[i] = 0xFF;
+        }
+
+        return address;
+    }
+}

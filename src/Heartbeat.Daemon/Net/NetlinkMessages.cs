@@ -1,0 +1,256 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using Heartbeat.Daemon.Interop;
+
+namespace Heartbeat.Daemon.Net;
+
+/// <summary>An IPv4 address on an interface, as the kernel reports it (RTM_NEWADDR).</summary>
+public sealed record InterfaceAddress(int Index, IPAddress Address, int PrefixLength, IPAddress? Broadcast, string? Label);
+
+/// <summary>A network interface: index, name, MAC (RTM_NEWLINK).</summary>
+public sealed record LinkInfo(int Index, string Name, byte[] Mac, bool Up);
+
+/// <summary>An IPv4 route of the main table (RTM_NEWROUTE): destination/prefix and the outgoing interface.</summary>
+public sealed record RouteInfo(IPAddress Destination, int PrefixLength, int OutputIndex, byte Scope, byte Protocol);
+
+/// <summary>
+/// rtnetlink requests and replies as bytes (linux/rtnetlink.h): pure, so it is tested without a kernel. Every message is
+/// a <see cref="NlMsgHdr"/>, a fixed struct, then 4-byte aligned attributes (<see cref="RtAttr"/> + value).
+/// </summary>
+public static class NetlinkMessages
+{
+    public const ushort RtmNewLink = 16;
+    public const ushort RtmGetLink = 18;
+    public const ushort RtmNewAddr = 20;
+    public const ushort RtmDelAddr = 21;
+    public const ushort RtmGetAddr = 22;
+    public const ushort RtmNewRoute = 24;
+    public const ushort RtmGetRoute = 26;
+    public const ushort NlmsgError = 2;
+    public const ushort NlmsgDone = 3;
+    public const ushort FlagRequest = 0x1;
+    public const ushort FlagAck = 0x4;
+    public const ushort FlagDump = 0x300;
+    public const ushort FlagExclusive = 0x200;
+    public const ushort FlagCreate = 0x400;
+    public const ushort IfaAddress = 1;
+    public const ushort IfaLocal = 2;
+    public const ushort IfaLabel = 3;
+    public const ushort IfaBroadcast = 4;
+    public const ushort IflaAddress = 1;
+    public const ushort IflaIfname = 3;
+    public const ushort RtaDst = 1;
+    public const ushort RtaOif = 4;
+    public const byte RtTableMain = 254;
+    public const int IffUp = 0x1;
+
+    private static readonly int HeaderSize = Marshal.SizeOf<NlMsgHdr>();
+
+    public static byte[] DumpRequest(ushort type, uint sequence)
+    {
+        // A dump needs only the family in its fixed part; rtgenmsg is one byte, padded to the ifinfomsg size here.
+        var writer = new Writer(type, (ushort)(FlagRequest | FlagDump), sequence);
+        writer.Struct(new IfInfoMsg { Family = (byte)AddressFamily.InterNetwork });
+        return writer.Finish();
+    }
+
+    /// <summary>RTM_NEWADDR (create, exclusive) or RTM_DELADDR for an IPv4 address, with an ACK requested.</summary>
+    public static byte[] AddressRequest(bool add, uint sequence, int index, IPAddress address, int prefixLength, IPAddress? broadcast, string? label)
+    {
+        ushort flags = (ushort)(FlagRequest | FlagAck | (add ? FlagCreate | FlagExclusive : 0));
+        var writer = new Writer(add ? RtmNewAddr : RtmDelAddr, flags, sequence);
+        writer.Struct(new IfAddrMsg { Family = (byte)AddressFamily.InterNetwork, PrefixLength = (byte)prefixLength, Index = (uint)index });
+        writer.Attribute(IfaLocal, address.GetAddressBytes());
+        writer.Attribute(IfaAddress, address.GetAddressBytes());
+        if (add && broadcast is not null)
+        {
+            writer.Attribute(IfaBroadcast, broadcast.GetAddressBytes());
+        }
+
+        if (add && label is not null)
+        {
+            byte[] text = Encoding.ASCII.GetBytes(label + "\0");
+            writer.Attribute(IfaLabel, text);
+        }
+
+        return writer.Finish();
+    }
+
+    /// <summary>Walks the messages of one receive buffer. Returns false at NLMSG_DONE; an NLMSG_ERROR gives its errno (0 = ACK).</summary>
+    public static bool Parse(ReadOnlySpan<byte> buffer, uint sequence, Action<ushort, ReadOnlySpan<byte>> onMessage, out int? errno)
+    {
+        errno = null;
+        int offset = 0;
+        while (buffer.Length - offset >= HeaderSize)
+        {
+            var header = MemoryMarshal.Read<NlMsgHdr>(buffer[offset..]);
+            if (header.Length < HeaderSize || header.Length > buffer.Length - offset)
+            {
+                throw new InvalidDataException($"netlink message length {header.Length} at {offset} does not fit the {buffer.Length}-byte buffer");
+            }
+
+            var payload = buffer.Slice(offset + HeaderSize, (int)header.Length - HeaderSize);
+            offset += Align((int)header.Length);
+            if (header.Sequence != sequence)
+            {
+                continue; // a late answer to an earlier request
+            }
+
+            switch (header.Type)
+            {
+                case NlmsgDone:
+                    return false;
+                case NlmsgError:
+                    errno = -MemoryMarshal.Read<int>(payload);
+                    return false;
+                default:
+                    onMessage(header.Type, payload);
+                    break;
+            }
+        }
+
+        return true;
+    }
+
+    public static InterfaceAddress? ParseAddress(ReadOnlySpan<byte> payload)
+    {
+        var message = MemoryMarshal.Read<IfAddrMsg>(payload);
+        if (message.Family != (byte)AddressFamily.InterNetwork)
+        {
+            return null;
+        }
+
+        IPAddress? local = null, address = null, broadcast = null;
+        string? label = null;
+        foreach (var (type, value) in Attributes(payload[Marshal.SizeOf<IfAddrMsg>()..]))
+        {
+            switch (type)
+            {
+                case IfaLocal when value.Length == 4:
+                    local = new IPAddress(value);
+                    break;
+                case IfaAddress when value.Length == 4:
+                    address = new IPAddress(value);
+                    break;
+                case IfaBroadcast when value.Length == 4:
+                    broadcast = new IPAddress(value);
+                    break;
+                case IfaLabel:
+                    label = Encoding.ASCII.GetString(value).TrimEnd('\0');
+                    break;
+            }
+        }
+
+        var chosen = local ?? address;
+        return chosen is null ? null : new InterfaceAddress((int)message.Index, chosen, message.PrefixLength, broadcast, label);
+    }
+
+    public static LinkInfo ParseLink(ReadOnlySpan<byte> payload)
+    {
+        var message = MemoryMarshal.Read<IfInfoMsg>(payload);
+        string name = string.Empty;
+        byte[] mac = [];
+        foreach (var (type, value) in Attributes(payload[Marshal.SizeOf<IfInfoMsg>()..]))
+        {
+            if (type == IflaIfname)
+            {
+                name = Encoding.ASCII.GetString(value).TrimEnd('\0');
+            }
+            else if (type == IflaAddress)
+            {
+                mac = value.ToArray();
+            }
+        }
+
+        return new LinkInfo(message.Index, name, mac, (message.Flags & IffUp) != 0);
+    }
+
+    public static RouteInfo? ParseRoute(ReadOnlySpan<byte> payload)
+    {
+        var message = MemoryMarshal.Read<RtMsg>(payload);
+        if (message.Family != (byte)AddressFamily.InterNetwork || message.Table != RtTableMain)
+        {
+            return null;
+        }
+
+        var destination = IPAddress.Any;
+        int oif = 0;
+        foreach (var (type, value) in Attributes(payload[Marshal.SizeOf<RtMsg>()..]))
+        {
+            if (type == RtaDst && value.Length == 4)
+            {
+                destination = new IPAddress(value);
+            }
+            else if (type == RtaOif && value.Length == 4)
+            {
+                oif = BinaryPrimitives.ReadInt32LittleEndian(value);
+            }
+        }
+
+        return new RouteInfo(destination, message.DestinationLength, oif, message.Scope, message.Protocol);
+    }
+
+    private static List<(ushort Type, byte[] Value)> Attributes(ReadOnlySpan<byte> span)
+    {
+        var list = new List<(ushort, byte[])>();
+        int size = Marshal.SizeOf<RtAttr>();
+        while (span.Length >= size)
+        {
+            var attribute = MemoryMarshal.Read<RtAttr>(span);
+            if (attribute.Length < size || attribute.Length > span.Length)
+            {
+                break;
+            }
+
+            list.Add(((ushort)(attribute.Type & 0x3FFF), span[size..attribute.Length].ToArray()));
+            span = span[Math.Min(span.Length, Align(attribute.Length))..];
+        }
+
+        return list;
+    }
+
+    private static int Align(int length) => (length + 3) & ~3;
+
+    private sealed class Writer(ushort type, ushort flags, uint sequence)
+    {
+        private readonly List<byte> _body = [];
+
+        public void Struct<T>(T value)
+            where T : unmanaged
+        {
+            Span<byte> bytes = stackalloc byte[Marshal.SizeOf<T>()];
+            MemoryMarshal.Write(bytes, in value);
+            _body.AddRange(bytes.ToArray());
+            Pad();
+        }
+
+        public void Attribute(ushort attributeType, ReadOnlySpan<byte> value)
+        {
+            int size = Marshal.SizeOf<RtAttr>();
+            Struct(new RtAttr { Length = (ushort)(size + value.Length), Type = attributeType });
+            _body.RemoveRange(_body.Count - (Align(size) - size), Align(size) - size);
+            _body.AddRange(value.ToArray());
+            Pad();
+        }
+
+        public byte[] Finish()
+        {
+            var header = new NlMsgHdr { Length = (uint)(HeaderSize + _body.Count), Type = type, Flags = flags, Sequence = sequence };
+            byte[] result = new byte[header.Length];
+            MemoryMarshal.Write(result, in header);
+            _body.CopyTo(result, HeaderSize);
+            return result;
+        }
+
+        private void Pad()
+        {
+            while (_body.Count % 4 != 0)
+            {
+                _body.Add(0);
+            }
+        }
+    }
+}

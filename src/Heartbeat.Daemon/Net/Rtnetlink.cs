@@ -1,0 +1,120 @@
+using System.Net;
+using Heartbeat.Daemon.Interop;
+
+namespace Heartbeat.Daemon.Net;
+
+/// <summary>
+/// A NETLINK_ROUTE socket in the caller's network namespace: reads links, addresses and routes, adds and deletes
+/// IPv4 addresses. Every request waits for the kernel's answer with a timeout; not thread-safe (one per user).
+/// </summary>
+public sealed class Rtnetlink : IDisposable
+{
+    private const int Eexist = 17;
+    private const int Eaddrnotavail = 99;
+    private const int Enoent = 2;
+    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly FileDescriptorHandle _socket;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private uint _sequence = (uint)Environment.TickCount;
+
+    private Rtnetlink(FileDescriptorHandle socket) => _socket = socket;
+
+    public static Rtnetlink Open()
+    {
+        var socket = SocketCall.Open(SocketCall.AfNetlink, SocketCall.SockRaw, SocketCall.NetlinkRoute);
+        try
+        {
+            BindCall.Bind(socket, new SockAddrNl { Family = SocketCall.AfNetlink });
+            SetSockOptCall.ReceiveTimeout(socket, ReplyTimeout);
+            return new Rtnetlink(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyList<LinkInfo> GetLinks() => Dump(NetlinkMessages.RtmGetLink, NetlinkMessages.RtmNewLink, NetlinkMessages.ParseLink);
+
+    public IReadOnlyList<InterfaceAddress> GetAddresses() => Dump(NetlinkMessages.RtmGetAddr, NetlinkMessages.RtmNewAddr, NetlinkMessages.ParseAddress);
+
+    public IReadOnlyList<RouteInfo> GetRoutes() => Dump(NetlinkMessages.RtmGetRoute, NetlinkMessages.RtmNewRoute, NetlinkMessages.ParseRoute);
+
+    /// <summary>Adds the address; true if added, false if it was already there (idempotent).</summary>
+    public bool AddAddress(int index, IPAddress address, int prefixLength, IPAddress? broadcast, string? label)
+    {
+        int errno = Request(NetlinkMessages.AddressRequest(add: true, ++_sequence, index, address, prefixLength, broadcast, label));
+        return errno switch
+        {
+            0 => true,
+            Eexist => false,
+            _ => throw new NativeCallException($"RTM_NEWADDR {address}/{prefixLength}", errno),
+        };
+    }
+
+    /// <summary>Deletes the address; true if deleted, false if it was not there (idempotent).</summary>
+    public bool DeleteAddress(int index, IPAddress address, int prefixLength)
+    {
+        int errno = Request(NetlinkMessages.AddressRequest(add: false, ++_sequence, index, address, prefixLength, null, null));
+        return errno switch
+        {
+            0 => true,
+            Eaddrnotavail or Enoent => false,
+            _ => throw new NativeCallException($"RTM_DELADDR {address}/{prefixLength}", errno),
+        };
+    }
+
+    public void Dispose() => _socket.Dispose();
+
+    private int Request(byte[] message)
+    {
+        var sequence = BitConverter.ToUInt32(message, 8);
+        SendToCall.SendTo(_socket, message, new SockAddrNl { Family = SocketCall.AfNetlink });
+        while (true)
+        {
+            int n = RecvCall.Receive(_socket, _buffer);
+            if (n < 0)
+            {
+                throw new TimeoutException("the kernel did not answer a netlink request within 5 s");
+            }
+
+            if (!NetlinkMessages.Parse(_buffer.AsSpan(0, n), sequence, (_, _) => { }, out int? errno))
+            {
+                return errno ?? 0;
+            }
+        }
+    }
+
+    private List<T> Dump<T>(ushort request, ushort replyType, Func<ReadOnlySpan<byte>, T?> parse)
+        where T : class
+    {
+        uint sequence = ++_sequence;
+        SendToCall.SendTo(_socket, NetlinkMessages.DumpRequest(request, sequence), new SockAddrNl { Family = SocketCall.AfNetlink });
+        var results = new List<T>();
+        bool more = true;
+        while (more)
+        {
+            int n = RecvCall.Receive(_socket, _buffer);
+            if (n < 0)
+            {
+                throw new TimeoutException("the kernel did not finish a netlink dump within 5 s");
+            }
+
+            more = NetlinkMessages.Parse(_buffer.AsSpan(0, n), sequence, (type, payload) =>
+            {
+                if (type == replyType && parse(payload) is { } item)
+                {
+                    results.Add(item);
+                }
+            }, out int? errno);
+            if (errno is > 0)
+            {
+                throw new NativeCallException("netlink dump", errno.Value);
+            }
+        }
+
+        return results;
+    }
+}

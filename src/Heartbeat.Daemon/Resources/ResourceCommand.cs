@@ -1,0 +1,89 @@
+using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.Net;
+using Heartbeat.Protocol.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Heartbeat.Daemon.Resources;
+
+/// <summary>
+/// <c>heartbeat resource …</c>: the verbs of Heartbeat's ResourceManager script (takegroup, givegroup, status,
+/// listkeys), run once in the caller's network namespace, for admins and for tests of the resource engine.
+/// </summary>
+public static class ResourceCommand
+{
+    public const int ExitNotRunning = 3;
+
+    public static int Run(DaemonSettings settings, ClusterConfig config)
+    {
+        using var loggers = LoggerFactory.Create(builder =>
+        {
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            });
+            builder.SetMinimumLevel(LogLevel.Information);
+        });
+        var logger = loggers.CreateLogger("heartbeat.resource");
+        var executor = Create(settings, config, logger);
+        string argument = settings.ResourceArgument!;
+        if (settings.ResourceVerb == "listkeys")
+        {
+            foreach (var group in executor.Groups.Where(g => string.Equals(g.Node, argument, StringComparison.OrdinalIgnoreCase)))
+            {
+                Console.WriteLine(group.Key);
+            }
+
+            return 0;
+        }
+
+        if (!executor.HasGroup(argument))
+        {
+            Console.Error.WriteLine($"heartbeat: no group with key '{argument}' in haresources (keys: {string.Join(", ", executor.Groups.Select(g => g.Key))})");
+            return 1;
+        }
+
+        switch (settings.ResourceVerb)
+        {
+            case "takegroup":
+                return Report(executor.TakeGroupAsync(argument, CancellationToken.None).GetAwaiter().GetResult());
+            case "givegroup":
+                return Report(executor.GiveGroupAsync(argument, CancellationToken.None).GetAwaiter().GetResult());
+            default:
+                bool running = executor.IsGroupRunningAsync(argument, CancellationToken.None).GetAwaiter().GetResult();
+                Console.WriteLine(running ? "running" : "stopped");
+                return running ? 0 : ExitNotRunning;
+        }
+    }
+
+    public static ResourceExecutor Create(DaemonSettings settings, ClusterConfig config, ILogger logger)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["HA_CURHOST"] = settings.NodeName,
+            ["HA_DIR"] = settings.ConfigDirectory,
+            ["HA_RCDIR"] = Path.Join(settings.ConfigDirectory, "rc.d"),
+            ["HA_RESOURCEDIR"] = Path.Join(settings.ConfigDirectory, "resource.d"),
+            ["HA_FUNCS"] = Path.Join(settings.ConfigDirectory, "shellfuncs"),
+            ["OCF_ROOT"] = "/usr/lib/ocf",
+        };
+        foreach (var (name, value) in config.HaCf.Environment)
+        {
+            environment["HA_" + name] = value;
+        }
+
+        var scripts = new ScriptSettings
+        {
+            ResourceDirectory = Path.Join(settings.ConfigDirectory, "resource.d"),
+            Timeout = settings.ScriptTimeout,
+            Environment = environment,
+        };
+        return new ResourceExecutor(config.Resources, scripts, new ArpAnnouncement(settings.ArpCount, settings.ArpInterval), logger);
+    }
+
+    private static int Report(GroupOutcome outcome)
+    {
+        Console.WriteLine($"{outcome.Group}: {(outcome.Success ? "ok" : "FAILED")}: {outcome.Reason}");
+        return outcome.Success ? 0 : 1;
+    }
+}

@@ -1,0 +1,150 @@
+using Heartbeat.Daemon.Logging;
+using Heartbeat.Daemon.Net;
+using Heartbeat.Protocol.Config;
+using Microsoft.Extensions.Logging;
+
+namespace Heartbeat.Daemon.Resources;
+
+/// <summary>The result of taking or giving up one group.</summary>
+public sealed record GroupOutcome(string Group, bool Success, string Reason);
+
+/// <summary>
+/// Runs haresources groups: one ordered queue per group (never two actions on a group at once, never reordered),
+/// start left to right with a status check first (what already runs is left alone), stop right to left. A start that
+/// fails stops what it started (and the failed resource) in reverse order and reports the group failed with the reason.
+/// </summary>
+public sealed class ResourceExecutor
+{
+    /// <summary>3.0.6 retries a failing stop every second, 10 more times (HA_STOPRETRYMAX).</summary>
+    public const int StopRetries = 10;
+
+    private readonly Dictionary<string, (ResourceGroupSpec Spec, IManagedResource[] Resources, SemaphoreSlim Queue)> _groups = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+    private readonly TimeSpan _stopRetryDelay;
+
+    public ResourceExecutor(HaResources resources, ScriptSettings scripts, ArpAnnouncement announcement, ILogger logger, TimeSpan? stopRetryDelay = null)
+    {
+        _logger = logger;
+        _stopRetryDelay = stopRetryDelay ?? TimeSpan.FromSeconds(1);
+        foreach (var group in resources.Groups)
+        {
+            var members = group.Resources
+                .Select(r => r.IsIpAddress ? (IManagedResource)new IpAddressResource(r, announcement, logger) : new ScriptResource(r, scripts, logger))
+                .ToArray();
+            _groups[group.Key] = (group, members, new SemaphoreSlim(1, 1));
+        }
+    }
+
+    public IEnumerable<ResourceGroupSpec> Groups => _groups.Values.Select(g => g.Spec);
+
+    public IReadOnlyList<IManagedResource> ResourcesOf(string key) => _groups[key].Resources;
+
+    public bool HasGroup(string key) => _groups.ContainsKey(key);
+
+    public async Task<GroupOutcome> TakeGroupAsync(string key, CancellationToken cancellation)
+    {
+        var (_, resources, queue) = _groups[key];
+        await queue.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            ResourceLog.GroupAction(_logger, key, "acquiring");
+            for (int i = 0; i < resources.Length; i++)
+            {
+                var resource = resources[i];
+                if (await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+                {
+                    ResourceLog.ResourceResult(_logger, resource.Name, "start", true, "already running");
+                    continue;
+                }
+
+                var outcome = await resource.StartAsync(cancellation).ConfigureAwait(false);
+                ResourceLog.ResourceResult(_logger, resource.Name, "start", outcome.Success, outcome.Detail);
+                if (!outcome.Success)
+                {
+                    // Undo in reverse order: the failed resource (it may be half up) and everything before it.
+                    for (int j = i; j >= 0; j--)
+                    {
+                        var undo = await StopWithRetriesAsync(resources[j], cancellation).ConfigureAwait(false);
+                        ResourceLog.ResourceResult(_logger, resources[j].Name, "stop", undo.Success, undo.Detail);
+                    }
+
+                    string reason = $"{resource.Name}: {outcome.Detail}";
+                    ResourceLog.GroupFailed(_logger, key, reason);
+                    return new GroupOutcome(key, false, reason);
+                }
+            }
+
+            ResourceLog.GroupAction(_logger, key, "acquired");
+            return new GroupOutcome(key, true, "started");
+        }
+        finally
+        {
+            queue.Release();
+        }
+    }
+
+    public async Task<GroupOutcome> GiveGroupAsync(string key, CancellationToken cancellation)
+    {
+        var (_, resources, queue) = _groups[key];
+        await queue.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            ResourceLog.GroupAction(_logger, key, "releasing");
+            string? failure = null;
+            for (int i = resources.Length - 1; i >= 0; i--)
+            {
+                var outcome = await StopWithRetriesAsync(resources[i], cancellation).ConfigureAwait(false);
+                ResourceLog.ResourceResult(_logger, resources[i].Name, "stop", outcome.Success, outcome.Detail);
+                if (!outcome.Success)
+                {
+                    failure ??= $"{resources[i].Name}: {outcome.Detail}";
+                }
+            }
+
+            if (failure is not null)
+            {
+                ResourceLog.GroupFailed(_logger, key, failure);
+                return new GroupOutcome(key, false, failure);
+            }
+
+            ResourceLog.GroupAction(_logger, key, "released");
+            return new GroupOutcome(key, true, "stopped");
+        }
+        finally
+        {
+            queue.Release();
+        }
+    }
+
+    /// <summary>Whether every resource of the group runs (ResourceManager status: 0 running, 3 not).</summary>
+    public async Task<bool> IsGroupRunningAsync(string key, CancellationToken cancellation)
+    {
+        foreach (var resource in _groups[key].Resources)
+        {
+            if (!await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task<ResourceOutcome> StopWithRetriesAsync(IManagedResource resource, CancellationToken cancellation)
+    {
+        var outcome = await resource.StopAsync(cancellation).ConfigureAwait(false);
+        for (int retry = 1; !outcome.Success && retry <= StopRetries; retry++)
+        {
+            await Task.Delay(_stopRetryDelay, cancellation).ConfigureAwait(false);
+            outcome = await resource.StopAsync(cancellation).ConfigureAwait(false);
+        }
+
+        if (!outcome.Success && !await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+        {
+            // 3.0.6: "probably not LSB-compliant ... MUST succeed on a stop when already stopped" and carries on.
+            return ResourceOutcome.Ok($"stop failed ({outcome.Detail}) but status says it is not running: not LSB-compliant, carrying on");
+        }
+
+        return outcome;
+    }
+}
