@@ -6,12 +6,15 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # bzip2 is the reference compressor the bz2 decoder is tested against; heartbeat (3.0.6) is the real node the
-# integration tests run beside ours; iproute2 makes their network namespaces, tc netem their lossy links.
+# integration tests run beside ours; iproute2 makes their network namespaces, tc netem or nftables their lossy links;
+# gcc compiles the C program that checks our kernel struct layouts; tcpdump captures the gratuitous ARPs.
 missing=()
 command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Heartbeat.Daemon.Interop;
+
+namespace Heartbeat.Daemon.Tests;
+
+/// <summary>
+/// Every kernel struct the daemon passes to a system call, checked against the C headers: a small C program prints
+/// sizeof and offsetof, compiled here with the machine's gcc, and the managed layout must match field by field.
+/// </summary>
+public sealed class StructLayoutTests
+{
+    private const string Program = """
+        #include <stddef.h>
+        #include <stdio.h>
+        #include <sys/time.h>
+        #include <linux/netlink.h>
+        #include <linux/rtnetlink.h>
+        #include <linux/if_addr.h>
+        #include <linux/if_packet.h>
+        #include <netinet/if_ether.h>
+        #define S(t) printf(#t " size %zu\n", sizeof(struct t));
+        #define F(t, f) printf(#t "." #f " %zu\n", offsetof(struct t, f));
+        int main(void) {
+          S(timeval) F(timeval, tv_sec) F(timeval, tv_usec)
+          S(sockaddr_nl) F(sockaddr_nl, nl_family) F(sockaddr_nl, nl_pid) F(sockaddr_nl, nl_groups)
+          S(sockaddr_ll) F(sockaddr_ll, sll_family) F(sockaddr_ll, sll_protocol) F(sockaddr_ll, sll_ifindex)
+            F(sockaddr_ll, sll_hatype) F(sockaddr_ll, sll_pkttype) F(sockaddr_ll, sll_halen) F(sockaddr_ll, sll_addr)
+          S(nlmsghdr) F(nlmsghdr, nlmsg_len) F(nlmsghdr, nlmsg_type) F(nlmsghdr, nlmsg_flags) F(nlmsghdr, nlmsg_seq) F(nlmsghdr, nlmsg_pid)
+          S(nlmsgerr) F(nlmsgerr, error) F(nlmsgerr, msg)
+          S(ifaddrmsg) F(ifaddrmsg, ifa_family) F(ifaddrmsg, ifa_prefixlen) F(ifaddrmsg, ifa_flags) F(ifaddrmsg, ifa_scope) F(ifaddrmsg, ifa_index)
+          S(ifinfomsg) F(ifinfomsg, ifi_family) F(ifinfomsg, ifi_type) F(ifinfomsg, ifi_index) F(ifinfomsg, ifi_flags) F(ifinfomsg, ifi_change)
+          S(rtmsg) F(rtmsg, rtm_family) F(rtmsg, rtm_dst_len) F(rtmsg, rtm_table) F(rtmsg, rtm_protocol) F(rtmsg, rtm_scope) F(rtmsg, rtm_type) F(rtmsg, rtm_flags)
+          S(rtattr) F(rtattr, rta_len) F(rtattr, rta_type)
+          S(ether_arp) F(ether_arp, arp_sha) F(ether_arp, arp_spa) F(ether_arp, arp_tha) F(ether_arp, arp_tpa)
+          return 0;
+        }
+        """;
+
+    private static readonly Lazy<Dictionary<string, int>> CLayout = new(Compile);
+
+    public static TheoryData<string, int> Managed() => new()
+    {
+        { "timeval size", Marshal.SizeOf<TimeVal>() },
+        { "timeval.tv_sec", Offset<TimeVal>(nameof(TimeVal.Seconds)) },
+        { "timeval.tv_usec", Offset<TimeVal>(nameof(TimeVal.Microseconds)) },
+        { "sockaddr_nl size", Marshal.SizeOf<SockAddrNl>() },
+        { "sockaddr_nl.nl_family", Offset<SockAddrNl>(nameof(SockAddrNl.Family)) },
+        { "sockaddr_nl.nl_pid", Offset<SockAddrNl>(nameof(SockAddrNl.Pid)) },
+        { "sockaddr_nl.nl_groups", Offset<SockAddrNl>(nameof(SockAddrNl.Groups)) },
+        { "sockaddr_ll size", Marshal.SizeOf<SockAddrLl>() },
+        { "sockaddr_ll.sll_family", Offset<SockAddrLl>(nameof(SockAddrLl.Family)) },
+        { "sockaddr_ll.sll_protocol", Offset<SockAddrLl>(nameof(SockAddrLl.Protocol)) },
+        { "sockaddr_ll.sll_ifindex", Offset<SockAddrLl>(nameof(SockAddrLl.IfIndex)) },
+        { "sockaddr_ll.sll_hatype", Offset<SockAddrLl>(nameof(SockAddrLl.HaType)) },
+        { "sockaddr_ll.sll_pkttype", Offset<SockAddrLl>(nameof(SockAddrLl.PktType)) },
+        { "sockaddr_ll.sll_halen", Offset<SockAddrLl>(nameof(SockAddrLl.HaLen)) },
+        { "sockaddr_ll.sll_addr", Offset<SockAddrLl>(nameof(SockAddrLl.Addr)) },
+        { "nlmsghdr size", Marshal.SizeOf<NlMsgHdr>() },
+        { "nlmsghdr.nlmsg_len", Offset<NlMsgHdr>(nameof(NlMsgHdr.Length)) },
+        { "nlmsghdr.nlmsg_type", Offset<NlMsgHdr>(nameof(NlMsgHdr.Type)) },
+        { "nlmsghdr.nlmsg_flags", Offset<NlMsgHdr>(nameof(NlMsgHdr.Flags)) },
+        { "nlmsghdr.nlmsg_seq", Offset<NlMsgHdr>(nameof(NlMsgHdr.Sequence)) },
+        { "nlmsghdr.nlmsg_pid", Offset<NlMsgHdr>(nameof(NlMsgHdr.Pid)) },
+        { "nlmsgerr size", Marshal.SizeOf<NlMsgErr>() },
+        { "nlmsgerr.error", Offset<NlMsgErr>(nameof(NlMsgErr.Error)) },
+        { "nlmsgerr.msg", Offset<NlMsgErr>(nameof(NlMsgErr.Request)) },
+        { "ifaddrmsg size", Marshal.SizeOf<IfAddrMsg>() },
+        { "ifaddrmsg.ifa_family", Offset<IfAddrMsg>(nameof(IfAddrMsg.Family)) },
+        { "ifaddrmsg.ifa_prefixlen", Offset<IfAddrMsg>(nameof(IfAddrMsg.PrefixLength)) },
+        { "ifaddrmsg.ifa_flags", Offset<IfAddrMsg>(nameof(IfAddrMsg.Flags)) },
+        { "ifaddrmsg.ifa_scope", Offset<IfAddrMsg>(nameof(IfAddrMsg.Scope)) },
+        { "ifaddrmsg.ifa_index", Offset<IfAddrMsg>(nameof(IfAddrMsg.Index)) },
+        { "ifinfomsg size", Marshal.SizeOf<IfInfoMsg>() },
+        { "ifinfomsg.ifi_family", Offset<IfInfoMsg>(nameof(IfInfoMsg.Family)) },
+        { "ifinfomsg.ifi_type", Offset<IfInfoMsg>(nameof(IfInfoMsg.Type)) },
+        { "ifinfomsg.ifi_index", Offset<IfInfoMsg>(nameof(IfInfoMsg.Index)) },
+        { "ifinfomsg.ifi_flags", Offset<IfInfoMsg>(nameof(IfInfoMsg.Flags)) },
+        { "ifinfomsg.ifi_change", Offset<IfInfoMsg>(nameof(IfInfoMsg.Change)) },
+        { "rtmsg size", Marshal.SizeOf<RtMsg>() },
+        { "rtmsg.rtm_family", Offset<RtMsg>(nameof(RtMsg.Family)) },
+        { "rtmsg.rtm_dst_len", Offset<RtMsg>(nameof(RtMsg.DestinationLength)) },
+        { "rtmsg.rtm_table", Offset<RtMsg>(nameof(RtMsg.Table)) },
+        { "rtmsg.rtm_protocol", Offset<RtMsg>(nameof(RtMsg.Protocol)) },
+        { "rtmsg.rtm_scope", Offset<RtMsg>(nameof(RtMsg.Scope)) },
+        { "rtmsg.rtm_type", Offset<RtMsg>(nameof(RtMsg.Type)) },
+        { "rtmsg.rtm_flags", Offset<RtMsg>(nameof(RtMsg.Flags)) },
+        { "rtattr size", Marshal.SizeOf<RtAttr>() },
+        { "rtattr.rta_len", Offset<RtAttr>(nameof(RtAttr.Length)) },
+        { "rtattr.rta_type", Offset<RtAttr>(nameof(RtAttr.Type)) },
+        { "ether_arp size", Marshal.SizeOf<EtherArp>() },
+        { "ether_arp.arp_sha", Offset<EtherArp>(nameof(EtherArp.SenderHardware)) },
+        { "ether_arp.arp_spa", Offset<EtherArp>(nameof(EtherArp.SenderProtocol)) },
+        { "ether_arp.arp_tha", Offset<EtherArp>(nameof(EtherArp.TargetHardware)) },
+        { "ether_arp.arp_tpa", Offset<EtherArp>(nameof(EtherArp.TargetProtocol)) },
+    };
+
+    [Theory]
+    [MemberData(nameof(Managed))]
+    public void Managed_layout_matches_the_C_header(string what, int managed)
+    {
+        Assert.True(CLayout.Value.TryGetValue(what, out int c), $"the C program printed no '{what}'");
+        Assert.Equal(c, managed);
+    }
+
+    private static int Offset<T>(string field) => (int)Marshal.OffsetOf<T>(field);
+
+    private static Dictionary<string, int> Compile()
+    {
+        string dir = Directory.CreateTempSubdirectory("hbnet-layout-").FullName;
+        try
+        {
+            string source = Path.Join(dir, "layout.c");
+            string binary = Path.Join(dir, "layout");
+            File.WriteAllText(source, Program);
+            Run("gcc", "-O0", "-o", binary, source);
+            return Run(binary).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => line.Split(' '))
+                .ToDictionary(p => p.Length == 3 ? $"{p[0]} {p[1]}" : p[0], p => int.Parse(p[^1], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(60_000), $"{file} hung");
+        Assert.True(process.ExitCode == 0, $"{file} failed: {error}");
+        return output;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Resources;
+
+namespace Heartbeat.Protocol.Tests.Resources;
+
+public class IpPlacementTests
+{
+    private static readonly ConnectedRoute[] Routes =
+    [
+        new("ens18", IPAddress.Parse("10.10.10.0"), 24),
+        new("ens19", IPAddress.Parse("192.168.0.0"), 24),
+        new("ens20", IPAddress.Parse("10.10.0.0"), 16),
+    ];
+
+    [Theory]
+    [InlineData("10.10.10.1", "10.10.10.1/24 dev ens18 brd 10.10.10.255 label ens18:0")] // the article's line, NIC ens18
+    [InlineData("IPaddr::10.10.10.1", "10.10.10.1/24 dev ens18 brd 10.10.10.255 label ens18:0")]
+    [InlineData("IPaddr::10.10.10.1/24/ens18", "10.10.10.1/24 dev ens18 brd 10.10.10.255 label ens18:0")]
+    [InlineData("IPaddr2::10.10.10.1", "10.10.10.1/24 dev ens18 brd 10.10.10.255")]
+    [InlineData("IPaddr2::10.10.10.1/24/ens18", "10.10.10.1/24 dev ens18 brd 10.10.10.255")]
+    [InlineData("IPaddr2::10.10.10.1/25/ens18:web", "10.10.10.1/25 dev ens18 brd 10.10.10.127 label ens18:web")]
+    [InlineData("IPaddr2::10.10.10.1/24/ens18/10.10.10.254", "10.10.10.1/24 dev ens18 brd 10.10.10.254")]
+    [InlineData("IPaddr2::10.10.20.5", "10.10.20.5/16 dev ens20 brd 10.10.255.255")] // only the /16 covers it
+    [InlineData("IPaddr2::10.10.10.9/32/ens18", "10.10.10.9/32 dev ens18")] // no broadcast for a /32
+    [InlineData("IPaddr2::192.168.0.50", "192.168.0.50/24 dev ens19 brd 192.168.0.255")]
+    public void Placement_follows_the_connected_route(string resource, string expected)
+    {
+        var result = IpPlacementResolver.Resolve(Parse(resource), Routes, ["ens18:web2"]);
+        Assert.Null(result.Problem);
+        Assert.Equal(expected, result.Placement!.ToString());
+    }
+
+    [Fact]
+    public void Ip_aliases_take_the_first_free_number()
+    {
+        var result = IpPlacementResolver.Resolve(Parse("10.10.10.7"), Routes, ["ens18:0", "ens18:1"]);
+        Assert.Equal("ens18:2", result.Placement!.Label);
+    }
+
+    [Theory]
+    [InlineData("IPaddr2::172.16.0.1", "no interface has a connected network that covers 172.16.0.1")]
+    [InlineData("IPaddr2::172.16.0.1/24/ens18", null)] // prefix and NIC given: no route needed
+    [InlineData("IPaddr2::172.16.0.1//ens18", "ens18 has no connected network that covers 172.16.0.1")]
+    [InlineData("IPaddr2::10.10.10.1/24/ens18:averyveryverylonglabel", "longer than the kernel's 15 characters")]
+    public void Unplaceable_addresses_say_why(string resource, string? problem)
+    {
+        var result = IpPlacementResolver.Resolve(Parse(resource), Routes, []);
+        if (problem is null)
+        {
+            Assert.NotNull(result.Placement);
+        }
+        else
+        {
+            Assert.Contains(problem, result.Problem, StringComparison.Ordinal);
+        }
+    }
+
+    private static ResourceSpec Parse(string resource)
+    {
+        var parsed = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes($"server1 {resource}\n"), "haresources", ["server1"]);
+        return Assert.Single(Assert.Single(parsed.Value!.Groups).Resources);
+    }
+}
+
+public class ScriptStatusTests
+{
+    // behaviour.md §9, verified on 3.0.6.
+    [Theory]
+    [InlineData("a is running", true)]
+    [InlineData("Running", true)]
+    [InlineData("OK", true)]
+    [InlineData("a is not running", false)]
+    [InlineData("NOT Running", false)]
+    [InlineData("is stopped", false)]
+    [InlineData("status ok", false)]
+    [InlineData("unknown", false)]
+    [InlineData("not-running", true)]
+    [InlineData("", false)]
+    [InlineData("line one\nservice is not running\n", false)]
+    [InlineData("service is not\nrunning", true)] // the pattern needs a blank after "not"
+    public void Status_output_is_read_like_ResourceManager_reads_it(string stdout, bool running) =>
+        Assert.Equal(running, ScriptStatus.IsRunning(stdout));
+}
