@@ -73,6 +73,9 @@ public sealed class Lab : IAsyncDisposable
 
     public string AuthMethod { get; set; } = "md5";
 
+    /// <summary>The haresources every node gets (empty by default: membership tests need no resources).</summary>
+    public string Haresources { get; set; } = string.Empty;
+
     public IReadOnlyList<LabNode> Nodes => _nodes;
 
     public static string OurDaemon
@@ -154,6 +157,31 @@ public sealed class Lab : IAsyncDisposable
 
     /// <summary>Our daemon's process in the node, if we started one.</summary>
     public static Process? OursProcess(LabNode node) => node.Process;
+
+    /// <summary>Runs <c>heartbeat ARGS --config-dir … --node …</c> once inside the node's namespace; exit code and output.</summary>
+    public (int Code, string Output) RunOurs(LabNode node, params string[] args)
+    {
+        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, .. args, "--config-dir", Path.Join(node.Directory, "etc"),
+            "--state-dir", Path.Join(node.Directory, "state"), "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("heartbeat " + string.Join(' ', args) + " did not finish");
+        }
+
+        return (process.ExitCode, output + stderr.Result);
+    }
+
+    /// <summary>Runs a command inside a namespace of this lab and returns its output.</summary>
+    public static string InNetns(string netns, params string[] command) => Capture(["ip", "netns", "exec", netns, .. command]);
 
     /// <summary>A crash: SIGKILL to every process of the node (ours: the daemon; real: master and children).</summary>
     public void Kill(LabNode node)
@@ -282,7 +310,7 @@ public sealed class Lab : IAsyncDisposable
         string dir = node.Real ? node.Directory : Path.Join(node.Directory, "etc");
         System.IO.Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Join(dir, "ha.cf"), ha.ToString());
-        File.WriteAllText(Path.Join(dir, "haresources"), string.Empty);
+        File.WriteAllText(Path.Join(dir, "haresources"), Haresources);
         string keys = Path.Join(dir, "authkeys");
         File.WriteAllText(keys, authkeys);
         File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
