@@ -42,8 +42,9 @@ public static class CommandLine
           --node NAME       this node's name instead of uname -n
           --script-timeout SECONDS  how long a resource script may run (default 120)
           --arp-count N --arp-interval MS  gratuitous ARP rounds and spacing (default 5, 200)
-        heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE
-          what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not)
+        heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE | hold KEY
+          what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not);
+          hold takes the group, restores a VIP that vanishes, and gives the group up on SIGTERM
         """;
 
     public static bool TryParse(IReadOnlyList<string> args, out DaemonCommand command, out string? error)
@@ -124,9 +125,9 @@ public static class CommandLine
 
             if (arg == "resource" && action == DaemonAction.Run && settings.ResourceVerb is null)
             {
-                if (i + 1 >= args.Count || args[i + 1] is not ("takegroup" or "givegroup" or "status" or "listkeys"))
+                if (i + 1 >= args.Count || args[i + 1] is not ("takegroup" or "givegroup" or "status" or "listkeys" or "hold"))
                 {
-                    error = "resource needs takegroup, givegroup, status or listkeys";
+                    error = "resource needs takegroup, givegroup, status, listkeys or hold";
                     return false;
                 }
 

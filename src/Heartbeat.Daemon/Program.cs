@@ -99,6 +99,7 @@ public static class Program
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<Resources.LeftoverCleanupService>();
         builder.Services.AddSingleton<MembershipService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));

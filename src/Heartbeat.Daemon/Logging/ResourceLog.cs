@@ -28,4 +28,16 @@ internal static partial class ResourceLog
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Resource {Resource}: removed {Address}")]
     public static partial void AddressDeleted(ILogger logger, string resource, string address);
+
+    [LoggerMessage(EventId = 220, Level = LogLevel.Warning, Message = "Resource {Resource}: the address vanished from its interface (ifdown or removed by hand); putting it back")]
+    public static partial void VipVanished(ILogger logger, string resource);
+
+    [LoggerMessage(EventId = 221, Level = LogLevel.Warning, Message = "Resource {Resource}: cannot check the address: {Problem}")]
+    public static partial void MonitorError(ILogger logger, string resource, string problem);
+
+    [LoggerMessage(EventId = 222, Level = LogLevel.Warning, Message = "Resource {Resource}: {Address} was left on {Interface} by an earlier run and this node does not hold it; releasing it")]
+    public static partial void LeftoverReleased(ILogger logger, string resource, string address, string @interface);
+
+    [LoggerMessage(EventId = 223, Level = LogLevel.Information, Message = "Holding group {Group} until SIGTERM; checking its addresses every {Interval} ms")]
+    public static partial void Holding(ILogger logger, string group, long interval);
 }

@@ -1,3 +1,4 @@
+using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Membership;
 using Heartbeat.Daemon.Net;
 using Heartbeat.Protocol.Config;
@@ -45,6 +46,8 @@ public static class ResourceCommand
 
         switch (settings.ResourceVerb)
         {
+            case "hold":
+                return Hold(executor, argument, config.HaCf.Keepalive, logger);
             case "takegroup":
                 return Report(executor.TakeGroupAsync(argument, CancellationToken.None).GetAwaiter().GetResult());
             case "givegroup":
@@ -79,6 +82,34 @@ public static class ResourceCommand
             Environment = environment,
         };
         return new ResourceExecutor(config.Resources, scripts, new ArpAnnouncement(settings.ArpCount, settings.ArpInterval), logger);
+    }
+
+    /// <summary>
+    /// <c>hold KEY</c>: take the group, keep its VIPs in place (restoring one that vanishes) until SIGTERM or SIGINT,
+    /// then give the group up, so nothing is left behind.
+    /// </summary>
+    private static int Hold(ResourceExecutor executor, string key, TimeSpan keepalive, ILogger logger)
+    {
+        using var stop = new CancellationTokenSource();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c =>
+        {
+            c.Cancel = true;
+            stop.Cancel();
+        });
+        var taken = executor.TakeGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult();
+        if (Report(taken) != 0)
+        {
+            return 1;
+        }
+
+        ResourceLog.Holding(logger, key, (long)keepalive.TotalMilliseconds);
+        new VipMonitor(executor.AddressesOf(key), keepalive, logger).RunAsync(stop.Token).GetAwaiter().GetResult();
+        return Report(executor.GiveGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult());
     }
 
     private static int Report(GroupOutcome outcome)

@@ -130,6 +130,48 @@ public sealed class ResourceExecutor
         return true;
     }
 
+    /// <summary>The native VIPs of a group.</summary>
+    public IReadOnlyList<IpAddressResource> AddressesOf(string key) => [.. _groups[key].Resources.OfType<IpAddressResource>()];
+
+    /// <summary>
+    /// Start-up reconciliation: every configured VIP found on an interface of this host while this node does not hold
+    /// its group (a crash or kill -9 left it) is removed, so two nodes never answer for one address.
+    /// </summary>
+    public async Task<int> ReleaseLeftoversAsync(IReadOnlySet<string> heldGroups, CancellationToken cancellation)
+    {
+        int released = 0;
+        foreach (var (key, (_, resources, _)) in _groups)
+        {
+            if (heldGroups.Contains(key))
+            {
+                continue;
+            }
+
+            foreach (var vip in resources.OfType<IpAddressResource>())
+            {
+                InterfaceAddress? present;
+                string iface;
+                using (var netlink = Rtnetlink.Open())
+                {
+                    present = vip.Find(netlink);
+                    iface = present is null ? string.Empty : netlink.GetLinks().FirstOrDefault(l => l.Index == present.Index)?.Name ?? "?";
+                }
+
+                if (present is null)
+                {
+                    continue;
+                }
+
+                ResourceLog.LeftoverReleased(_logger, vip.Name, $"{present.Address}/{present.PrefixLength}", iface);
+                var outcome = await vip.StopAsync(cancellation).ConfigureAwait(false);
+                ResourceLog.ResourceResult(_logger, vip.Name, "stop", outcome.Success, outcome.Detail);
+                released += outcome.Success ? 1 : 0;
+            }
+        }
+
+        return released;
+    }
+
     private async Task<ResourceOutcome> StopWithRetriesAsync(IManagedResource resource, CancellationToken cancellation)
     {
         var outcome = await resource.StopAsync(cancellation).ConfigureAwait(false);

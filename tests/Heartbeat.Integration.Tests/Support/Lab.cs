@@ -122,14 +122,14 @@ public sealed class Lab : IAsyncDisposable
     }
 
     /// <summary>Our daemon in the node's namespace with the given config and state directories (a real node's, to convert it).</summary>
-    public void StartOurs(LabNode node, string etc, string state)
+    public void StartOurs(LabNode node, string etc, string state, params string[] leading)
     {
         var info = new ProcessStartInfo("ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, "--config-dir", etc, "--state-dir", state,
+        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, .. leading, "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Heartbeat.Integration.Tests.Support;
+
+namespace Heartbeat.Integration.Tests;
+
+public class VipLifecycleTests
+{
+    private const string Vip = "IPaddr2::10.10.10.1/24/ens18";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A held VIP removed by hand comes back within a keepalive (200 ms here) and is announced again; a clean stop
+    /// leaves nothing; a VIP left by a holder killed with SIGKILL is released when the daemon next starts.
+    /// </summary>
+    [Fact]
+    public async Task A_vanished_vip_returns_and_a_killed_holders_vip_is_released_at_the_next_start()
+    {
+        await using var lab = new Lab("vip lifecycle") { Haresources = $"server1 {Vip}\n" };
+        var node = lab.Declare(false)[0];
+        string etc = Path.Join(node.Directory, "etc");
+        string state = Path.Join(node.Directory, "state");
+        string netns = lab.Netns(node);
+
+        lab.StartOurs(node, etc, state, "resource", "hold", Vip, "--arp-count", "2", "--arp-interval", "50");
+        Assert.True(Lab.WaitForLog(node, "Holding group", Wait), lab.Describe());
+        Assert.True(HasVip(netns));
+
+        int mark = node.Log().Length;
+        Lab.InNetns(netns, "ip", "addr", "del", "10.10.10.1/24", "dev", "ens18");
+        var clock = Stopwatch.StartNew();
+        Assert.True(Lab.WaitUntil(() => HasVip(netns), TimeSpan.FromSeconds(5)), lab.Describe());
+        var back = clock.Elapsed;
+        Assert.InRange(back, TimeSpan.Zero, TimeSpan.FromMilliseconds(200 + 800)); // one keepalive, plus slack for a busy machine
+        Assert.True(Lab.WaitForLog(node, "the address vanished", Wait, mark), lab.Describe());
+        Assert.True(Lab.WaitForLog(node, "gratuitous ARP frames", Wait, mark), lab.Describe());
+
+        // Clean stop: the group is given up, nothing stays behind.
+        lab.Stop(node);
+        Assert.Equal(0, Lab.OursProcess(node)!.ExitCode);
+        Assert.False(HasVip(netns));
+
+        // A holder killed with SIGKILL leaves the VIP; the daemon's next start releases it before joining the cluster.
+        lab.StartOurs(node, etc, state, "resource", "hold", Vip, "--arp-count", "1");
+        Assert.True(Lab.WaitUntil(() => HasVip(netns), Wait), lab.Describe());
+        lab.Kill(node);
+        Assert.True(HasVip(netns));
+        mark = node.Log().Length;
+        lab.Start(node);
+        Assert.True(Lab.WaitForLog(node, "was left on ens18 by an earlier run", Wait, mark), lab.Describe());
+        Assert.True(Lab.WaitUntil(() => !HasVip(netns), Wait), lab.Describe());
+        Assert.True(Lab.WaitForLog(node, "Local status now set to: 'up'", Wait, mark), lab.Describe());
+    }
+
+    private static bool HasVip(string netns)
+    {
+        using var json = JsonDocument.Parse(Lab.InNetns(netns, "ip", "-j", "-4", "addr", "show", "dev", "ens18"));
+        return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == "10.10.10.1");
+    }
+}
