@@ -34,6 +34,10 @@ public class VipLifecycleTests
         Assert.InRange(back, TimeSpan.Zero, TimeSpan.FromMilliseconds(200 + 800)); // one keepalive, plus slack for a busy machine
         Assert.True(Lab.WaitForLog(node, "the address vanished", Wait, mark), lab.Describe());
         Assert.True(Lab.WaitForLog(node, "gratuitous ARP frames", Wait, mark), lab.Describe());
+        string restore = node.Log()[mark..].Split('\n').FirstOrDefault(l => l.Contains("restore: ok=True", StringComparison.Ordinal)) ?? "?";
+        File.AppendAllText(
+            Path.Join(Path.GetTempPath(), "heartbeatnet-tests", "vip-restore.txt"),
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"VIP back {back.TotalMilliseconds:F0} ms after 'ip addr del' (keepalive 200 ms): {restore}\n"));
 
         // Clean stop: the group is given up, nothing stays behind.
         lab.Stop(node);

@@ -57,7 +57,8 @@ public static class GratuitousArp
     }
 
     /// <summary>Sends <paramref name="announcement"/>.Count rounds of request + reply; returns the frames sent.</summary>
-    public static async Task<int> AnnounceAsync(int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation)
+    /// <param name="firstSent">Called right after the first frame left, so callers can time the path to the wire.</param>
+    public static async Task<int> AnnounceAsync(int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation, Action? firstSent = null)
     {
         using var socket = SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
         var destination = BroadcastTo(ifIndex);
@@ -72,6 +73,11 @@ public static class GratuitousArp
             }
 
             SendToCall.SendTo(socket, request, destination);
+            if (round == 0)
+            {
+                firstSent?.Invoke();
+            }
+
             SendToCall.SendTo(socket, replyFrame, destination);
             sent += 2;
         }

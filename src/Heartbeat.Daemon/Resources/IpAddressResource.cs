@@ -31,6 +31,8 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
 
     public async Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TimeSpan toFirstArp = TimeSpan.Zero;
         try
         {
             using var netlink = Rtnetlink.Open();
@@ -59,8 +61,10 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
                 ResourceLog.AddressAdded(logger, Name, placement.ToString());
             }
 
-            int frames = await GratuitousArp.AnnounceAsync(link.Index, link.Mac, placement.Address, announcement, cancellation).ConfigureAwait(false);
-            return ResourceOutcome.Ok($"{placement} up, {frames} gratuitous ARP frames from {Convert.ToHexString(link.Mac)}");
+            int frames = await GratuitousArp.AnnounceAsync(link.Index, link.Mac, placement.Address, announcement, cancellation,
+                () => toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+            return ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{placement} up, {frames} gratuitous ARP frames from {Convert.ToHexString(link.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start"));
         }
         catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
         {
