@@ -152,7 +152,7 @@ public partial class ResourceTests(ITestOutputHelper output)
         var (code, text) = lab.RunOurs(node, "resource", "takegroup", "Trace::a");
         Assert.True(code == 0, text);
         Assert.Equal(["a status", "a start", "b status", "b start", "c status", "c start"], Calls());
-        Assert.Contains("Resource Trace::a start stdout: Trace a started", text, StringComparison.Ordinal);
+        Assert.Contains("Resource Trace::a start stdout: Trace a started (HA_keepalive=200ms HA_CURHOST=server1)", text, StringComparison.Ordinal);
 
         // Already running: status only, nothing started twice.
         Assert.Equal(0, lab.RunOurs(node, "resource", "takegroup", "Trace::a").Code);

@@ -61,7 +61,11 @@ public static class ResourceCommand
 
     public static ResourceExecutor Create(DaemonSettings settings, ClusterConfig config, ILogger logger)
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        string haCfPath = Path.Join(settings.ConfigDirectory, "ha.cf");
+        var environment = new Dictionary<string, string>(
+            File.Exists(haCfPath) ? ScriptEnvironment.FromHaCf(File.ReadAllBytes(haCfPath)) : new Dictionary<string, string>(),
+            StringComparer.Ordinal);
+        foreach (var (name, value) in new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["HA_CURHOST"] = settings.NodeName,
             ["HA_DIR"] = settings.ConfigDirectory,
@@ -69,7 +73,11 @@ public static class ResourceCommand
             ["HA_RESOURCEDIR"] = Path.Join(settings.ConfigDirectory, "resource.d"),
             ["HA_FUNCS"] = Path.Join(settings.ConfigDirectory, "shellfuncs"),
             ["OCF_ROOT"] = "/usr/lib/ocf",
-        };
+        })
+        {
+            environment[name] = value;
+        }
+
         foreach (var (name, value) in config.HaCf.Environment)
         {
             environment["HA_" + name] = value;

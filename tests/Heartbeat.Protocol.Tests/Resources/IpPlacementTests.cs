@@ -82,3 +82,17 @@ public class ScriptStatusTests
     public void Status_output_is_read_like_ResourceManager_reads_it(string stdout, bool running) =>
         Assert.Equal(running, ScriptStatus.IsRunning(stdout));
 }
+
+public class ScriptEnvironmentTests
+{
+    [Fact]
+    public void Every_directive_is_exported_as_written_and_the_last_repeat_wins()
+    {
+        var env = ScriptEnvironment.FromHaCf("keepalive 2 # seconds\ndeadtime\t10\n#warntime 5\nnode server1\nnode server2\nudpport 694\n\nucast ens18 10.10.10.3\n"u8);
+        Assert.Equal("2", env["HA_keepalive"]);
+        Assert.Equal("10", env["HA_deadtime"]);
+        Assert.False(env.ContainsKey("HA_warntime"));
+        Assert.Equal("server2", env["HA_node"]);
+        Assert.Equal("ens18 10.10.10.3", env["HA_ucast"]);
+    }
+}
