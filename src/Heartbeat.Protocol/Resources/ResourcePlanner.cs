@@ -1,0 +1,379 @@
+using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Wire;
+
+namespace Heartbeat.Protocol.Resources;
+
+/// <summary>The resource state of a node as 3.0.6's nice_failback code numbers it ("STATE a => b" in its debug log).</summary>
+public enum PlannerState
+{
+    Init = 0,
+    Starting = 1,
+    BothStarting = 2,
+    ResourcesReceived = 3,
+    Stable = 4,
+    ShuttingDown = 5,
+}
+
+/// <summary>Which class of groups a node holds: local (its own haresources lines), foreign (the other node's), both or none.</summary>
+[Flags]
+public enum HoldSet
+{
+    None = 0,
+    Local = 1,
+    Foreign = 2,
+    All = Local | Foreign,
+}
+
+/// <summary>What the planner asks the daemon to do.</summary>
+public abstract record PlannerCommand;
+
+/// <summary>Send this cluster message (membership stamps and signs it).</summary>
+public sealed record SendClusterMessage(HaMessage Body) : PlannerCommand;
+
+/// <summary>Start a group (ResourceManager takegroup), then report with <see cref="ResourcePlanner.GroupStarted"/>.</summary>
+public sealed record AcquireGroup(string Key, string Reason) : PlannerCommand;
+
+/// <summary>Stop a group (givegroup), then report with <see cref="ResourcePlanner.GroupStopped"/>.</summary>
+public sealed record ReleaseGroup(string Key, string Reason) : PlannerCommand;
+
+/// <summary>Every group is stopped after <see cref="ResourcePlanner.BeginShutdown"/>: membership may send shutdone.</summary>
+public sealed record ReadyToLeave : PlannerCommand;
+
+/// <summary>
+/// Heartbeat 3.0.6's v1 resource negotiation for <c>auto_failback on</c> and <c>off</c> (the "nice_failback" protocol,
+/// behaviour.md §3–5), as a pure state machine: start-up (<c>starting</c>, <c>resource</c> reports, the fixed 10 s
+/// wait), takeover when the peer dies or leaves, and the graceful leave. Messages and fields are those a 3.0.6 node
+/// sends, so a real peer follows the exchange. Time comes from the <see cref="TimeProvider"/>; nothing here does I/O.
+/// </summary>
+public sealed class ResourcePlanner
+{
+    /// <summary>RQSTDELAY: 3.0.6 waits a fixed 10 s after the first resource report before it takes its own groups.</summary>
+    public static readonly TimeSpan StartupDelay = TimeSpan.FromSeconds(10);
+
+    private readonly string _local;
+    private readonly HaResources _resources;
+    private readonly TimeProvider _time;
+    private readonly long _origin;
+    private readonly List<PlannerCommand> _commands = [];
+    private readonly HashSet<string> _held = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _deadPeers = new(StringComparer.Ordinal);
+    private TimeSpan? _stableAt;
+    private bool _reportAfterAcquire;
+    private bool _peerHoldsOurs;
+    private bool _machDownReport;
+
+    public ResourcePlanner(string local, HaResources resources, AutoFailback policy, TimeProvider time)
+    {
+        if (policy == AutoFailback.Legacy)
+        {
+            throw new ArgumentException("the legacy (ip-request) protocol is not part of this planner", nameof(policy));
+        }
+
+        _local = local;
+        _resources = resources;
+        Policy = policy;
+        _time = time;
+        _origin = time.GetTimestamp();
+    }
+
+    public AutoFailback Policy { get; }
+
+    public PlannerState State { get; private set; } = PlannerState.Init;
+
+    /// <summary>What the peer last reported holding (its <c>rsc_hold</c>), from its point of view.</summary>
+    public HoldSet PeerReports { get; private set; } = HoldSet.None;
+
+    public IReadOnlyCollection<string> Held => _held;
+
+    /// <summary>The class of groups this node holds, as <c>cl_status rscstatus</c> reports it.</summary>
+    public HoldSet Holding
+    {
+        get
+        {
+            var set = HoldSet.None;
+            foreach (var group in _resources.Groups.Where(g => _held.Contains(g.Key)))
+            {
+                set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
+            }
+
+            // 3.0.6 quirk (behaviour.md §8): a node without home groups that holds nothing of the peer reports local.
+            return set == HoldSet.None && !_resources.Groups.Any(IsLocal) && State == PlannerState.Stable ? HoldSet.Local : set;
+        }
+    }
+
+    /// <summary>True while anything is unstable: <c>cl_status rscstatus</c> prints "transition".</summary>
+    public bool InTransition => State != PlannerState.Stable || _pending.Count > 0;
+
+    private TimeSpan Now => _time.GetElapsedTime(_origin);
+
+    public IReadOnlyList<PlannerCommand> Drain()
+    {
+        var result = _commands.ToArray();
+        _commands.Clear();
+        return result;
+    }
+
+    /// <summary>Communication is up: announce ourselves with <c>starting</c>. Peers already dead are taken over.</summary>
+    public void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive)
+    {
+        if (State != PlannerState.Init)
+        {
+            return;
+        }
+
+        State = PlannerState.Starting;
+        Send(new HaMessage([HaField.String(WireFields.Type, "starting")]));
+        foreach (string peer in deadPeers)
+        {
+            PeerDied(peer);
+        }
+
+        if (!anyPeerAlive)
+        {
+            // Alone: no live peer will report; our own report moves us on and the 10 s timer runs (rscstatus shows
+            // "transition" meanwhile), after which our own groups are taken.
+            SendReport(isStable: false, info: null);
+            EnterResourcesReceived();
+        }
+    }
+
+    /// <summary>A cluster message from a peer (membership already authenticated and ordered it).</summary>
+    public void Received(string from, HaMessage message)
+    {
+        switch (message.Type)
+        {
+            case "starting":
+                if (State is PlannerState.Starting)
+                {
+                    State = PlannerState.BothStarting;
+                }
+
+                // Answer every peer's starting with a full report (3.0.6 does so only once its own comm is up).
+                if (State != PlannerState.Init)
+                {
+                    SendReport(isStable: State == PlannerState.Stable, info: null);
+                    if (State is PlannerState.Starting or PlannerState.BothStarting)
+                    {
+                        EnterResourcesReceived();
+                    }
+                }
+
+                break;
+            case "resource":
+                ResourceReport(message);
+                break;
+            case "shutdone":
+                // The peer left gracefully and holds nothing now: take its groups at once, no deadtime wait.
+                PeerReports = HoldSet.None;
+                TakeOver(from, "peer shut down");
+                break;
+        }
+    }
+
+    /// <summary>Membership declared the peer dead: STONITH notice, then its groups are ours (mach_down).</summary>
+    public void PeerDied(string peer)
+    {
+        if (!_deadPeers.Add(peer))
+        {
+            return;
+        }
+
+        // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report).
+        string result = PeerReports == HoldSet.None && State != PlannerState.Starting ? "unneeded" : "n_stnth";
+        Send(new HaMessage([HaField.String(WireFields.Type, "stonith"), HaField.String("node", peer), HaField.String("result", result)]));
+        PeerReports = HoldSet.None;
+        TakeOver(peer, "peer dead");
+    }
+
+    /// <summary>The peer is back (a restart): it may report and negotiate again.</summary>
+    public void PeerReturned(string peer) => _deadPeers.Remove(peer);
+
+    public void Tick()
+    {
+        if (State == PlannerState.ResourcesReceived && _stableAt is { } at && Now >= at)
+        {
+            BecomeStable();
+        }
+    }
+
+    public void GroupStarted(string key, bool success)
+    {
+        _pending.Remove(key);
+        if (success)
+        {
+            _held.Add(key);
+        }
+
+        FinishAcquisitionIfDone();
+    }
+
+    public void GroupStopped(string key)
+    {
+        _pending.Remove(key);
+        _held.Remove(key);
+        if (State == PlannerState.ShuttingDown && _pending.Count == 0)
+        {
+            _commands.Add(new ReadyToLeave());
+        }
+    }
+
+    /// <summary>Graceful leave: report holding nothing, stop every group (3.0.6 stops all, held or not), then leave.</summary>
+    public void BeginShutdown()
+    {
+        if (State == PlannerState.ShuttingDown)
+        {
+            return;
+        }
+
+        State = PlannerState.ShuttingDown;
+        SendReport(HoldSet.None, isStable: false, info: "shutdown");
+        foreach (var group in _resources.Groups)
+        {
+            _pending.Add(group.Key);
+            _commands.Add(new ReleaseGroup(group.Key, "shutdown"));
+        }
+
+        if (_pending.Count == 0)
+        {
+            _commands.Add(new ReadyToLeave());
+        }
+    }
+
+    private void ResourceReport(HaMessage message)
+    {
+        var reported = Parse(message.GetString("rsc_hold"));
+        bool partial = message.GetString("rtype") is null;
+        PeerReports = partial ? PeerReports | reported : reported;
+        _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
+        if (State is PlannerState.Starting or PlannerState.BothStarting)
+        {
+            EnterResourcesReceived();
+        }
+
+        if (State == PlannerState.ResourcesReceived && message.GetString("isstable") == "1")
+        {
+            BecomeStable();
+        }
+    }
+
+    private void EnterResourcesReceived()
+    {
+        State = PlannerState.ResourcesReceived;
+        _stableAt ??= Now + StartupDelay;
+    }
+
+    private void BecomeStable()
+    {
+        State = PlannerState.Stable;
+
+        // req_our_resources: take our own groups unless the peer reports holding them.
+        if (!_peerHoldsOurs)
+        {
+            foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key)))
+            {
+                Acquire(group.Key, "local group");
+            }
+        }
+
+        _reportAfterAcquire = true;
+        FinishAcquisitionIfDone();
+    }
+
+    private void TakeOver(string peer, string reason)
+    {
+        bool any = false;
+        foreach (var group in _resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase) && !_held.Contains(g.Key)))
+        {
+            Acquire(group.Key, reason);
+            any = true;
+        }
+
+        _peerHoldsOurs = false;
+        if (State == PlannerState.Stable)
+        {
+            // Our own groups too, if the peer had them (mach_down runs beside req_our_resources).
+            foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key) && !_pending.Contains(g.Key)))
+            {
+                Acquire(group.Key, reason);
+                any = true;
+            }
+        }
+
+        if (any)
+        {
+            _machDownReport = true;
+        }
+
+        _reportAfterAcquire |= State == PlannerState.Stable;
+        FinishAcquisitionIfDone();
+    }
+
+    private void Acquire(string key, string reason)
+    {
+        if (_pending.Add(key))
+        {
+            _commands.Add(new AcquireGroup(key, reason));
+        }
+    }
+
+    private void FinishAcquisitionIfDone()
+    {
+        if (_pending.Count > 0 || State == PlannerState.ShuttingDown)
+        {
+            return;
+        }
+
+        if (_reportAfterAcquire && State == PlannerState.Stable)
+        {
+            _reportAfterAcquire = false;
+            SendReport(isStable: true, info: "req_our_resources()");
+        }
+
+        if (_machDownReport)
+        {
+            // mach_down's partial update: "I now also hold foreign".
+            _machDownReport = false;
+            Send(new HaMessage([HaField.String(WireFields.Type, "resource"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "mach_down")]));
+        }
+    }
+
+    private void SendReport(bool isStable, string? info) => SendReport(Holding, isStable, info);
+
+    private void SendReport(HoldSet hold, bool isStable, string? info)
+    {
+        var fields = new List<HaField>
+        {
+            HaField.String(WireFields.Type, "resource"),
+            HaField.String("rsc_hold", Name(hold)),
+            HaField.String("rtype", "full"),
+            HaField.String("isstable", isStable ? "1" : "0"),
+        };
+        if (info is not null)
+        {
+            fields.Add(HaField.String("info", info));
+        }
+
+        Send(new HaMessage(fields));
+    }
+
+    private void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
+
+    private bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, _local, StringComparison.OrdinalIgnoreCase);
+
+    public static string Name(HoldSet set) => set switch
+    {
+        HoldSet.Local => "local",
+        HoldSet.Foreign => "foreign",
+        HoldSet.All => "all",
+        _ => "none",
+    };
+
+    public static HoldSet Parse(string? text) => text switch
+    {
+        "local" => HoldSet.Local,
+        "foreign" => HoldSet.Foreign,
+        "all" => HoldSet.All,
+        _ => HoldSet.None,
+    };
+}

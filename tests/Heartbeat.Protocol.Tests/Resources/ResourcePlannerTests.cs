@@ -1,0 +1,227 @@
+using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Resources;
+using Heartbeat.Protocol.Wire;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Heartbeat.Protocol.Tests.Resources;
+
+/// <summary>The nice_failback negotiation against the sequences of ../shared/captures/behaviour-*.pcap.</summary>
+public class ResourcePlannerTests
+{
+    // behaviour.md's "2 groups" layout: one group per node.
+    private const string TwoGroups = "server1 IPaddr2::10.10.10.1/24/ens18 Trace::g1a\nserver2 IPaddr2::10.10.10.11/24/ens18 Trace::g2a\n";
+
+    [Theory]
+    [InlineData(AutoFailback.On)]
+    [InlineData(AutoFailback.Off)]
+    public void Both_starting_wait_the_fixed_10_s_then_take_their_own_groups(AutoFailback policy)
+    {
+        var pair = new PlannerPair(TwoGroups, policy);
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        Assert.Equal(["starting", "resource none 0"], pair.Wire("server1").Take(2));
+        Assert.Empty(pair.Held("server1"));
+
+        pair.Run(TimeSpan.FromSeconds(9.9));
+        Assert.Empty(pair.Held("server1"));
+        Assert.True(pair.Planners["server1"].InTransition);
+        pair.Run(TimeSpan.FromSeconds(0.2));
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+        Assert.Equal(HoldSet.Local, pair.Planners["server1"].Holding);
+        Assert.Contains("resource local 1 req_our_resources()", pair.Wire("server1"));
+        Assert.False(pair.Planners["server2"].InTransition);
+    }
+
+    [Fact]
+    public void A_node_joining_a_peer_that_holds_everything_takes_nothing_with_failback_off()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.Off);
+        pair.Up("server2", alive: false, dead: ["server1"]);
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        Assert.Equal(2, pair.Held("server2").Count);
+        Assert.Equal(HoldSet.All, pair.Planners["server2"].Holding);
+        pair.Planners["server2"].PeerReturned("server1");
+        pair.ClearWire();
+
+        // behaviour-rejoin-failback-off: starting → resource all isstable=1 → none isstable=0, none isstable=1.
+        pair.Up("server1", alive: true);
+        pair.Exchange();
+        Assert.Contains("resource all 1", pair.Wire("server2"));
+        Assert.Empty(pair.Held("server1"));
+        Assert.Equal(HoldSet.None, pair.Planners["server1"].Holding);
+        Assert.Equal(PlannerState.Stable, pair.Planners["server1"].State);
+        Assert.Contains("resource none 1 req_our_resources()", pair.Wire("server1"));
+    }
+
+    [Fact]
+    public void A_dead_peers_groups_are_taken_with_the_messages_of_a_306_survivor()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.On);
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        pair.ClearWire();
+
+        // behaviour-crash-on: stonith n_stnth, resource all … req_our_resources(), resource foreign info=mach_down.
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange(only: "server2");
+        Assert.Equal(["stonith server1 n_stnth", "resource all 1 req_our_resources()", "resource foreign mach_down"], pair.Wire("server2"));
+        Assert.Equal(2, pair.Held("server2").Count);
+    }
+
+    [Fact]
+    public void A_graceful_leave_reports_none_stops_every_group_and_the_peer_takes_over_at_once()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.On);
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        pair.ClearWire();
+
+        // behaviour-shutdown-on: resource none isstable=0 info=shutdown, every group stopped (held or not), shutdone.
+        pair.Planners["server1"].BeginShutdown();
+        pair.Exchange();
+        Assert.Equal("resource none 0 shutdown", pair.Wire("server1")[0]);
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18", "IPaddr2::10.10.10.11/24/ens18"], pair.Released["server1"]);
+        Assert.True(pair.Left["server1"]);
+        Assert.Empty(pair.Held("server1"));
+
+        pair.Planners["server2"].Received("server1", new HaMessage([HaField.String("t", "shutdone"), HaField.String("st", "dead")]));
+        pair.Exchange(only: "server2");
+        Assert.Equal(2, pair.Held("server2").Count);
+
+        // Declared dead later, after it handed over: no reset is needed.
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange(only: "server2");
+        Assert.Contains("stonith server1 unneeded", pair.Wire("server2"));
+    }
+
+    [Fact]
+    public void A_lone_node_takes_the_dead_peers_groups_at_once_and_its_own_after_the_delay()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.On);
+        pair.Up("server1", alive: false, dead: ["server2"]);
+        pair.Exchange(only: "server1");
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server1"));
+        Assert.True(pair.Planners["server1"].InTransition);
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        Assert.Equal(2, pair.Held("server1").Count);
+        Assert.Equal(HoldSet.All, pair.Planners["server1"].Holding);
+    }
+
+    [Fact]
+    public void Legacy_is_not_this_planners_protocol()
+    {
+        var resources = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(TwoGroups), "haresources", ["server1", "server2"]).Value!;
+        Assert.Throws<ArgumentException>(() => new ResourcePlanner("server1", resources, AutoFailback.Legacy, TimeProvider.System));
+    }
+
+    /// <summary>Two planners; messages are delivered by hand; group actions complete at once.</summary>
+    private sealed class PlannerPair
+    {
+        private readonly FakeTimeProvider _time = new();
+        private readonly Dictionary<string, List<string>> _wire = [];
+        private readonly Dictionary<string, List<HaMessage>> _outbox = [];
+
+        public PlannerPair(string haresources, AutoFailback policy)
+        {
+            var resources = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(haresources), "haresources", ["server1", "server2"]).Value!;
+            foreach (string node in (string[])["server1", "server2"])
+            {
+                Planners[node] = new ResourcePlanner(node, resources, policy, _time);
+                _wire[node] = [];
+                _outbox[node] = [];
+                Released[node] = [];
+                Left[node] = false;
+            }
+        }
+
+        public Dictionary<string, ResourcePlanner> Planners { get; } = [];
+
+        public Dictionary<string, List<string>> Released { get; } = [];
+
+        public Dictionary<string, bool> Left { get; } = [];
+
+        public void Up(string node, bool alive, string[]? dead = null) => Planners[node].CommunicationUp(dead ?? [], alive);
+
+        public List<string> Wire(string node) => _wire[node];
+
+        public List<string> Held(string node) => [.. Planners[node].Held.Order(StringComparer.Ordinal)];
+
+        public void ClearWire()
+        {
+            foreach (var list in _wire.Values)
+            {
+                list.Clear();
+            }
+        }
+
+        public void Run(TimeSpan duration)
+        {
+            var end = _time.GetUtcNow() + duration;
+            while (_time.GetUtcNow() < end)
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(100));
+                foreach (var planner in Planners.Values)
+                {
+                    planner.Tick();
+                }
+
+                Exchange();
+            }
+        }
+
+        public void Exchange(string? only = null)
+        {
+            for (int round = 0; round < 50; round++)
+            {
+                bool any = false;
+                foreach (var (name, planner) in Planners)
+                {
+                    foreach (var command in planner.Drain())
+                    {
+                        any = true;
+                        switch (command)
+                        {
+                            case SendClusterMessage send:
+                                _wire[name].Add(Describe(send.Body));
+                                if (only is null)
+                                {
+                                    string other = name == "server1" ? "server2" : "server1";
+                                    Planners[other].Received(name, send.Body);
+                                }
+
+                                break;
+                            case AcquireGroup acquire:
+                                planner.GroupStarted(acquire.Key, success: true);
+                                break;
+                            case ReleaseGroup release:
+                                Released[name].Add(release.Key);
+                                planner.GroupStopped(release.Key);
+                                break;
+                            case ReadyToLeave:
+                                Left[name] = true;
+                                break;
+                        }
+                    }
+                }
+
+                if (!any)
+                {
+                    return;
+                }
+            }
+        }
+
+        private static string Describe(HaMessage m) => m.Type switch
+        {
+            "resource" => string.Join(' ', new[] { "resource", m.GetString("rsc_hold"), m.GetString("isstable"), m.GetString("info") }.Where(x => x is not null)),
+            "stonith" => $"stonith {m.GetString("node")} {m.GetString("result")}",
+            _ => m.Type ?? "?",
+        };
+    }
+}
