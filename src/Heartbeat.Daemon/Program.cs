@@ -102,7 +102,7 @@ public static class Program
         builder.Services.AddHostedService<Resources.LeftoverCleanupService>();
         builder.Services.AddSingleton<MembershipService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         using var host = builder.Build();
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("heartbeat");

@@ -33,7 +33,7 @@ public class VipLifecycleTests
         var back = clock.Elapsed;
         Assert.InRange(back, TimeSpan.Zero, TimeSpan.FromMilliseconds(200 + 800)); // one keepalive, plus slack for a busy machine
         Assert.True(Lab.WaitForLog(node, "the address vanished", Wait, mark), lab.Describe());
-        Assert.True(Lab.WaitForLog(node, "gratuitous ARP frames", Wait, mark), lab.Describe());
+        Assert.True(Lab.WaitForLog(node, "rounds of gratuitous ARP", Wait, mark), lab.Describe());
         string restore = node.Log()[mark..].Split('\n').FirstOrDefault(l => l.Contains("restore: ok=True", StringComparison.Ordinal)) ?? "?";
         File.AppendAllText(
             Path.Join(Path.GetTempPath(), "heartbeatnet-tests", "vip-restore.txt"),

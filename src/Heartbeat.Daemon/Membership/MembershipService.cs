@@ -7,6 +7,9 @@ using Heartbeat.Daemon.State;
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Membership;
+using Heartbeat.Protocol.Resources;
+using Heartbeat.Daemon.Resources;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -30,6 +33,14 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     });
 
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
+    private readonly ConcurrentQueue<(string Key, bool Acquire, bool Success)> _groupResults = new();
+    private readonly Channel<(string Key, bool Acquire)> _groupActions = Channel.CreateUnbounded<(string, bool)>(new UnboundedChannelOptions { SingleReader = true });
+    private ResourceExecutor? _executor;
+    private ResourcePlanner? _planner;
+    private bool _readyToLeave;
+    private int _monitorRunning;
     private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
     private long _sendErrors;
     private string _loadAverage = "0.00 0.00 0.00 1/1 1";
@@ -43,9 +54,10 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Ask the loop for a graceful leave (shutdone), then let the host cancel it.
+        // Ask the loop for a graceful leave (groups stopped, shutdone), then let the host cancel it; resource scripts
+        // may take a while, so the wait is bounded by the host's shutdown timeout only.
         _inputs.Writer.TryWrite(LoopInput.Stop);
-        await Task.WhenAny(_stopped.Task, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
+        await Task.WhenAny(_stopped.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -101,10 +113,20 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
             new Random(),
             ReadLoadAverage);
         Engine = engine;
+        _executor = ResourceCommand.Create(settings, config, logger);
+        if (haCf.AutoFailback != AutoFailback.Legacy)
+        {
+            _planner = new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
+        }
+        else
+        {
+            MembershipLog.LegacyNotManaged(logger);
+        }
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var receiveTasks = media.Receivers.Select(r => Task.Run(() => r.RunAsync(Deliver, error => MembershipLog.ReceiveFailed(logger, r.Interface, error), loopCancel.Token), CancellationToken.None)).ToArray();
         var ticker = Task.Run(() => TickAsync(loopCancel.Token), CancellationToken.None);
+        var groupWorker = Task.Run(RunGroupActionsAsync, CancellationToken.None);
 
         engine.Start();
         string lastStatus = engine.LocalStatus;
@@ -112,6 +134,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         Flush(engine, media);
         var nextCounters = engine.Now + CountersInterval;
         TimeSpan? leaveAt = null;
+        bool leaving = false;
 
         try
         {
@@ -125,16 +148,49 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
                     case LoopInputKind.Tick:
                         engine.Tick();
                         break;
-                    case LoopInputKind.Stop when leaveAt is null:
+                    case LoopInputKind.Stop when !leaving:
                         MembershipLog.ShuttingDown(logger);
-                        engine.SendShutdownDone();
+                        leaving = true;
+                        if (_planner is null)
+                        {
+                            _readyToLeave = true;
+                        }
+                        else
+                        {
+                            // The resource report (info=shutdown) and every group stopped before shutdone.
+                            _planner.BeginShutdown();
+                        }
 
-                        // 3.0.6 keeps running about a second after shutdone, so copies and retransmissions can still go out.
-                        leaveAt = engine.Now + TimeSpan.FromTicks(Math.Min(haCf.Keepalive.Ticks, TimeSpan.FromSeconds(1).Ticks));
                         break;
                 }
 
+                while (_groupResults.TryDequeue(out var done))
+                {
+                    if (done.Acquire)
+                    {
+                        _planner?.GroupStarted(done.Key, done.Success);
+                    }
+                    else
+                    {
+                        _planner?.GroupStopped(done.Key);
+                    }
+                }
+
+                if (input.Kind == LoopInputKind.Tick)
+                {
+                    _planner?.Tick();
+                    MonitorHeldAddresses(haCf.Keepalive);
+                }
+
                 Flush(engine, media);
+                if (_readyToLeave && leaveAt is null)
+                {
+                    engine.SendShutdownDone();
+                    Flush(engine, media);
+
+                    // 3.0.6 keeps running about a second after shutdone, so copies and retransmissions can still go out.
+                    leaveAt = engine.Now + TimeSpan.FromTicks(Math.Min(haCf.Keepalive.Ticks, TimeSpan.FromSeconds(1).Ticks));
+                }
                 if (engine.LocalStatus != lastStatus)
                 {
                     lastStatus = engine.LocalStatus;
@@ -162,7 +218,8 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
             LogCounters(engine);
             await loopCancel.CancelAsync().ConfigureAwait(false);
             media.Dispose();
-            await Task.WhenAll([.. receiveTasks, ticker]).ConfigureAwait(false);
+            _groupActions.Writer.TryComplete();
+            await Task.WhenAll([.. receiveTasks, ticker, groupWorker]).ConfigureAwait(false);
             MembershipLog.ShutdownComplete(logger);
         }
     }
@@ -192,27 +249,159 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
 
     private void Flush(MembershipEngine engine, MediaSet media)
     {
-        foreach (var datagram in engine.DrainOutgoing())
+        // Planner commands can produce messages, which produce events: go round until nothing is left.
+        for (int round = 0; round < 16; round++)
         {
-            foreach (var sender in media.Senders)
+            bool any = false;
+            foreach (var datagram in engine.DrainOutgoing())
             {
-                var error = sender.Send(datagram.Bytes);
-                engine.ReportOwnLink(sender.Interface, error == SocketError.Success);
-                if (error != SocketError.Success)
+                any = true;
+                Send(engine, media, datagram);
+            }
+
+            foreach (var e in engine.DrainEvents())
+            {
+                any = true;
+                LogEvent(engine, e);
+                Plan(engine, e);
+            }
+
+            if (_planner is not null)
+            {
+                foreach (var command in _planner.Drain())
                 {
-                    long count = ++_sendErrors;
-                    if (count <= 10 || count % 100 == 0)
-                    {
-                        MembershipLog.SendFailed(logger, sender.Medium.Describe(), error, count);
-                    }
+                    any = true;
+                    Execute(engine, command);
+                }
+            }
+
+            if (!any)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Send(MembershipEngine engine, MediaSet media, OutgoingDatagram datagram)
+    {
+        foreach (var sender in media.Senders)
+        {
+            var error = sender.Send(datagram.Bytes);
+            engine.ReportOwnLink(sender.Interface, error == SocketError.Success);
+            if (error != SocketError.Success)
+            {
+                long count = ++_sendErrors;
+                if (count <= 10 || count % 100 == 0)
+                {
+                    MembershipLog.SendFailed(logger, sender.Medium.Describe(), error, count);
                 }
             }
         }
+    }
 
-        foreach (var e in engine.DrainEvents())
+    /// <summary>Membership events that matter to resource placement.</summary>
+    private void Plan(MembershipEngine engine, MembershipEvent e)
+    {
+        if (_planner is null)
         {
-            LogEvent(engine, e);
+            return;
         }
+
+        switch (e)
+        {
+            case CommunicationUp:
+                var dead = engine.Peers.Where(p => p.IsDead).Select(p => p.Name).ToArray();
+                _planner.CommunicationUp(dead, engine.Peers.Any(p => !p.IsDead));
+                break;
+            case NodeDead dead1 when _planner.State != PlannerState.Init:
+                _planner.PeerDied(dead1.Node);
+                break;
+            case NodeRestarted restarted:
+                _planner.PeerReturned(restarted.Node);
+                break;
+            case NodeReturnedAfterPartition returned:
+                _planner.PeerReturned(returned.Node);
+                break;
+            case ShutdownNotice notice:
+                _planner.Received(notice.Node, new Heartbeat.Protocol.Wire.HaMessage([Heartbeat.Protocol.Wire.HaField.String("t", "shutdone")]));
+                break;
+            case ClusterMessage message:
+                _planner.Received(message.Node, message.Message);
+                break;
+        }
+    }
+
+    private void Execute(MembershipEngine engine, PlannerCommand command)
+    {
+        switch (command)
+        {
+            case SendClusterMessage send:
+                engine.SendSequenced(send.Body);
+                break;
+            case AcquireGroup acquire:
+                MembershipLog.PlannerAction(logger, "acquire", acquire.Key, acquire.Reason);
+                RunGroupAction(acquire.Key, acquire: true);
+                break;
+            case ReleaseGroup release:
+                MembershipLog.PlannerAction(logger, "release", release.Key, release.Reason);
+                RunGroupAction(release.Key, acquire: false);
+                break;
+            case ReadyToLeave:
+                _readyToLeave = true;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
+    /// in haresources order; each group also has its own queue in the executor.
+    /// </summary>
+    private void RunGroupAction(string key, bool acquire) => _groupActions.Writer.TryWrite((key, acquire));
+
+    private async Task RunGroupActionsAsync()
+    {
+        var executor = _executor!;
+        await foreach (var (key, acquire) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            bool success;
+            try
+            {
+                var outcome = acquire
+                    ? await executor.TakeGroupAsync(key, CancellationToken.None).ConfigureAwait(false)
+                    : await executor.GiveGroupAsync(key, CancellationToken.None).ConfigureAwait(false);
+                success = outcome.Success;
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
+            {
+                MembershipLog.PlannerAction(logger, acquire ? "acquire failed" : "release failed", key, ex.Message);
+                success = false;
+            }
+
+            _groupResults.Enqueue((key, acquire, success));
+        }
+    }
+
+    /// <summary>Every keepalive, the VIPs of held groups are checked (and restored) off the loop thread.</summary>
+    private void MonitorHeldAddresses(TimeSpan keepalive)
+    {
+        if (_planner is null || _executor is null || _planner.Held.Count == 0 || Interlocked.CompareExchange(ref _monitorRunning, 1, 0) != 0)
+        {
+            return;
+        }
+
+        var vips = _planner.Held.Where(_executor.HasGroup).SelectMany(_executor.AddressesOf).ToArray();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await new VipMonitor(vips, keepalive, logger).CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(keepalive).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _monitorRunning, 0);
+            }
+        });
     }
 
     private void LogEvent(MembershipEngine engine, MembershipEvent e)

@@ -56,30 +56,59 @@ public static class GratuitousArp
         return bytes;
     }
 
-    /// <summary>Sends <paramref name="announcement"/>.Count rounds of request + reply; returns the frames sent.</summary>
-    /// <param name="firstSent">Called right after the first frame left, so callers can time the path to the wire.</param>
-    public static async Task<int> AnnounceAsync(int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation, Action? firstSent = null)
+    /// <summary>
+    /// Sends the first round (request + reply) at once and returns the task of the remaining rounds, which run in the
+    /// background as send_arp does behind IPaddr2: the address is usable after the first round, and a stop or a
+    /// handover must not wait for the rest. Cancel to stop announcing (the address was given up).
+    /// </summary>
+    public static Task<int> Announce(int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation)
     {
-        using var socket = SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
+        if (announcement.Count <= 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        var socket = SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
         var destination = BroadcastTo(ifIndex);
         byte[] request = Build(mac, address, reply: false);
         byte[] replyFrame = Build(mac, address, reply: true);
-        int sent = 0;
-        for (int round = 0; round < announcement.Count; round++)
+        try
         {
-            if (round > 0)
-            {
-                await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
-            }
-
             SendToCall.SendTo(socket, request, destination);
-            if (round == 0)
-            {
-                firstSent?.Invoke();
-            }
-
             SendToCall.SendTo(socket, replyFrame, destination);
-            sent += 2;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return RemainingRoundsAsync(socket, destination, request, replyFrame, announcement, cancellation);
+    }
+
+    private static async Task<int> RemainingRoundsAsync(FileDescriptorHandle socket, SockAddrLl destination, byte[] request, byte[] reply, ArpAnnouncement announcement, CancellationToken cancellation)
+    {
+        int sent = 2;
+        using (socket)
+        {
+            try
+            {
+                for (int round = 1; round < announcement.Count; round++)
+                {
+                    await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
+                    SendToCall.SendTo(socket, request, destination);
+                    SendToCall.SendTo(socket, reply, destination);
+                    sent += 2;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The address was given up: stop announcing it.
+            }
+            catch (NativeCallException)
+            {
+                // The interface went away; the monitor will notice the address is gone.
+            }
         }
 
         return sent;

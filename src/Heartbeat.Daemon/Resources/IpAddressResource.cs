@@ -14,7 +14,12 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
 {
     public string Name => spec.Text;
 
+    private CancellationTokenSource? _announcing;
+
     public ResourceSpec Spec => spec;
+
+    /// <summary>The background announcement rounds of the last start (frames sent when complete).</summary>
+    public Task<int> Announcing { get; private set; } = Task.FromResult(0);
 
     /// <summary>Where the address goes on this host now (interfaces and routes read fresh each time).</summary>
     public IpPlacement Resolve(Rtnetlink netlink)
@@ -32,7 +37,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     public async Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        TimeSpan toFirstArp = TimeSpan.Zero;
+        await Task.Yield();
         try
         {
             using var netlink = Rtnetlink.Open();
@@ -61,10 +66,13 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
                 ResourceLog.AddressAdded(logger, Name, placement.ToString());
             }
 
-            int frames = await GratuitousArp.AnnounceAsync(link.Index, link.Mac, placement.Address, announcement, cancellation,
-                () => toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started)).ConfigureAwait(false);
+            // First round now; the rest in the background (cancelled when the address is given up).
+            _announcing?.Cancel();
+            _announcing = new CancellationTokenSource();
+            Announcing = GratuitousArp.Announce(link.Index, link.Mac, placement.Address, announcement, _announcing.Token);
+            var toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started);
             return ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{placement} up, {frames} gratuitous ARP frames from {Convert.ToHexString(link.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start"));
+                $"{placement} up, {announcement.Count} rounds of gratuitous ARP from {Convert.ToHexString(link.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start"));
         }
         catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
         {
@@ -74,6 +82,8 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
 
     public Task<ResourceOutcome> StopAsync(CancellationToken cancellation)
     {
+        // Never announce an address we are giving up.
+        _announcing?.Cancel();
         try
         {
             using var netlink = Rtnetlink.Open();

@@ -49,7 +49,11 @@ public static class ResourceCommand
             case "hold":
                 return Hold(executor, argument, config.HaCf.Keepalive, logger);
             case "takegroup":
-                return Report(executor.TakeGroupAsync(argument, CancellationToken.None).GetAwaiter().GetResult());
+                int code = Report(executor.TakeGroupAsync(argument, CancellationToken.None).GetAwaiter().GetResult());
+
+                // A one-shot command stays until its announcements are out.
+                Task.WaitAll([.. executor.AddressesOf(argument).Select(a => a.Announcing)]);
+                return code;
             case "givegroup":
                 return Report(executor.GiveGroupAsync(argument, CancellationToken.None).GetAwaiter().GetResult());
             default:

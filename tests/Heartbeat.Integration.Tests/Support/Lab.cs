@@ -48,6 +48,7 @@ public sealed class Lab : IAsyncDisposable
 {
     private static int _counter;
     private readonly List<LabNode> _nodes = [];
+    private readonly List<StreamWriter> _logs = [];
 
     public Lab(string purpose)
     {
@@ -141,14 +142,8 @@ public sealed class Lab : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.EnableRaisingEvents = true;
-        process.Exited += (_, _) =>
-        {
-            lock (log)
-            {
-                log.Dispose();
-            }
-        };
+        // The writer stays open until the lab is disposed: output read after the exit must not be lost.
+        _logs.Add(log);
         node.Process = process;
     }
 
@@ -275,6 +270,13 @@ public sealed class Lab : IAsyncDisposable
         }
 
         Script("down", Name);
+        foreach (var log in _logs)
+        {
+            lock (log)
+            {
+                log.Dispose();
+            }
+        }
     }
 
     private void WriteConfig(LabNode node)
