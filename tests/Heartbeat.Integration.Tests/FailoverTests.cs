@@ -25,10 +25,25 @@ public abstract class FailoverScenario(ITestOutputHelper output)
 
     protected ITestOutputHelper Output { get; } = output;
 
-    protected static Lab NewLab(string purpose) => new(purpose)
+    protected static Lab NewLab(string purpose, string autoFailback) => new(purpose)
     {
         Haresources = $"server1 IPaddr2::{Vip1}/24/ens18\nserver2 IPaddr2::{Vip2}/24/ens18\n",
+        AutoFailback = autoFailback,
     };
+
+    public static TheoryData<Pairing, string> Cases()
+    {
+        var data = new TheoryData<Pairing, string>();
+        foreach (var pairing in Enum.GetValues<Pairing>())
+        {
+            foreach (string policy in (string[])["on", "legacy"])
+            {
+                data.Add(pairing, policy);
+            }
+        }
+
+        return data;
+    }
 
     protected static LabNode[] Declare(Lab lab, Pairing pairing) => pairing switch
     {
@@ -60,19 +75,17 @@ public abstract class FailoverScenario(ITestOutputHelper output)
 public class GracefulHandoverTests(ITestOutputHelper output) : FailoverScenario(output)
 {
     [Theory]
-    [InlineData(Pairing.RealAndOurs)]
-    [InlineData(Pairing.OursAndReal)]
-    [InlineData(Pairing.OursAndOurs)]
-    public async Task A_graceful_stop_hands_the_group_to_the_peer_without_waiting_for_the_deadtime(Pairing pairing)
+    [MemberData(nameof(Cases))]
+    public async Task A_graceful_stop_hands_the_group_to_the_peer_without_waiting_for_the_deadtime(Pairing pairing, string autoFailback)
     {
-        await using var lab = NewLab($"graceful {pairing}");
+        await using var lab = NewLab($"graceful {pairing} {autoFailback}", autoFailback);
         var nodes = Declare(lab, pairing);
         StartAndPlace(lab, nodes);
 
         var clock = Stopwatch.StartNew();
         lab.Stop(nodes[0]);
         Assert.True(Lab.WaitUntil(() => Holds(lab, nodes[1], Vip1), Wait), lab.Describe());
-        Output.WriteLine($"{pairing}: {Vip1} on server2 {clock.ElapsedMilliseconds} ms after SIGTERM to server1");
+        Output.WriteLine($"{pairing} {autoFailback}: {Vip1} on server2 {clock.ElapsedMilliseconds} ms after SIGTERM to server1");
         Assert.True(Lab.WaitUntil(() => !Holds(lab, nodes[0], Vip1), Wait), "server1 kept the VIP after its stop\n" + lab.Describe());
         Assert.True(Holds(lab, nodes[1], Vip2));
     }
@@ -81,12 +94,10 @@ public class GracefulHandoverTests(ITestOutputHelper output) : FailoverScenario(
 public class CrashTakeoverTests(ITestOutputHelper output) : FailoverScenario(output)
 {
     [Theory]
-    [InlineData(Pairing.RealAndOurs)]
-    [InlineData(Pairing.OursAndReal)]
-    [InlineData(Pairing.OursAndOurs)]
-    public async Task A_crashed_holders_group_is_taken_over_after_the_deadtime(Pairing pairing)
+    [MemberData(nameof(Cases))]
+    public async Task A_crashed_holders_group_is_taken_over_after_the_deadtime(Pairing pairing, string autoFailback)
     {
-        await using var lab = NewLab($"crash {pairing}");
+        await using var lab = NewLab($"crash {pairing} {autoFailback}", autoFailback);
         var nodes = Declare(lab, pairing);
         StartAndPlace(lab, nodes);
         Thread.Sleep(5500); // past the start-up grace (dt = deadtime + 2 s)
@@ -96,8 +107,18 @@ public class CrashTakeoverTests(ITestOutputHelper output) : FailoverScenario(out
         lab.Kill(nodes[1]);
         Lab.InNetns(lab.Netns(nodes[1]), "ip", "addr", "del", $"{Vip2}/24", "dev", "ens18");
         Assert.True(Lab.WaitUntil(() => Holds(lab, nodes[0], Vip2), Wait), lab.Describe());
-        Output.WriteLine($"{pairing}: {Vip2} on server1 {clock.ElapsedMilliseconds} ms after server2 was killed (deadtime 1 s)");
+        Output.WriteLine($"{pairing} {autoFailback}: {Vip2} on server1 {clock.ElapsedMilliseconds} ms after server2 was killed (deadtime 1 s)");
         Assert.True(Holds(lab, nodes[0], Vip1));
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+
+        if (autoFailback == "legacy")
+        {
+            // Legacy always fails back: the returning home node asks with ip-request and gets its group.
+            clock.Restart();
+            lab.Start(nodes[1]);
+            Assert.True(Lab.WaitUntil(() => Holds(lab, nodes[1], Vip2) && !Holds(lab, nodes[0], Vip2), Wait), lab.Describe());
+            Output.WriteLine($"{pairing} legacy: {Vip2} back on server2 {clock.ElapsedMilliseconds} ms after its restart");
+            Assert.True(Holds(lab, nodes[0], Vip1));
+        }
     }
 }

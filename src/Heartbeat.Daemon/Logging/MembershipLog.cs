@@ -108,9 +108,6 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 173, Level = LogLevel.Information, Message = "Resource planner: {Action} group {Group} ({Reason})")]
     public static partial void PlannerAction(ILogger logger, string action, string group, string reason);
 
-    [LoggerMessage(EventId = 174, Level = LogLevel.Warning, Message = "auto_failback legacy: the ip-request negotiation is not implemented yet; this node places no resources (use auto_failback on or off)")]
-    public static partial void LegacyNotManaged(ILogger logger);
-
     [LoggerMessage(EventId = 180, Level = LogLevel.Information, Message = "Reload requested (SIGHUP): {Problems} problem(s) in {Directory}; the running configuration stays in force until reload support lands")]
     public static partial void ReloadChecked(ILogger logger, string directory, int problems);
 

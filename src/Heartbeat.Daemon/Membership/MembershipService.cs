@@ -38,7 +38,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     private readonly ConcurrentQueue<(string Key, bool Acquire, bool Success)> _groupResults = new();
     private readonly Channel<(string Key, bool Acquire)> _groupActions = Channel.CreateUnbounded<(string, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private ResourceExecutor? _executor;
-    private ResourcePlanner? _planner;
+    private IResourcePlanner? _planner;
     private bool _readyToLeave;
     private int _monitorRunning;
     private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
@@ -114,14 +114,9 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
             ReadLoadAverage);
         Engine = engine;
         _executor = ResourceCommand.Create(settings, config, logger);
-        if (haCf.AutoFailback != AutoFailback.Legacy)
-        {
-            _planner = new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
-        }
-        else
-        {
-            MembershipLog.LegacyNotManaged(logger);
-        }
+        _planner = haCf.AutoFailback == AutoFailback.Legacy
+            ? new LegacyResourcePlanner(settings.NodeName, config.Resources)
+            : new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var receiveTasks = media.Receivers.Select(r => Task.Run(() => r.RunAsync(Deliver, error => MembershipLog.ReceiveFailed(logger, r.Interface, error), loopCancel.Token), CancellationToken.None)).ToArray();
@@ -311,7 +306,12 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         {
             case CommunicationUp:
                 var dead = engine.Peers.Where(p => p.IsDead).Select(p => p.Name).ToArray();
-                _planner.CommunicationUp(dead, engine.Peers.Any(p => !p.IsDead));
+
+                // "Alone" for legacy means no other node is active yet; nice_failback only needs a live peer.
+                bool peerAlive = _planner is LegacyResourcePlanner
+                    ? engine.Peers.Any(p => p.Status == NodeStatus.Active)
+                    : engine.Peers.Any(p => !p.IsDead);
+                _planner.CommunicationUp(dead, peerAlive);
                 break;
             case NodeDead dead1 when _planner.State != PlannerState.Init:
                 _planner.PeerDied(dead1.Node);

@@ -45,7 +45,7 @@ public sealed record ReadyToLeave : PlannerCommand;
 /// wait), takeover when the peer dies or leaves, and the graceful leave. Messages and fields are those a 3.0.6 node
 /// sends, so a real peer follows the exchange. Time comes from the <see cref="TimeProvider"/>; nothing here does I/O.
 /// </summary>
-public sealed class ResourcePlanner
+public sealed class ResourcePlanner : IResourcePlanner
 {
     /// <summary>RQSTDELAY: 3.0.6 waits a fixed 10 s after the first resource report before it takes its own groups.</summary>
     public static readonly TimeSpan StartupDelay = TimeSpan.FromSeconds(10);
@@ -62,6 +62,12 @@ public sealed class ResourcePlanner
     private bool _reportAfterAcquire;
     private bool _peerHoldsOurs;
     private bool _machDownReport;
+
+    /// <summary>
+    /// 3.0.6 quirk (behaviour.md §8): a node without home groups that "acquired" them (vacuously, because the peer did
+    /// not hold them) reports local. A node whose peer holds its class acquires nothing and reports none.
+    /// </summary>
+    private bool _claimsEmptyLocal;
 
     public ResourcePlanner(string local, HaResources resources, AutoFailback policy, TimeProvider time)
     {
@@ -91,14 +97,13 @@ public sealed class ResourcePlanner
     {
         get
         {
-            var set = HoldSet.None;
+            var set = _claimsEmptyLocal ? HoldSet.Local : HoldSet.None;
             foreach (var group in _resources.Groups.Where(g => _held.Contains(g.Key)))
             {
                 set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
             }
 
-            // 3.0.6 quirk (behaviour.md §8): a node without home groups that holds nothing of the peer reports local.
-            return set == HoldSet.None && !_resources.Groups.Any(IsLocal) && State == PlannerState.Stable ? HoldSet.Local : set;
+            return set;
         }
     }
 
@@ -227,6 +232,7 @@ public sealed class ResourcePlanner
         }
 
         State = PlannerState.ShuttingDown;
+        _claimsEmptyLocal = false;
         SendReport(HoldSet.None, isStable: false, info: "shutdown");
         foreach (var group in _resources.Groups)
         {
@@ -270,6 +276,7 @@ public sealed class ResourcePlanner
         // req_our_resources: take our own groups unless the peer reports holding them.
         if (!_peerHoldsOurs)
         {
+            _claimsEmptyLocal = !_resources.Groups.Any(IsLocal);
             foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key)))
             {
                 Acquire(group.Key, "local group");

@@ -68,11 +68,15 @@ public sealed class Lab : IAsyncDisposable
 
     public int DeadtimeSeconds { get; set; } = 1;
 
-    public int InitdeadSeconds { get; set; } = 2;
+    /// <summary>Long enough that a node starting a few seconds late on a loaded 2-core machine is not declared dead at start.</summary>
+    public int InitdeadSeconds { get; set; } = 8;
 
     public MediaKind Media { get; set; } = MediaKind.Bcast;
 
     public string AuthMethod { get; set; } = "md5";
+
+    /// <summary>auto_failback: on, off, or legacy (written as no line at all, 3.0.6's default, as in the article).</summary>
+    public string AutoFailback { get; set; } = "on";
 
     /// <summary>The haresources every node gets (empty by default: membership tests need no resources).</summary>
     public string Haresources { get; set; } = string.Empty;
@@ -302,7 +306,12 @@ public sealed class Lab : IAsyncDisposable
             }
         }
 
-        ha.Append("auto_failback on\nlogfile /var/log/ha-log\ndebugfile /var/log/ha-debug\ncrm off\n");
+        if (AutoFailback != "legacy")
+        {
+            ha.Append(CultureInfo.InvariantCulture, $"auto_failback {AutoFailback}\n");
+        }
+
+        ha.Append("logfile /var/log/ha-log\ndebugfile /var/log/ha-debug\ncrm off\n");
         foreach (var n in _nodes)
         {
             ha.Append(CultureInfo.InvariantCulture, $"node {n.Name}\n");

@@ -225,3 +225,130 @@ public class ResourcePlannerTests
         };
     }
 }
+
+/// <summary>auto_failback legacy against behaviour-startup-both-legacy-2groups, -rejoin-legacy, -crash-legacy, -shutdown-legacy.</summary>
+public class LegacyResourcePlannerTests
+{
+    private const string TwoGroups = "server1 IPaddr2::10.10.10.1/24/ens18\nserver2 IPaddr2::10.10.10.11/24/ens18\n";
+
+    private static readonly HaResources Resources =
+        HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(TwoGroups), "haresources", ["server1", "server2"]).Value!;
+
+    [Fact]
+    public void The_first_node_grants_itself_the_second_asks_and_is_answered_weown_no()
+    {
+        var server1 = new LegacyResourcePlanner("server1", Resources);
+        var server2 = new LegacyResourcePlanner("server2", Resources);
+        server1.CommunicationUp([], anyPeerAlive: false);
+        var first = Complete(server1);
+        Assert.Equal(["ip-request-resp server1 IPaddr2::10.10.10.1/24/ens18 yes"], first);
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], server1.Held);
+
+        server2.CommunicationUp([], anyPeerAlive: true);
+        var ask = Assert.Single(server2.Drain().OfType<SendClusterMessage>()).Body;
+        Assert.Equal(("ip-request", "IPaddr2::10.10.10.11/24/ens18"), (ask.Type, ask.GetString("ipaddr")));
+        server1.Received("server2", ask);
+        var answer = Assert.Single(server1.Drain().OfType<SendClusterMessage>()).Body;
+        Assert.Equal(["t", "dest", "ipaddr", "weown", "ok"], answer.Fields.Select(f => f.Name));
+        Assert.Equal(("server2", "no", "OK"), (answer.GetString("dest"), answer.GetString("weown"), answer.GetString("ok")));
+        server2.Received("server1", answer);
+        Complete(server2);
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], server2.Held);
+        Assert.Equal(HoldSet.None, server2.Holding); // rscstatus always none in legacy
+    }
+
+    [Fact]
+    public void A_rejoining_home_node_gets_its_group_back_after_the_holder_stops_it()
+    {
+        var server2 = new LegacyResourcePlanner("server2", Resources);
+        server2.CommunicationUp(["server1"], anyPeerAlive: false);
+        Complete(server2);
+        Assert.Equal(2, server2.Held.Count);
+
+        server2.PeerReturned("server1");
+        server2.Received("server1", new HaMessage([HaField.String("t", "ip-request"), HaField.String("ipaddr", "IPaddr2::10.10.10.1/24/ens18")]));
+        var commands = server2.Drain();
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], commands.OfType<ReleaseGroup>().Select(r => r.Key));
+        Assert.Empty(commands.OfType<SendClusterMessage>()); // the answer waits for the stop
+        server2.GroupStopped("IPaddr2::10.10.10.1/24/ens18");
+        var answer = Assert.Single(server2.Drain().OfType<SendClusterMessage>()).Body;
+        Assert.Equal(("server1", "yes"), (answer.GetString("dest"), answer.GetString("weown")));
+    }
+
+    [Fact]
+    public void Death_is_answered_with_stonith_and_a_takeover_a_leave_with_stopped_groups_only()
+    {
+        var server2 = new LegacyResourcePlanner("server2", Resources);
+        server2.CommunicationUp([], anyPeerAlive: false);
+        Complete(server2);
+        server2.PeerDied("server1");
+        Assert.Equal(["stonith server1 n_stnth"], Complete(server2));
+        Assert.Equal(2, server2.Held.Count);
+
+        server2.BeginShutdown();
+        var leave = server2.Drain();
+        Assert.Empty(leave.OfType<SendClusterMessage>()); // only shutdone goes on the wire (sent by membership)
+        Assert.Equal(2, leave.OfType<ReleaseGroup>().Count());
+        foreach (var release in leave.OfType<ReleaseGroup>())
+        {
+            server2.GroupStopped(release.Key);
+        }
+
+        Assert.Single(server2.Drain().OfType<ReadyToLeave>());
+    }
+
+    /// <summary>Completes every group action at once; returns the messages sent, abbreviated.</summary>
+    private static List<string> Complete(LegacyResourcePlanner planner)
+    {
+        var sent = new List<string>();
+        for (var commands = planner.Drain(); commands.Count > 0; commands = planner.Drain())
+        {
+            foreach (var command in commands)
+            {
+                switch (command)
+                {
+                    case SendClusterMessage s when s.Body.Type == "stonith":
+                        sent.Add($"stonith {s.Body.GetString("node")} {s.Body.GetString("result")}");
+                        break;
+                    case SendClusterMessage s:
+                        sent.Add($"{s.Body.Type} {s.Body.GetString("dest")} {s.Body.GetString("ipaddr")} {s.Body.GetString("weown")}".TrimEnd());
+                        break;
+                    case AcquireGroup a:
+                        planner.GroupStarted(a.Key, success: true);
+                        break;
+                    case ReleaseGroup r:
+                        planner.GroupStopped(r.Key);
+                        break;
+                }
+            }
+        }
+
+        return sent;
+    }
+}
+
+public class PlannerQuirkTests
+{
+    [Fact]
+    public void A_node_without_home_groups_reports_local_only_when_the_peer_did_not_hold_its_class()
+    {
+        // behaviour-startup-both-on (1 group): server2 has no groups and reports local after the 10 s wait.
+        var oneGroup = HaResourcesParser.Parse("server1 IPaddr2::10.10.10.1/24/ens18\n"u8, "haresources", ["server1", "server2"]).Value!;
+        var time = new FakeTimeProvider();
+        var server2 = new ResourcePlanner("server2", oneGroup, AutoFailback.On, time);
+        server2.CommunicationUp([], anyPeerAlive: true);
+        server2.Received("server1", new HaMessage([HaField.String("t", "starting")]));
+        time.Advance(TimeSpan.FromSeconds(10.1));
+        server2.Tick();
+        Assert.Equal(HoldSet.Local, server2.Holding);
+
+        // Rejoining while the peer holds everything (its "all" covers our class): nothing acquired, none reported, or a
+        // real peer logs "Both machines own foreign resources!".
+        var server1 = new ResourcePlanner("server1", new HaResources([]), AutoFailback.On, time);
+        server1.CommunicationUp([], anyPeerAlive: true);
+        server1.Received("server2", new HaMessage([HaField.String("t", "resource"), HaField.String("rsc_hold", "all"), HaField.String("rtype", "full"), HaField.String("isstable", "1")]));
+        Assert.Equal(HoldSet.None, server1.Holding);
+        var reports = server1.Drain().OfType<SendClusterMessage>().Select(c => c.Body).Where(b => b.Type == "resource").ToList();
+        Assert.All(reports, r => Assert.Equal("none", r.GetString("rsc_hold")));
+    }
+}

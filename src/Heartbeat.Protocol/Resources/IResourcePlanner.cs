@@ -1,0 +1,36 @@
+namespace Heartbeat.Protocol.Resources;
+
+/// <summary>
+/// What the daemon needs of a resource negotiation: membership events in, <see cref="PlannerCommand"/>s out. Two
+/// protocols implement it, chosen by <c>auto_failback</c>: <see cref="ResourcePlanner"/> (on, off) and
+/// <see cref="LegacyResourcePlanner"/> (legacy, 3.0.6's default).
+/// </summary>
+public interface IResourcePlanner
+{
+    PlannerState State { get; }
+
+    IReadOnlyCollection<string> Held { get; }
+
+    /// <summary>The class of groups held, as <c>cl_status rscstatus</c> reports it.</summary>
+    HoldSet Holding { get; }
+
+    bool InTransition { get; }
+
+    void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive);
+
+    void Received(string from, Wire.HaMessage message);
+
+    void PeerDied(string peer);
+
+    void PeerReturned(string peer);
+
+    void Tick();
+
+    void GroupStarted(string key, bool success);
+
+    void GroupStopped(string key);
+
+    void BeginShutdown();
+
+    IReadOnlyList<PlannerCommand> Drain();
+}
