@@ -62,8 +62,7 @@ public partial class ResourceTests(ITestOutputHelper output)
         using (var capture = ArpCapture.Start(client))
         {
             Assert.Equal(0, lab.RunOurs(nodes[0], "resource", "takegroup", vip).Code);
-            Thread.Sleep(500);
-            var frames = capture.Stop();
+            var frames = capture.Stop(expectedAtLeast: 10);
 
             // send_arp's default: 5 rounds 200 ms apart, each an ARP request and an ARP reply, from server1's MAC.
             Assert.Equal(10, frames.Count);
@@ -251,14 +250,18 @@ internal sealed partial class ArpCapture : IDisposable
     }
 
     /// <summary>Stops the capture; the gratuitous ARPs seen: time, kind (Request/Reply), sender MAC and IP.</summary>
-    public List<(double Time, string Kind, string Mac, string Ip)> Stop()
+    public List<(double Time, string Kind, string Mac, string Ip)> Stop(int expectedAtLeast = 1)
     {
-        Thread.Sleep(300);
+        // Give tcpdump time to print what it saw (bounded), then stop it and drain its output pipe.
+        Lab.WaitUntil(() => { lock (_lines) { return _lines.Count(l => FrameRegex().IsMatch(l)) >= expectedAtLeast; } }, TimeSpan.FromSeconds(3));
+        Thread.Sleep(100);
         if (!_process.HasExited)
         {
             _process.Kill();
             _process.WaitForExit(5000);
         }
+
+        _process.WaitForExit();
 
         lock (_lines)
         {

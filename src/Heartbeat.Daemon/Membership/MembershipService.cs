@@ -41,6 +41,10 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     private IResourcePlanner? _planner;
     private bool _readyToLeave;
     private int _monitorRunning;
+
+    /// <summary>Groups with a release issued and no acquisition since: the monitor must not bring their VIPs back.</summary>
+    private readonly ConcurrentDictionary<string, bool> _releasing = new(StringComparer.Ordinal);
+    private volatile bool _leaving;
     private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
     private long _sendErrors;
     private string _loadAverage = "0.00 0.00 0.00 1/1 1";
@@ -146,6 +150,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
                     case LoopInputKind.Stop when !leaving:
                         MembershipLog.ShuttingDown(logger);
                         leaving = true;
+                        _leaving = true;
                         if (_planner is null)
                         {
                             _readyToLeave = true;
@@ -339,10 +344,12 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
                 engine.SendSequenced(send.Body);
                 break;
             case AcquireGroup acquire:
+                _releasing.TryRemove(acquire.Key, out _);
                 MembershipLog.PlannerAction(logger, "acquire", acquire.Key, acquire.Reason);
                 RunGroupAction(acquire.Key, acquire: true);
                 break;
             case ReleaseGroup release:
+                _releasing[release.Key] = true;
                 MembershipLog.PlannerAction(logger, "release", release.Key, release.Reason);
                 RunGroupAction(release.Key, acquire: false);
                 break;
@@ -381,20 +388,34 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         }
     }
 
-    /// <summary>Every keepalive, the VIPs of held groups are checked (and restored) off the loop thread.</summary>
+    /// <summary>
+    /// Every keepalive, the VIPs of held groups are checked (and restored) off the loop thread, each inside its group's
+    /// queue and only while the group is still meant to be held: a release issued earlier always wins.
+    /// </summary>
     private void MonitorHeldAddresses(TimeSpan keepalive)
     {
-        if (_planner is null || _executor is null || _planner.Held.Count == 0 || Interlocked.CompareExchange(ref _monitorRunning, 1, 0) != 0)
+        if (_planner is null || _executor is null || _leaving || _planner.Held.Count == 0 || Interlocked.CompareExchange(ref _monitorRunning, 1, 0) != 0)
         {
             return;
         }
 
-        var vips = _planner.Held.Where(_executor.HasGroup).SelectMany(_executor.AddressesOf).ToArray();
+        var executor = _executor;
+        var keys = _planner.Held.Where(executor.HasGroup).ToArray();
         _ = Task.Run(async () =>
         {
             try
             {
-                await new VipMonitor(vips, keepalive, logger).CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
+                foreach (string key in keys)
+                {
+                    await executor.RunExclusiveAsync(key, async () =>
+                    {
+                        if (!_leaving && !_releasing.ContainsKey(key))
+                        {
+                            await new VipMonitor(executor.AddressesOf(key), keepalive, logger).CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
+                        }
+                    }, CancellationToken.None).ConfigureAwait(false);
+                }
+
                 await Task.Delay(keepalive).ConfigureAwait(false);
             }
             finally

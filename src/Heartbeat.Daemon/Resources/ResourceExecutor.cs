@@ -130,6 +130,24 @@ public sealed class ResourceExecutor
         return true;
     }
 
+    /// <summary>
+    /// Runs <paramref name="action"/> in the group's queue, so it can never interleave with a start or stop of the group
+    /// (the VIP monitor uses this: a VIP being released is never "restored").
+    /// </summary>
+    public async Task RunExclusiveAsync(string key, Func<Task> action, CancellationToken cancellation)
+    {
+        var queue = _groups[key].Queue;
+        await queue.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            await action().ConfigureAwait(false);
+        }
+        finally
+        {
+            queue.Release();
+        }
+    }
+
     /// <summary>The native VIPs of a group.</summary>
     public IReadOnlyList<IpAddressResource> AddressesOf(string key) => [.. _groups[key].Resources.OfType<IpAddressResource>()];
 

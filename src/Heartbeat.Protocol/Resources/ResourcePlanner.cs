@@ -62,6 +62,7 @@ public sealed class ResourcePlanner : IResourcePlanner
     private bool _reportAfterAcquire;
     private bool _peerHoldsOurs;
     private bool _machDownReport;
+    private Standby? _standby;
 
     /// <summary>
     /// 3.0.6 quirk (behaviour.md §8): a node without home groups that "acquired" them (vacuously, because the peer did
@@ -108,7 +109,7 @@ public sealed class ResourcePlanner : IResourcePlanner
     }
 
     /// <summary>True while anything is unstable: <c>cl_status rscstatus</c> prints "transition".</summary>
-    public bool InTransition => State != PlannerState.Stable || _pending.Count > 0;
+    public bool InTransition => State != PlannerState.Stable || _pending.Count > 0 || _standby is not null;
 
     private TimeSpan Now => _time.GetElapsedTime(_origin);
 
@@ -149,6 +150,7 @@ public sealed class ResourcePlanner : IResourcePlanner
         switch (message.Type)
         {
             case "starting":
+                _peerChoseStandby = false;
                 if (State is PlannerState.Starting)
                 {
                     State = PlannerState.BothStarting;
@@ -167,6 +169,18 @@ public sealed class ResourcePlanner : IResourcePlanner
                 break;
             case "resource":
                 ResourceReport(message);
+                break;
+            case "ask_resources":
+                StandbyMessage(message);
+                break;
+            case "hb_takeover":
+                // rc.d/hb_takeover on the peer runs hb_standby with the mirrored set; "failback" becomes all (3.0.6 quirk).
+                RequestStandby(message.GetString("rsc_hold") switch
+                {
+                    "local" => HoldSet.Foreign,
+                    "foreign" => HoldSet.Local,
+                    _ => HoldSet.All,
+                });
                 break;
             case "shutdone":
                 // The peer left gracefully and holds nothing now: take its groups at once, no deadtime wait.
@@ -192,13 +206,23 @@ public sealed class ResourcePlanner : IResourcePlanner
     }
 
     /// <summary>The peer is back (a restart): it may report and negotiate again.</summary>
-    public void PeerReturned(string peer) => _deadPeers.Remove(peer);
+    public void PeerReturned(string peer)
+    {
+        _deadPeers.Remove(peer);
+        _peerChoseStandby = false;
+    }
 
     public void Tick()
     {
         if (State == PlannerState.ResourcesReceived && _stableAt is { } at && Now >= at)
         {
             BecomeStable();
+        }
+
+        if (_standby is { Giving: true, OtherAnswered: false } waiting && Now - waiting.Since > StandbyReplyTimeout)
+        {
+            // 3.0.6: "No reply to standby request. Standby request cancelled."
+            _standby = null;
         }
     }
 
@@ -221,6 +245,8 @@ public sealed class ResourcePlanner : IResourcePlanner
         {
             _commands.Add(new ReadyToLeave());
         }
+
+        FinishStandbyStopsIfDone();
     }
 
     /// <summary>Graceful leave: report holding nothing, stop every group (3.0.6 stops all, held or not), then leave.</summary>
@@ -260,6 +286,15 @@ public sealed class ResourcePlanner : IResourcePlanner
         if (State == PlannerState.ResourcesReceived && message.GetString("isstable") == "1")
         {
             BecomeStable();
+        }
+
+        // auto_failback on: the node holding the peer's groups hands them back once the peer is up and stable.
+        if (Policy == AutoFailback.On && State == PlannerState.Stable && _standby is null && !partial && !_peerChoseStandby
+            && message.GetString("isstable") == "1" && (reported & HoldSet.Local) == 0 && (Holding & HoldSet.Foreign) != 0
+            && _resources.Groups.Any(g => !IsLocal(g) && _held.Contains(g.Key)))
+        {
+            _standbyDoneSent = false;
+            RequestStandby(HoldSet.Foreign);
         }
     }
 
@@ -337,6 +372,15 @@ public sealed class ResourcePlanner : IResourcePlanner
             SendReport(isStable: true, info: "req_our_resources()");
         }
 
+        if (_standbyTakeoverReport && _standby is { Giving: false } taking)
+        {
+            _standbyTakeoverReport = false;
+            _standby = null;
+            _peerChoseStandby = true;
+            SendReport(isStable: true, info: null);
+            Send(AskResources(taking.Set, "done"));
+        }
+
         if (_machDownReport)
         {
             // mach_down's partial update: "I now also hold foreign".
@@ -367,6 +411,120 @@ public sealed class ResourcePlanner : IResourcePlanner
     private void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
 
     private bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, _local, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A standby exchange in progress: our role, the set (named from the giver's point of view), when it began.</summary>
+    private sealed record Standby(bool Giving, HoldSet Set, TimeSpan Since)
+    {
+        public bool OtherAnswered { get; set; }
+    }
+
+    /// <summary>3.0.6 cancels a standby request that gets no answer within 10 s.</summary>
+    public static readonly TimeSpan StandbyReplyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether a standby/takeover exchange is running (rscstatus "transition").</summary>
+    public bool StandbyInProgress => _standby is not null;
+
+    /// <summary>
+    /// hb_standby: give up <paramref name="set"/> (local = our home groups, foreign = the peer's, all) to the peer with
+    /// the three-phase ask_resources exchange (behaviour.md §6.1). Returns why it is refused, or null.
+    /// </summary>
+    public string? RequestStandby(HoldSet set)
+    {
+        if (State != PlannerState.Stable)
+        {
+            return "local resources in flux";
+        }
+
+        if (_standby is not null)
+        {
+            return "standby in progress";
+        }
+
+        _standby = new Standby(Giving: true, set, Now);
+        _standbyDoneSent = false;
+        Send(AskResources(set, "me"));
+        return null;
+    }
+
+    /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/> (all, local, foreign, failback).</summary>
+    public void RequestTakeover(string what) =>
+        Send(new HaMessage([HaField.String(WireFields.Type, "hb_takeover"), HaField.String("rsc_hold", what)]));
+
+    private void StandbyMessage(HaMessage message)
+    {
+        var set = Parse(message.GetString("rsc_hold"));
+        switch (message.GetString("info"))
+        {
+            case "me" when _standby is null && State == PlannerState.Stable:
+                // The peer gives up its set S: we will take the complement once it says done.
+                _standby = new Standby(Giving: false, set, Now);
+                Send(AskResources(set, "other"));
+                break;
+            case "other" when _standby is { Giving: true, OtherAnswered: false } giving:
+                giving.OtherAnswered = true;
+                var toStop = GroupsOfSet(set, fromGiver: true).ToList();
+                var keep = Holding & ~set;
+                SendReport(keep == HoldSet.All ? HoldSet.All : keep, isStable: false, info: "standby");
+                foreach (var key in toStop)
+                {
+                    _pending.Add(key);
+                    _commands.Add(new ReleaseGroup(key, $"standby {Name(set)}"));
+                }
+
+                FinishStandbyStopsIfDone();
+                break;
+            case "done" when _standby is { Giving: false } taking:
+                foreach (var key in GroupsOfSet(taking.Set, fromGiver: false).Where(k => !_held.Contains(k)))
+                {
+                    Acquire(key, $"peer went standby {Name(taking.Set)}");
+                }
+
+                _standbyTakeoverReport = true;
+                FinishAcquisitionIfDone();
+                break;
+            case "done" when _standby is { Giving: true }:
+                _standby = null;
+                SendReport(isStable: true, info: null);
+                SendReport(isStable: true, info: null);
+                break;
+        }
+    }
+
+    private bool _standbyTakeoverReport;
+
+    /// <summary>
+    /// The peer gave us its groups on purpose (hb_standby): auto_failback does not hand them straight back, as in
+    /// behaviour-hb_standby-all; it applies again once the peer starts anew.
+    /// </summary>
+    private bool _peerChoseStandby;
+
+    /// <summary>The groups of a standby set: from the giver's view (what it stops) or from the taker's (what it starts).</summary>
+    private IEnumerable<string> GroupsOfSet(HoldSet set, bool fromGiver)
+    {
+        foreach (var group in _resources.Groups)
+        {
+            bool giversLocal = fromGiver ? IsLocal(group) : !IsLocal(group);
+            bool inSet = set == HoldSet.All || (set == HoldSet.Local && giversLocal) || (set == HoldSet.Foreign && !giversLocal);
+            if (inSet)
+            {
+                yield return group.Key;
+            }
+        }
+    }
+
+    private void FinishStandbyStopsIfDone()
+    {
+        if (_standby is { Giving: true, OtherAnswered: true } giving && _pending.Count == 0 && !_standbyDoneSent)
+        {
+            _standbyDoneSent = true;
+            Send(AskResources(giving.Set, "done"));
+        }
+    }
+
+    private bool _standbyDoneSent;
+
+    private static HaMessage AskResources(HoldSet set, string info) =>
+        new([HaField.String(WireFields.Type, "ask_resources"), HaField.String("rsc_hold", Name(set)), HaField.String("info", info)]);
 
     public static string Name(HoldSet set) => set switch
     {

@@ -179,6 +179,18 @@ public sealed class Lab : IAsyncDisposable
         return (process.ExitCode, output + stderr.Result);
     }
 
+    /// <summary>Runs a command inside a real 3.0.6 node's namespaces (network, mount, UTS, PID), e.g. its hb_standby script.</summary>
+    public string RunInReal(LabNode node, params string[] command)
+    {
+        string pid = Script("real-pid", Name, node.Name).Trim();
+        if (pid.Length == 0)
+        {
+            throw new InvalidOperationException($"{node.Name}: no running 3.0.6 master");
+        }
+
+        return Capture(["nsenter", "-t", pid, "-a", .. command]);
+    }
+
     /// <summary>Runs a command inside a namespace of this lab and returns its output.</summary>
     public static string InNetns(string netns, params string[] command) => Capture(["ip", "netns", "exec", netns, .. command]);
 

@@ -114,6 +114,76 @@ public class ResourcePlannerTests
     }
 
     [Fact]
+    public void Hb_standby_all_moves_everything_with_the_three_phase_exchange()
+    {
+        var pair = StablePair(AutoFailback.On);
+
+        // behaviour-hb_standby-all: me / other / resource none 0 standby / done / resource all 1 + done / none 1 twice.
+        Assert.Null(pair.Planners["server1"].RequestStandby(HoldSet.All));
+        pair.Exchange();
+        Assert.Equal(["ask_resources all me", "resource none 0 standby", "ask_resources all done", "resource none 1", "resource none 1"], pair.Wire("server1"));
+        Assert.Equal(["ask_resources all other", "resource all 1", "ask_resources all done"], pair.Wire("server2"));
+        Assert.Empty(pair.Held("server1"));
+        Assert.Equal(2, pair.Held("server2").Count);
+        Assert.False(pair.Planners["server1"].InTransition);
+        Assert.False(pair.Planners["server2"].InTransition);
+    }
+
+    [Fact]
+    public void Hb_takeover_foreign_makes_the_peer_go_standby_local()
+    {
+        var pair = StablePair(AutoFailback.Off);
+
+        // behaviour-hb_takeover-foreign: server1 asks for server2's groups; server2 runs hb_standby local.
+        pair.Planners["server1"].RequestTakeover("foreign");
+        pair.Exchange();
+        Assert.Equal("ask_resources local me", pair.Wire("server2")[0]);
+        Assert.Equal(2, pair.Held("server1").Count);
+        Assert.Empty(pair.Held("server2"));
+    }
+
+    [Fact]
+    public void With_failback_on_the_holder_of_foreign_groups_hands_them_back_when_the_home_node_is_stable()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.On);
+        pair.Up("server1", alive: false, dead: ["server2"]);
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        Assert.Equal(2, pair.Held("server1").Count);
+        pair.Planners["server1"].PeerReturned("server2");
+        pair.ClearWire();
+
+        // behaviour-join-after-initdead-failback-on: starting, resource all 1, none 0, none 1, then ask_resources foreign me.
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        Assert.Contains("ask_resources foreign me", pair.Wire("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+    }
+
+    [Fact]
+    public void A_standby_request_without_an_answer_is_cancelled_after_10_s()
+    {
+        var pair = StablePair(AutoFailback.On);
+        Assert.Null(pair.Planners["server1"].RequestStandby(HoldSet.All));
+        pair.Planners["server1"].Drain(); // the request never reaches the peer
+        Assert.Equal("standby in progress", pair.Planners["server1"].RequestStandby(HoldSet.All));
+        pair.Run(TimeSpan.FromSeconds(10.5));
+        Assert.False(pair.Planners["server1"].StandbyInProgress);
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+    }
+
+    private static PlannerPair StablePair(AutoFailback policy)
+    {
+        var pair = new PlannerPair(TwoGroups, policy);
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        pair.ClearWire();
+        return pair;
+    }
+
+    [Fact]
     public void Legacy_is_not_this_planners_protocol()
     {
         var resources = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(TwoGroups), "haresources", ["server1", "server2"]).Value!;
@@ -221,6 +291,7 @@ public class ResourcePlannerTests
         {
             "resource" => string.Join(' ', new[] { "resource", m.GetString("rsc_hold"), m.GetString("isstable"), m.GetString("info") }.Where(x => x is not null)),
             "stonith" => $"stonith {m.GetString("node")} {m.GetString("result")}",
+            "ask_resources" => $"ask_resources {m.GetString("rsc_hold")} {m.GetString("info")}",
             _ => m.Type ?? "?",
         };
     }
