@@ -165,7 +165,8 @@ public static class Program
         var deadline = DateTime.UtcNow + StopWait;
         while (DateTime.UtcNow < deadline)
         {
-            if (!Directory.Exists($"/proc/{pid}") || pidFile.FindRunning() != pid)
+            // Done when the process is gone, not merely when its pid file is: it removes the file just before it exits.
+            if (!PidFile.IsAlive(pid))
             {
                 return 0;
             }

@@ -59,8 +59,8 @@ public class LifecycleTests
         (code, _) = RunDaemon("-k", "--run-dir", run);
         Assert.Equal(0, code);
         Assert.True(Lab.WaitForLog(real, $"Received shutdown notice from '{ours.Name}'", Wait, mark), lab.Describe());
-        Assert.True(Lab.OursProcess(ours)!.HasExited);
-        Assert.Contains("Heartbeat shutdown complete.", ours.Log(), StringComparison.Ordinal);
+        Assert.True(Lab.OursProcess(ours)!.WaitForExit(5000), "heartbeat -k returned but the daemon still runs");
+        Assert.True(Lab.WaitForLog(ours, "Heartbeat shutdown complete.", Wait), lab.Describe());
 
         (code, text) = RunDaemon("-s", "--run-dir", run);
         Assert.Equal(3, code);

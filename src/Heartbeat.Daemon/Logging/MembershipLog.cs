@@ -108,6 +108,9 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 173, Level = LogLevel.Information, Message = "Resource planner: {Action} group {Group} ({Reason})")]
     public static partial void PlannerAction(ILogger logger, string action, string group, string reason);
 
+    [LoggerMessage(EventId = 174, Level = LogLevel.Warning, Message = "haresources placement (v1) is defined for two nodes; with {Count} nodes this node takes part in membership only and places no resources")]
+    public static partial void PlannerNeedsTwoNodes(ILogger logger, int count);
+
     [LoggerMessage(EventId = 180, Level = LogLevel.Information, Message = "Reload requested (SIGHUP): {Problems} problem(s) in {Directory}; the running configuration stays in force until reload support lands")]
     public static partial void ReloadChecked(ILogger logger, string directory, int problems);
 

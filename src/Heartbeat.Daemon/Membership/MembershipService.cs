@@ -118,9 +118,18 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
             ReadLoadAverage);
         Engine = engine;
         _executor = ResourceCommand.Create(settings, config, logger);
-        _planner = haCf.AutoFailback == AutoFailback.Legacy
-            ? new LegacyResourcePlanner(settings.NodeName, config.Resources)
-            : new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
+        if (haCf.Nodes.Select(n => n.Name).Distinct().Count() == 2)
+        {
+            _planner = haCf.AutoFailback == AutoFailback.Legacy
+                ? new LegacyResourcePlanner(settings.NodeName, config.Resources)
+                : new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
+        }
+        else
+        {
+            // v1 resource negotiation (local/foreign, starting/resource, mach_down) is defined for two nodes; 3.0.6's
+            // own nodes log errors ("Received 'starting' message in state 2") in larger clusters.
+            MembershipLog.PlannerNeedsTwoNodes(logger, haCf.Nodes.Length);
+        }
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var receiveTasks = media.Receivers.Select(r => Task.Run(() => r.RunAsync(Deliver, error => MembershipLog.ReceiveFailed(logger, r.Interface, error), loopCancel.Token), CancellationToken.None)).ToArray();

@@ -54,6 +54,19 @@ public sealed class PidFile(string path)
         return comm is "heartbeat" or "Heartbeat.Daemon" or "dotnet" ? pid : null;
     }
 
+    /// <summary>Whether the process exists and is not a zombie (an exited child its parent has not reaped yet).</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/stat").Split(' ').ElementAtOrDefault(2) is { } state && state != "Z" && state != "X";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public void Remove(int ownPid)
     {
         if (FindRunningOwner() == ownPid)

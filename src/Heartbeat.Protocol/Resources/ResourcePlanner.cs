@@ -65,10 +65,11 @@ public sealed class ResourcePlanner : IResourcePlanner
     private Standby? _standby;
 
     /// <summary>
-    /// 3.0.6 quirk (behaviour.md §8): a node without home groups that "acquired" them (vacuously, because the peer did
-    /// not hold them) reports local. A node whose peer holds its class acquires nothing and reports none.
+    /// The classes this node took by the protocol (req_our_resources, mach_down, a standby takeover), whether or not they
+    /// contain groups. 3.0.6 reports them (behaviour.md §8: a node without home groups still reports local), and a real
+    /// peer logs "Both machines own foreign resources!" or "No one owns foreign resources!" when the classes disagree.
     /// </summary>
-    private bool _claimsEmptyLocal;
+    private HoldSet _claimed;
 
     public ResourcePlanner(string local, HaResources resources, AutoFailback policy, TimeProvider time)
     {
@@ -93,12 +94,16 @@ public sealed class ResourcePlanner : IResourcePlanner
 
     public IReadOnlyCollection<string> Held => _held;
 
-    /// <summary>The class of groups this node holds, as <c>cl_status rscstatus</c> reports it.</summary>
+    /// <summary>
+    /// The class of groups this node holds, as <c>cl_status rscstatus</c> reports it. Like 3.0.6 this is class
+    /// bookkeeping: a class taken by the protocol counts even when it has no groups (or a start failed), and the groups
+    /// actually held count too.
+    /// </summary>
     public HoldSet Holding
     {
         get
         {
-            var set = _claimsEmptyLocal ? HoldSet.Local : HoldSet.None;
+            var set = _claimed;
             foreach (var group in _resources.Groups.Where(g => _held.Contains(g.Key)))
             {
                 set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
@@ -258,7 +263,7 @@ public sealed class ResourcePlanner : IResourcePlanner
         }
 
         State = PlannerState.ShuttingDown;
-        _claimsEmptyLocal = false;
+        _claimed = HoldSet.None;
         SendReport(HoldSet.None, isStable: false, info: "shutdown");
         foreach (var group in _resources.Groups)
         {
@@ -311,7 +316,7 @@ public sealed class ResourcePlanner : IResourcePlanner
         // req_our_resources: take our own groups unless the peer reports holding them.
         if (!_peerHoldsOurs)
         {
-            _claimsEmptyLocal = !_resources.Groups.Any(IsLocal);
+            _claimed |= HoldSet.Local;
             foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key)))
             {
                 Acquire(group.Key, "local group");
@@ -332,8 +337,10 @@ public sealed class ResourcePlanner : IResourcePlanner
         }
 
         _peerHoldsOurs = false;
+        _claimed |= HoldSet.Foreign;
         if (State == PlannerState.Stable)
         {
+            _claimed |= HoldSet.Local;
             // Our own groups too, if the peer had them (mach_down runs beside req_our_resources).
             foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key) && !_pending.Contains(g.Key)))
             {
@@ -463,6 +470,7 @@ public sealed class ResourcePlanner : IResourcePlanner
             case "other" when _standby is { Giving: true, OtherAnswered: false } giving:
                 giving.OtherAnswered = true;
                 var toStop = GroupsOfSet(set, fromGiver: true).ToList();
+                _claimed &= ~set;
                 var keep = Holding & ~set;
                 SendReport(keep == HoldSet.All ? HoldSet.All : keep, isStable: false, info: "standby");
                 foreach (var key in toStop)
@@ -474,6 +482,13 @@ public sealed class ResourcePlanner : IResourcePlanner
                 FinishStandbyStopsIfDone();
                 break;
             case "done" when _standby is { Giving: false } taking:
+                // The giver's local is our foreign and the other way round.
+                _claimed |= taking.Set switch
+                {
+                    HoldSet.Local => HoldSet.Foreign,
+                    HoldSet.Foreign => HoldSet.Local,
+                    _ => HoldSet.All,
+                };
                 foreach (var key in GroupsOfSet(taking.Set, fromGiver: false).Where(k => !_held.Contains(k)))
                 {
                     Acquire(key, $"peer went standby {Name(taking.Set)}");

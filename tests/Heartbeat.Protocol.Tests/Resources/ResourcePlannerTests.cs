@@ -422,4 +422,20 @@ public class PlannerQuirkTests
         var reports = server1.Drain().OfType<SendClusterMessage>().Select(c => c.Body).Where(b => b.Type == "resource").ToList();
         Assert.All(reports, r => Assert.Equal("none", r.GetString("rsc_hold")));
     }
+
+    [Fact]
+    public void A_standby_takeover_claims_the_class_taken_even_without_groups()
+    {
+        // A converted node with no groups rejoins a real peer that holds "all"; the peer hands "foreign" back. Reporting
+        // none afterwards makes a real peer log "No one owns foreign resources!".
+        var time = new FakeTimeProvider();
+        var server1 = new ResourcePlanner("server1", new HaResources([]), AutoFailback.On, time);
+        server1.CommunicationUp([], anyPeerAlive: true);
+        server1.Received("server2", new HaMessage([HaField.String("t", "resource"), HaField.String("rsc_hold", "all"), HaField.String("rtype", "full"), HaField.String("isstable", "1")]));
+        server1.Received("server2", new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "me")]));
+        server1.Received("server2", new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "done")]));
+        Assert.Equal(HoldSet.Local, server1.Holding);
+        var last = server1.Drain().OfType<SendClusterMessage>().Select(c => c.Body).Last(b => b.Type == "resource");
+        Assert.Equal(("local", "1"), (last.GetString("rsc_hold"), last.GetString("isstable")));
+    }
 }
