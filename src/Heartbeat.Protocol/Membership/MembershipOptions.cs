@@ -34,11 +34,6 @@ public sealed record MembershipOptions
     /// </summary>
     public TimeSpan StallThreshold { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>For the first 5 s after start a 3.0.6 node advertises deadtime + 2 s (wire-format.md §6.1).</summary>
-    public static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(5);
-
-    public static readonly TimeSpan StartupExtraDeadtime = TimeSpan.FromSeconds(2);
-
     /// <summary>reqnodes is repeated every second until a repnodes arrives.</summary>
     public static readonly TimeSpan NodeListRetry = TimeSpan.FromSeconds(1);
 

