@@ -58,12 +58,7 @@ public class ResourcePlannerTests
     [Fact]
     public void A_dead_peers_groups_are_taken_with_the_messages_of_a_306_survivor()
     {
-        var pair = new PlannerPair(TwoGroups, AutoFailback.On);
-        pair.Up("server1", alive: true);
-        pair.Up("server2", alive: true);
-        pair.Exchange();
-        pair.Run(TimeSpan.FromSeconds(10.1));
-        pair.ClearWire();
+        var pair = StablePair(AutoFailback.On);
 
         // behaviour-crash-on: stonith n_stnth, resource all … req_our_resources(), resource foreign info=mach_down.
         pair.Planners["server2"].PeerDied("server1");
@@ -75,12 +70,7 @@ public class ResourcePlannerTests
     [Fact]
     public void A_graceful_leave_reports_none_stops_every_group_and_the_peer_takes_over_at_once()
     {
-        var pair = new PlannerPair(TwoGroups, AutoFailback.On);
-        pair.Up("server1", alive: true);
-        pair.Up("server2", alive: true);
-        pair.Exchange();
-        pair.Run(TimeSpan.FromSeconds(10.1));
-        pair.ClearWire();
+        var pair = StablePair(AutoFailback.On);
 
         // behaviour-shutdown-on: resource none isstable=0 info=shutdown, every group stopped (held or not), shutdone.
         pair.Planners["server1"].BeginShutdown();
