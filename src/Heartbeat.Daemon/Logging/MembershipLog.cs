@@ -96,7 +96,7 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "Counters: received {Received}, sent {Sent}, duplicates {Duplicates}, rejected {Rejected} [{ByReason}], rexmit requested {Requested}, rexmit served {Served}, late heartbeats {Late} (worst {Worst} ms)")]
     public static partial void Counters(ILogger logger, long received, long sent, long duplicates, long rejected, string byReason, long requested, long served, long late, long worst);
 
-    [LoggerMessage(EventId = 170, Level = LogLevel.Information, Message = "Shutting down: sending shutdone")]
+    [LoggerMessage(EventId = 170, Level = LogLevel.Information, Message = "Shutting down: stopping resource groups, then sending shutdone")]
     public static partial void ShuttingDown(ILogger logger);
 
     [LoggerMessage(EventId = 171, Level = LogLevel.Information, Message = "Heartbeat shutdown complete.")]

@@ -59,8 +59,9 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Ask the loop for a graceful leave (groups stopped, shutdone), then let the host cancel it; resource scripts
-        // may take a while, so the wait is bounded by the host's shutdown timeout only.
-        _inputs.Writer.TryWrite(LoopInput.Stop);
+        // may take a while, so the wait is bounded by the host's shutdown timeout only. A flag, not a queued input: a
+        // flood that fills the input queue must not swallow the stop (the loop sees the flag at its next tick).
+        _leaving = true;
         await Task.WhenAny(_stopped.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -142,7 +143,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         Flush(engine, media);
         var nextCounters = engine.Now + CountersInterval;
         TimeSpan? leaveAt = null;
-        bool leaving = false;
+        bool leaveStarted = false;
 
         try
         {
@@ -156,21 +157,21 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
                     case LoopInputKind.Tick:
                         engine.Tick();
                         break;
-                    case LoopInputKind.Stop when !leaving:
-                        MembershipLog.ShuttingDown(logger);
-                        leaving = true;
-                        _leaving = true;
-                        if (_planner is null)
-                        {
-                            _readyToLeave = true;
-                        }
-                        else
-                        {
-                            // The resource report (info=shutdown) and every group stopped before shutdone.
-                            _planner.BeginShutdown();
-                        }
+                }
 
-                        break;
+                if (_leaving && !leaveStarted)
+                {
+                    leaveStarted = true;
+                    MembershipLog.ShuttingDown(logger);
+                    if (_planner is null)
+                    {
+                        _readyToLeave = true;
+                    }
+                    else
+                    {
+                        // The resource report (info=shutdown) and every group stopped before shutdone.
+                        _planner.BeginShutdown();
+                    }
                 }
 
                 while (_groupResults.TryDequeue(out var done))
@@ -337,7 +338,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
                 _planner.PeerReturned(returned.Node);
                 break;
             case ShutdownNotice notice:
-                _planner.Received(notice.Node, new Heartbeat.Protocol.Wire.HaMessage([Heartbeat.Protocol.Wire.HaField.String("t", "shutdone")]));
+                _planner.PeerShutDown(notice.Node);
                 break;
             case ClusterMessage message:
                 _planner.Received(message.Node, message.Message);
@@ -549,14 +550,11 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     {
         Datagram,
         Tick,
-        Stop,
     }
 
     private readonly record struct LoopInput(LoopInputKind Kind, ReceivedDatagram Datagram)
     {
         public static LoopInput Tick => new(LoopInputKind.Tick, default);
-
-        public static LoopInput Stop => new(LoopInputKind.Stop, default);
 
         public static LoopInput From(ReceivedDatagram datagram) => new(LoopInputKind.Datagram, datagram);
     }

@@ -22,6 +22,9 @@ public interface IResourcePlanner
 
     void PeerDied(string peer);
 
+    /// <summary>The peer left gracefully (its <c>shutdone</c>); membership reports it as a <c>ShutdownNotice</c>.</summary>
+    void PeerShutDown(string peer);
+
     void PeerReturned(string peer);
 
     void Tick();

@@ -45,18 +45,13 @@ public sealed record ReadyToLeave : PlannerCommand;
 /// wait), takeover when the peer dies or leaves, and the graceful leave. Messages and fields are those a 3.0.6 node
 /// sends, so a real peer follows the exchange. Time comes from the <see cref="TimeProvider"/>; nothing here does I/O.
 /// </summary>
-public sealed class ResourcePlanner : IResourcePlanner
+public sealed class ResourcePlanner : PlannerBase
 {
     /// <summary>RQSTDELAY: 3.0.6 waits a fixed 10 s after the first resource report before it takes its own groups.</summary>
     public static readonly TimeSpan StartupDelay = TimeSpan.FromSeconds(10);
 
-    private readonly string _local;
-    private readonly HaResources _resources;
     private readonly TimeProvider _time;
     private readonly long _origin;
-    private readonly List<PlannerCommand> _commands = [];
-    private readonly HashSet<string> _held = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
     private readonly HashSet<string> _deadPeers = new(StringComparer.Ordinal);
     private TimeSpan? _stableAt;
     private bool _reportAfterAcquire;
@@ -72,14 +67,13 @@ public sealed class ResourcePlanner : IResourcePlanner
     private HoldSet _claimed;
 
     public ResourcePlanner(string local, HaResources resources, AutoFailback policy, TimeProvider time)
+        : base(local, resources)
     {
         if (policy == AutoFailback.Legacy)
         {
             throw new ArgumentException("the legacy (ip-request) protocol is not part of this planner", nameof(policy));
         }
 
-        _local = local;
-        _resources = resources;
         Policy = policy;
         _time = time;
         _origin = time.GetTimestamp();
@@ -87,24 +81,22 @@ public sealed class ResourcePlanner : IResourcePlanner
 
     public AutoFailback Policy { get; }
 
-    public PlannerState State { get; private set; } = PlannerState.Init;
 
     /// <summary>What the peer last reported holding (its <c>rsc_hold</c>), from its point of view.</summary>
     public HoldSet PeerReports { get; private set; } = HoldSet.None;
 
-    public IReadOnlyCollection<string> Held => _held;
 
     /// <summary>
     /// The class of groups this node holds, as <c>cl_status rscstatus</c> reports it. Like 3.0.6 this is class
     /// bookkeeping: a class taken by the protocol counts even when it has no groups (or a start failed), and the groups
     /// actually held count too.
     /// </summary>
-    public HoldSet Holding
+    public override HoldSet Holding
     {
         get
         {
             var set = _claimed;
-            foreach (var group in _resources.Groups.Where(g => _held.Contains(g.Key)))
+            foreach (var group in Resources.Groups.Where(g => HeldKeys.Contains(g.Key)))
             {
                 set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
             }
@@ -114,19 +106,12 @@ public sealed class ResourcePlanner : IResourcePlanner
     }
 
     /// <summary>True while anything is unstable: <c>cl_status rscstatus</c> prints "transition".</summary>
-    public bool InTransition => State != PlannerState.Stable || _pending.Count > 0 || _standby is not null;
+    public override bool InTransition => State != PlannerState.Stable || PendingKeys.Count > 0 || _standby is not null;
 
     private TimeSpan Now => _time.GetElapsedTime(_origin);
 
-    public IReadOnlyList<PlannerCommand> Drain()
-    {
-        var result = _commands.ToArray();
-        _commands.Clear();
-        return result;
-    }
-
     /// <summary>Communication is up: announce ourselves with <c>starting</c>. Peers already dead are taken over.</summary>
-    public void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive)
+    public override void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive)
     {
         if (State != PlannerState.Init)
         {
@@ -150,7 +135,7 @@ public sealed class ResourcePlanner : IResourcePlanner
     }
 
     /// <summary>A cluster message from a peer (membership already authenticated and ordered it).</summary>
-    public void Received(string from, HaMessage message)
+    public override void Received(string from, HaMessage message)
     {
         switch (message.Type)
         {
@@ -187,16 +172,18 @@ public sealed class ResourcePlanner : IResourcePlanner
                     _ => HoldSet.All,
                 });
                 break;
-            case "shutdone":
-                // The peer left gracefully and holds nothing now: take its groups at once, no deadtime wait.
-                PeerReports = HoldSet.None;
-                TakeOver(from, "peer shut down");
-                break;
         }
     }
 
+    /// <summary>The peer left gracefully and holds nothing now: take its groups at once, no deadtime wait.</summary>
+    public override void PeerShutDown(string peer)
+    {
+        PeerReports = HoldSet.None;
+        TakeOver(peer, "peer shut down");
+    }
+
     /// <summary>Membership declared the peer dead: STONITH notice, then its groups are ours (mach_down).</summary>
-    public void PeerDied(string peer)
+    public override void PeerDied(string peer)
     {
         if (!_deadPeers.Add(peer))
         {
@@ -204,20 +191,19 @@ public sealed class ResourcePlanner : IResourcePlanner
         }
 
         // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report).
-        string result = PeerReports == HoldSet.None && State != PlannerState.Starting ? "unneeded" : "n_stnth";
-        Send(new HaMessage([HaField.String(WireFields.Type, "stonith"), HaField.String("node", peer), HaField.String("result", result)]));
+        SendStonith(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
         PeerReports = HoldSet.None;
         TakeOver(peer, "peer dead");
     }
 
     /// <summary>The peer is back (a restart): it may report and negotiate again.</summary>
-    public void PeerReturned(string peer)
+    public override void PeerReturned(string peer)
     {
         _deadPeers.Remove(peer);
         _peerChoseStandby = false;
     }
 
-    public void Tick()
+    public override void Tick()
     {
         if (State == PlannerState.ResourcesReceived && _stableAt is { } at && Now >= at)
         {
@@ -231,50 +217,15 @@ public sealed class ResourcePlanner : IResourcePlanner
         }
     }
 
-    public void GroupStarted(string key, bool success)
+    protected override void AfterGroupStarted() => FinishAcquisitionIfDone();
+
+    protected override void AfterGroupStopped(string key) => FinishStandbyStopsIfDone();
+
+    /// <summary>nice_failback announces the leave before stopping anything: resource none isstable=0 info=shutdown.</summary>
+    protected override void OnShutdown()
     {
-        _pending.Remove(key);
-        if (success)
-        {
-            _held.Add(key);
-        }
-
-        FinishAcquisitionIfDone();
-    }
-
-    public void GroupStopped(string key)
-    {
-        _pending.Remove(key);
-        _held.Remove(key);
-        if (State == PlannerState.ShuttingDown && _pending.Count == 0)
-        {
-            _commands.Add(new ReadyToLeave());
-        }
-
-        FinishStandbyStopsIfDone();
-    }
-
-    /// <summary>Graceful leave: report holding nothing, stop every group (3.0.6 stops all, held or not), then leave.</summary>
-    public void BeginShutdown()
-    {
-        if (State == PlannerState.ShuttingDown)
-        {
-            return;
-        }
-
-        State = PlannerState.ShuttingDown;
         _claimed = HoldSet.None;
         SendReport(HoldSet.None, isStable: false, info: "shutdown");
-        foreach (var group in _resources.Groups)
-        {
-            _pending.Add(group.Key);
-            _commands.Add(new ReleaseGroup(group.Key, "shutdown"));
-        }
-
-        if (_pending.Count == 0)
-        {
-            _commands.Add(new ReadyToLeave());
-        }
     }
 
     private void ResourceReport(HaMessage message)
@@ -296,7 +247,7 @@ public sealed class ResourcePlanner : IResourcePlanner
         // auto_failback on: the node holding the peer's groups hands them back once the peer is up and stable.
         if (Policy == AutoFailback.On && State == PlannerState.Stable && _standby is null && !partial && !_peerChoseStandby
             && message.GetString("isstable") == "1" && (reported & HoldSet.Local) == 0 && (Holding & HoldSet.Foreign) != 0
-            && _resources.Groups.Any(g => !IsLocal(g) && _held.Contains(g.Key)))
+            && Resources.Groups.Any(g => !IsLocal(g) && HeldKeys.Contains(g.Key)))
         {
             _standbyDoneSent = false;
             RequestStandby(HoldSet.Foreign);
@@ -317,7 +268,7 @@ public sealed class ResourcePlanner : IResourcePlanner
         if (!_peerHoldsOurs)
         {
             _claimed |= HoldSet.Local;
-            foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key)))
+            foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))
             {
                 Acquire(group.Key, "local group");
             }
@@ -330,7 +281,7 @@ public sealed class ResourcePlanner : IResourcePlanner
     private void TakeOver(string peer, string reason)
     {
         bool any = false;
-        foreach (var group in _resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase) && !_held.Contains(g.Key)))
+        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase) && !HeldKeys.Contains(g.Key)))
         {
             Acquire(group.Key, reason);
             any = true;
@@ -342,7 +293,7 @@ public sealed class ResourcePlanner : IResourcePlanner
         {
             _claimed |= HoldSet.Local;
             // Our own groups too, if the peer had them (mach_down runs beside req_our_resources).
-            foreach (var group in _resources.Groups.Where(g => IsLocal(g) && !_held.Contains(g.Key) && !_pending.Contains(g.Key)))
+            foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
             {
                 Acquire(group.Key, reason);
                 any = true;
@@ -358,17 +309,9 @@ public sealed class ResourcePlanner : IResourcePlanner
         FinishAcquisitionIfDone();
     }
 
-    private void Acquire(string key, string reason)
-    {
-        if (_pending.Add(key))
-        {
-            _commands.Add(new AcquireGroup(key, reason));
-        }
-    }
-
     private void FinishAcquisitionIfDone()
     {
-        if (_pending.Count > 0 || State == PlannerState.ShuttingDown)
+        if (PendingKeys.Count > 0 || State == PlannerState.ShuttingDown)
         {
             return;
         }
@@ -415,9 +358,6 @@ public sealed class ResourcePlanner : IResourcePlanner
         Send(new HaMessage(fields));
     }
 
-    private void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
-
-    private bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, _local, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A standby exchange in progress: our role, the set (named from the giver's point of view), when it began.</summary>
     private sealed record Standby(bool Giving, HoldSet Set, TimeSpan Since)
@@ -475,8 +415,7 @@ public sealed class ResourcePlanner : IResourcePlanner
                 SendReport(keep == HoldSet.All ? HoldSet.All : keep, isStable: false, info: "standby");
                 foreach (var key in toStop)
                 {
-                    _pending.Add(key);
-                    _commands.Add(new ReleaseGroup(key, $"standby {Name(set)}"));
+                    Release(key, $"standby {Name(set)}");
                 }
 
                 FinishStandbyStopsIfDone();
@@ -489,7 +428,7 @@ public sealed class ResourcePlanner : IResourcePlanner
                     HoldSet.Foreign => HoldSet.Local,
                     _ => HoldSet.All,
                 };
-                foreach (var key in GroupsOfSet(taking.Set, fromGiver: false).Where(k => !_held.Contains(k)))
+                foreach (var key in GroupsOfSet(taking.Set, fromGiver: false).Where(k => !HeldKeys.Contains(k)))
                 {
                     Acquire(key, $"peer went standby {Name(taking.Set)}");
                 }
@@ -516,7 +455,7 @@ public sealed class ResourcePlanner : IResourcePlanner
     /// <summary>The groups of a standby set: from the giver's view (what it stops) or from the taker's (what it starts).</summary>
     private IEnumerable<string> GroupsOfSet(HoldSet set, bool fromGiver)
     {
-        foreach (var group in _resources.Groups)
+        foreach (var group in Resources.Groups)
         {
             bool giversLocal = fromGiver ? IsLocal(group) : !IsLocal(group);
             bool inSet = set == HoldSet.All || (set == HoldSet.Local && giversLocal) || (set == HoldSet.Foreign && !giversLocal);
@@ -529,7 +468,7 @@ public sealed class ResourcePlanner : IResourcePlanner
 
     private void FinishStandbyStopsIfDone()
     {
-        if (_standby is { Giving: true, OtherAnswered: true } giving && _pending.Count == 0 && !_standbyDoneSent)
+        if (_standby is { Giving: true, OtherAnswered: true } giving && PendingKeys.Count == 0 && !_standbyDoneSent)
         {
             _standbyDoneSent = true;
             Send(AskResources(giving.Set, "done"));

@@ -80,7 +80,7 @@ public class ResourcePlannerTests
         Assert.True(pair.Left["server1"]);
         Assert.Empty(pair.Held("server1"));
 
-        pair.Planners["server2"].Received("server1", new HaMessage([HaField.String("t", "shutdone"), HaField.String("st", "dead")]));
+        pair.Planners["server2"].PeerShutDown("server1");
         pair.Exchange(only: "server2");
         Assert.Equal(2, pair.Held("server2").Count);
 
