@@ -3,7 +3,7 @@ using Heartbeat.Ctl.Commands;
 
 namespace Heartbeat.Ctl;
 
-/// <summary>hbctl: the administrator's tool. Exit codes: 0 success, 1 a problem was found, 2 bad usage.</summary>
+/// <summary>hbctl: the administrator's tool. Exit codes: 0 success, 1 a problem was found or a request refused, 2 bad usage, 3 the daemon is not reachable.</summary>
 public static class Program
 {
     public static int Main(string[] args) => BuildRoot(Console.Out, Console.Error).Parse(args).Invoke();
@@ -13,6 +13,9 @@ public static class Program
         var root = new RootCommand("hbctl — inspect and control a HeartbeatNet (Heartbeat 3.0.6 compatible) node");
         root.Subcommands.Add(CheckConfigCommand.Create(output));
         root.Subcommands.Add(DecodeCommand.Create(output, error));
+        root.Subcommands.Add(StatusCommand.Create(output, error));
+        root.Subcommands.Add(StandbyCommand.Create("standby", output, error));
+        root.Subcommands.Add(StandbyCommand.Create("takeover", output, error));
         return root;
     }
 }

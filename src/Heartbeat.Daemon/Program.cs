@@ -102,6 +102,7 @@ public static class Program
         builder.Services.AddHostedService<Resources.LeftoverCleanupService>();
         builder.Services.AddSingleton<MembershipService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
+        builder.Services.AddHostedService<Control.ControlSocketService>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         using var host = builder.Build();
 

@@ -116,4 +116,19 @@ internal static partial class MembershipLog
 
     [LoggerMessage(EventId = 181, Level = LogLevel.Warning, Message = "{Diagnostic}")]
     public static partial void ConfigDiagnostic(ILogger logger, string diagnostic);
+
+    [LoggerMessage(EventId = 182, Level = LogLevel.Information, Message = "hbctl {Command} {Argument}")]
+    public static partial void ControlCommand(ILogger logger, string command, string argument);
+
+    [LoggerMessage(EventId = 183, Level = LogLevel.Error, Message = "Group {Group} failed to start here: {Reason}; it is handed to the peer when the cluster is stable (3.0.6: hb_standby foreign after 30 s)")]
+    public static partial void GroupStartFailed(ILogger logger, string group, string reason);
+
+    [LoggerMessage(EventId = 184, Level = LogLevel.Information, Message = "Control socket listening on {Path} (root only)")]
+    public static partial void ControlListening(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 185, Level = LogLevel.Warning, Message = "Control socket request refused: {Reason}")]
+    public static partial void ControlRequestBad(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 186, Level = LogLevel.Error, Message = "Control socket {Path} cannot be opened: {Reason}; hbctl will not reach this daemon")]
+    public static partial void ControlUnavailable(ILogger logger, string path, string reason);
 }

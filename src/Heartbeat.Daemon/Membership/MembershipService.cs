@@ -20,7 +20,7 @@ namespace Heartbeat.Daemon.Membership;
 /// tick every 50 ms on one thread, puts what it emits on every medium and logs its events. On stop it sends
 /// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime.
 /// </summary>
-public sealed class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<MembershipService> logger) : BackgroundService
+public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<MembershipService> logger) : BackgroundService
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
@@ -35,8 +35,8 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
-    private readonly ConcurrentQueue<(string Key, bool Acquire, bool Success)> _groupResults = new();
-    private readonly Channel<(string Key, bool Acquire)> _groupActions = Channel.CreateUnbounded<(string, bool)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason)> _groupResults = new();
+    private readonly Channel<(string Key, GroupAction Action)> _groupActions = Channel.CreateUnbounded<(string, GroupAction)>(new UnboundedChannelOptions { SingleReader = true });
     private ResourceExecutor? _executor;
     private IResourcePlanner? _planner;
     private bool _readyToLeave;
@@ -122,7 +122,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         if (haCf.Nodes.Select(n => n.Name).Distinct().Count() == 2)
         {
             _planner = haCf.AutoFailback == AutoFailback.Legacy
-                ? new LegacyResourcePlanner(settings.NodeName, config.Resources)
+                ? new LegacyResourcePlanner(settings.NodeName, config.Resources, time)
                 : new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
         }
         else
@@ -176,16 +176,22 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
 
                 while (_groupResults.TryDequeue(out var done))
                 {
-                    if (done.Acquire)
+                    RecordGroupResult(done.Key, done.Action, done.Success, done.Reason);
+                    switch (done.Action)
                     {
-                        _planner?.GroupStarted(done.Key, done.Success);
-                    }
-                    else
-                    {
-                        _planner?.GroupStopped(done.Key);
+                        case GroupAction.Acquire:
+                            _planner?.GroupStarted(done.Key, done.Success);
+                            break;
+                        case GroupAction.Release:
+                            _planner?.GroupStopped(done.Key);
+                            break;
+                        case GroupAction.Announce:
+                            _planner?.GroupAnnounced(done.Key);
+                            break;
                     }
                 }
 
+                AnswerControlRequests(engine);
                 if (input.Kind == LoopInputKind.Tick)
                 {
                     _planner?.Tick();
@@ -225,6 +231,8 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
         }
         finally
         {
+            Engine = null;
+            RefuseControlRequests();
             LogCounters(engine);
             await loopCancel.CancelAsync().ConfigureAwait(false);
             media.Dispose();
@@ -335,7 +343,7 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
                 _planner.PeerReturned(restarted.Node);
                 break;
             case NodeReturnedAfterPartition returned:
-                _planner.PeerReturned(returned.Node);
+                _planner.PartitionHealed(returned.Node);
                 break;
             case ShutdownNotice notice:
                 _planner.PeerShutDown(notice.Node);
@@ -356,12 +364,18 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
             case AcquireGroup acquire:
                 _releasing.TryRemove(acquire.Key, out _);
                 MembershipLog.PlannerAction(logger, "acquire", acquire.Key, acquire.Reason);
-                RunGroupAction(acquire.Key, acquire: true);
+                RecordGroupState(acquire.Key, "starting", acquire.Reason);
+                RunGroupAction(acquire.Key, GroupAction.Acquire);
                 break;
             case ReleaseGroup release:
                 _releasing[release.Key] = true;
                 MembershipLog.PlannerAction(logger, "release", release.Key, release.Reason);
-                RunGroupAction(release.Key, acquire: false);
+                RecordGroupState(release.Key, "stopping", release.Reason);
+                RunGroupAction(release.Key, GroupAction.Release);
+                break;
+            case AnnounceGroup announce:
+                MembershipLog.PlannerAction(logger, "announce", announce.Key, announce.Reason);
+                RunGroupAction(announce.Key, GroupAction.Announce);
                 break;
             case ReadyToLeave:
                 _readyToLeave = true;
@@ -373,28 +387,34 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
     /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
     /// in haresources order; each group also has its own queue in the executor.
     /// </summary>
-    private void RunGroupAction(string key, bool acquire) => _groupActions.Writer.TryWrite((key, acquire));
+    private void RunGroupAction(string key, GroupAction action) => _groupActions.Writer.TryWrite((key, action));
 
     private async Task RunGroupActionsAsync()
     {
         var executor = _executor!;
-        await foreach (var (key, acquire) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (key, action) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             bool success;
+            string reason;
             try
             {
-                var outcome = acquire
-                    ? await executor.TakeGroupAsync(key, CancellationToken.None).ConfigureAwait(false)
-                    : await executor.GiveGroupAsync(key, CancellationToken.None).ConfigureAwait(false);
+                var outcome = action switch
+                {
+                    GroupAction.Acquire => await executor.TakeGroupAsync(key, CancellationToken.None).ConfigureAwait(false),
+                    GroupAction.Release => await executor.GiveGroupAsync(key, CancellationToken.None).ConfigureAwait(false),
+                    _ => await executor.AnnounceGroupAsync(key, CancellationToken.None).ConfigureAwait(false),
+                };
                 success = outcome.Success;
+                reason = outcome.Reason;
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
             {
-                MembershipLog.PlannerAction(logger, acquire ? "acquire failed" : "release failed", key, ex.Message);
+                MembershipLog.PlannerAction(logger, $"{action.ToString().ToLowerInvariant()} failed", key, ex.Message);
                 success = false;
+                reason = ex.Message;
             }
 
-            _groupResults.Enqueue((key, acquire, success));
+            _groupResults.Enqueue((key, action, success, reason));
         }
     }
 
@@ -558,4 +578,12 @@ public sealed class MembershipService(DaemonSettings settings, ClusterConfig con
 
         public static LoopInput From(ReceivedDatagram datagram) => new(LoopInputKind.Datagram, datagram);
     }
+}
+
+/// <summary>What the group worker does with a group.</summary>
+internal enum GroupAction
+{
+    Acquire,
+    Release,
+    Announce,
 }

@@ -116,6 +116,32 @@ public sealed class ResourceExecutor
         }
     }
 
+    /// <summary>
+    /// Announces a held group again: each VIP is (re-)added if missing and a new round of gratuitous ARP goes out, so
+    /// clients and switches point at this node. Script resources are left alone (they run already).
+    /// </summary>
+    public async Task<GroupOutcome> AnnounceGroupAsync(string key, CancellationToken cancellation)
+    {
+        var (_, resources, queue) = _groups[key];
+        await queue.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            string? failure = null;
+            foreach (var address in resources.OfType<IpAddressResource>())
+            {
+                var outcome = await address.StartAsync(cancellation).ConfigureAwait(false);
+                ResourceLog.ResourceResult(_logger, address.Name, "announce", outcome.Success, outcome.Detail);
+                failure ??= outcome.Success ? null : $"{address.Name}: {outcome.Detail}";
+            }
+
+            return failure is null ? new GroupOutcome(key, true, "announced") : new GroupOutcome(key, false, failure);
+        }
+        finally
+        {
+            queue.Release();
+        }
+    }
+
     /// <summary>Whether every resource of the group runs (ResourceManager status: 0 running, 3 not).</summary>
     public async Task<bool> IsGroupRunningAsync(string key, CancellationToken cancellation)
     {

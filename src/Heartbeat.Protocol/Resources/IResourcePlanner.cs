@@ -27,6 +27,11 @@ public interface IResourcePlanner
 
     void PeerReturned(string peer);
 
+    /// <summary>The peer we declared dead is heard again with the same generation (see <see cref="PlannerBase.PartitionHealed"/>).</summary>
+    void PartitionHealed(string peer);
+
+    void GroupAnnounced(string key);
+
     void Tick();
 
     void GroupStarted(string key, bool success);

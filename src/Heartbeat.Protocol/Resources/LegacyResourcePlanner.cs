@@ -11,7 +11,7 @@ namespace Heartbeat.Protocol.Resources;
 /// <c>ip-request-resp dest=… ipaddr=KEY weown=yes|no ok=OK</c>, and the requester takes it. So legacy always fails
 /// back. A dead or departed peer's groups are taken (mach_down), a leaving node stops all its groups before shutdone.
 /// </summary>
-public sealed class LegacyResourcePlanner(string local, HaResources resources) : PlannerBase(local, resources)
+public sealed class LegacyResourcePlanner(string local, HaResources resources, TimeProvider time) : PlannerBase(local, resources, time)
 {
     private readonly HashSet<string> _departed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _answerAfterRelease = new(StringComparer.Ordinal);
@@ -51,6 +51,11 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources) :
 
     public override void Received(string from, HaMessage message)
     {
+        if (ReceivedHealNotice(from, message))
+        {
+            return;
+        }
+
         string? key = message.GetString("ipaddr");
         switch (message.Type)
         {
@@ -75,6 +80,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources) :
 
     public override void PeerDied(string peer)
     {
+        CancelHeal();
         // Legacy asks for a reset unless the node said goodbye with shutdone first.
         SendStonith(peer, needed: !_departed.Contains(peer));
         TakeOver(peer, "peer dead");
@@ -82,11 +88,16 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources) :
 
     public override void PeerShutDown(string peer)
     {
+        CancelHeal();
         TakeOver(peer, "peer shut down");
         _departed.Add(peer);
     }
 
-    public override void PeerReturned(string peer) => _departed.Remove(peer);
+    public override void PeerReturned(string peer)
+    {
+        CancelHeal();
+        _departed.Remove(peer);
+    }
 
     protected override void AfterGroupStopped(string key)
     {
@@ -98,7 +109,12 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources) :
 
     private void TakeOver(string peer, string reason)
     {
-        foreach (var group in Resources.Groups.Where(g => !HeldKeys.Contains(g.Key) && (string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase) || IsLocal(g))))
+        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
+        {
+            TakeOrAnnounce(group.Key, reason);
+        }
+
+        foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))
         {
             Acquire(group.Key, reason);
         }

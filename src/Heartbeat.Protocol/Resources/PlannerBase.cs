@@ -7,9 +7,47 @@ namespace Heartbeat.Protocol.Resources;
 /// What both negotiations share: the command queue, the held and pending groups, and the graceful leave, which is the
 /// same in every mode (3.0.6 stops every group of haresources in file order, held or not, then sends shutdone).
 /// </summary>
-public abstract class PlannerBase(string local, HaResources resources) : IResourcePlanner
+public abstract class PlannerBase(string local, HaResources resources, TimeProvider time) : IResourcePlanner
 {
+    /// <summary>
+    /// Our marker field: 3.0.6 ignores fields it does not know (its rc.d hooks would see HA_hbnet), so our nodes can
+    /// recognise each other and use the faster paths that a real peer would not follow.
+    /// </summary>
+    public const string ImplementationField = "hbnet";
+
+    /// <summary>The marker's value: the version of our extensions.</summary>
+    public const string ImplementationVersion = "1";
+
+    /// <summary>Our own message, sent only at a partition heal: "I have re-announced my home groups; release yours of mine".</summary>
+    public const string HealNoticeType = "hbnet-partition-healed";
+
+    /// <summary>
+    /// How long a healed node waits for the peer to settle the heal before it gives the peer's home groups back anyway:
+    /// a real 3.0.6 peer that saw the partition sends its shutdown report ~2 s after the heal and leaves by ~4 s; one
+    /// that never declared us dead keeps its groups and says nothing, so after this the duplicate is ended by us.
+    /// </summary>
+    public static readonly TimeSpan HealFallback = TimeSpan.FromSeconds(10);
+
     private readonly List<PlannerCommand> _commands = [];
+    private readonly long _origin = time.GetTimestamp();
+    private readonly HashSet<string> _announcing = new(StringComparer.Ordinal);
+    private Heal? _heal;
+
+    /// <summary>A partition heal being settled: with whom, since when, what is done.</summary>
+    private sealed class Heal(string peer, TimeSpan since)
+    {
+        public string Peer { get; } = peer;
+
+        public TimeSpan Since { get; } = since;
+
+        public bool NoticeSent { get; set; }
+
+        public bool PeerSettled { get; set; }
+
+        public bool ReleasesIssued { get; set; }
+
+        public HashSet<string> Releasing { get; } = new(StringComparer.Ordinal);
+    }
 
     public PlannerState State { get; protected set; } = PlannerState.Init;
 
@@ -22,6 +60,16 @@ public abstract class PlannerBase(string local, HaResources resources) : IResour
     protected string LocalNode { get; } = local;
 
     protected HaResources Resources { get; } = resources;
+
+    protected TimeProvider Time { get; } = time;
+
+    protected TimeSpan Now => Time.GetElapsedTime(_origin);
+
+    /// <summary>Whether the peer marked its messages as ours (see <see cref="ImplementationField"/>).</summary>
+    public bool PeerIsOurs { get; protected set; }
+
+    /// <summary>True while a partition heal is being settled.</summary>
+    public bool Healing => _heal is not null;
 
     protected HashSet<string> HeldKeys { get; } = new(StringComparer.Ordinal);
 
@@ -46,8 +94,121 @@ public abstract class PlannerBase(string local, HaResources resources) : IResour
 
     public abstract void PeerReturned(string peer);
 
+    /// <summary>
+    /// The peer we declared dead is heard again with the same generation: a partition healed. 3.0.6 restarts both
+    /// nodes (≈25 s outage, behaviour.md §7). We settle it in place, make-before-break: each node keeps its home
+    /// groups (where 3.0.6's restart would put them too), re-announces them with gratuitous ARP, then tells the peer,
+    /// which only then releases its copies of them.
+    /// </summary>
+    public void PartitionHealed(string peer)
+    {
+        PeerReturned(peer);
+        BeginHeal(peer);
+    }
+
+    /// <summary>A re-announcement (gratuitous ARP of a held group) has been done.</summary>
+    public void GroupAnnounced(string key)
+    {
+        _announcing.Remove(key);
+        SendHealNoticeIfReady();
+    }
+
     public virtual void Tick()
     {
+        if (_heal is { PeerSettled: false } heal && Now - heal.Since > HealFallback)
+        {
+            // The peer never answered the heal: a real node that did not see the partition and kept its own groups.
+            heal.PeerSettled = true;
+            ReleasePeersHomeGroups(heal, "partition healed, peer kept its groups");
+        }
+    }
+
+    /// <summary>Receives our own heal notice; true when the message was one of ours and is handled.</summary>
+    protected bool ReceivedHealNotice(string from, HaMessage message)
+    {
+        if (message.Type != HealNoticeType)
+        {
+            return false;
+        }
+
+        PeerIsOurs = true;
+        if (_heal is null || !string.Equals(_heal.Peer, from, StringComparison.Ordinal))
+        {
+            // The peer saw the partition and we did not (one-way loss): settle it the same way from our side.
+            PeerReturned(from);
+            BeginHeal(from);
+        }
+
+        if (_heal is { PeerSettled: false } heal)
+        {
+            heal.PeerSettled = true;
+            ReleasePeersHomeGroups(heal, $"partition healed, {from} re-announced its groups");
+        }
+
+        return true;
+    }
+
+    /// <summary>The peer left, died or restarted: whatever heal was running is moot.</summary>
+    protected void CancelHeal() => _heal = null;
+
+    /// <summary>What the mode does once a heal is settled (nice_failback: a fresh full report).</summary>
+    protected virtual void AfterHeal()
+    {
+    }
+
+    /// <summary>What the mode does when a heal begins (nice_failback: any standby exchange is void).</summary>
+    protected virtual void OnHealStarted()
+    {
+    }
+
+    private void BeginHeal(string peer)
+    {
+        if (State is PlannerState.Init or PlannerState.ShuttingDown || _heal is not null)
+        {
+            return;
+        }
+
+        _heal = new Heal(peer, Now);
+        OnHealStarted();
+        foreach (var group in Resources.Groups.Where(g => IsLocal(g) && HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
+        {
+            _announcing.Add(group.Key);
+            _commands.Add(new AnnounceGroup(group.Key, "partition healed: the home node keeps its group"));
+        }
+
+        SendHealNoticeIfReady();
+    }
+
+    private void SendHealNoticeIfReady()
+    {
+        if (_heal is { NoticeSent: false } heal && _announcing.Count == 0)
+        {
+            heal.NoticeSent = true;
+            Send(new HaMessage([HaField.String(WireFields.Type, HealNoticeType), HaField.String(ImplementationField, ImplementationVersion)]));
+            FinishHealIfDone();
+        }
+    }
+
+    private void ReleasePeersHomeGroups(Heal heal, string reason)
+    {
+        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, heal.Peer, StringComparison.OrdinalIgnoreCase)
+            && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
+        {
+            heal.Releasing.Add(group.Key);
+            Release(group.Key, reason);
+        }
+
+        heal.ReleasesIssued = true;
+        FinishHealIfDone();
+    }
+
+    private void FinishHealIfDone()
+    {
+        if (_heal is { NoticeSent: true, ReleasesIssued: true } heal && heal.Releasing.Count == 0)
+        {
+            _heal = null;
+            AfterHeal();
+        }
     }
 
     public void GroupStarted(string key, bool success)
@@ -58,13 +219,18 @@ public abstract class PlannerBase(string local, HaResources resources) : IResour
             HeldKeys.Add(key);
         }
 
-        AfterGroupStarted();
+        AfterGroupStarted(key, success);
     }
 
     public void GroupStopped(string key)
     {
         PendingKeys.Remove(key);
         HeldKeys.Remove(key);
+        if (_heal is not null && _heal.Releasing.Remove(key))
+        {
+            FinishHealIfDone();
+        }
+
         AfterGroupStopped(key);
         if (State == PlannerState.ShuttingDown && PendingKeys.Count == 0)
         {
@@ -81,6 +247,7 @@ public abstract class PlannerBase(string local, HaResources resources) : IResour
         }
 
         State = PlannerState.ShuttingDown;
+        _heal = null;
         OnShutdown();
         foreach (var group in Resources.Groups)
         {
@@ -98,7 +265,7 @@ public abstract class PlannerBase(string local, HaResources resources) : IResour
     {
     }
 
-    protected virtual void AfterGroupStarted()
+    protected virtual void AfterGroupStarted(string key, bool success)
     {
     }
 
@@ -112,6 +279,23 @@ public abstract class PlannerBase(string local, HaResources resources) : IResour
         if (State != PlannerState.ShuttingDown && !HeldKeys.Contains(key) && PendingKeys.Add(key))
         {
             _commands.Add(new AcquireGroup(key, reason));
+        }
+    }
+
+    /// <summary>
+    /// Takes a departed peer's group, or, when we hold it already (we took it during a partition, so the peer had a
+    /// copy), announces it again: the peer's leave deleted its copy, and clients that followed its last ARP must learn
+    /// where the address is now.
+    /// </summary>
+    protected void TakeOrAnnounce(string key, string reason)
+    {
+        if (HeldKeys.Contains(key) && !PendingKeys.Contains(key) && State != PlannerState.ShuttingDown)
+        {
+            _commands.Add(new AnnounceGroup(key, reason + ", held already"));
+        }
+        else
+        {
+            Acquire(key, reason);
         }
     }
 

@@ -36,6 +36,9 @@ public sealed record AcquireGroup(string Key, string Reason) : PlannerCommand;
 /// <summary>Stop a group (givegroup), then report with <see cref="ResourcePlanner.GroupStopped"/>.</summary>
 public sealed record ReleaseGroup(string Key, string Reason) : PlannerCommand;
 
+/// <summary>Announce a held group again (gratuitous ARP for its addresses), then report with <see cref="PlannerBase.GroupAnnounced"/>.</summary>
+public sealed record AnnounceGroup(string Key, string Reason) : PlannerCommand;
+
 /// <summary>Every group is stopped after <see cref="ResourcePlanner.BeginShutdown"/>: membership may send shutdone.</summary>
 public sealed record ReadyToLeave : PlannerCommand;
 
@@ -50,8 +53,6 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>RQSTDELAY: 3.0.6 waits a fixed 10 s after the first resource report before it takes its own groups.</summary>
     public static readonly TimeSpan StartupDelay = TimeSpan.FromSeconds(10);
 
-    private readonly TimeProvider _time;
-    private readonly long _origin;
     private readonly HashSet<string> _deadPeers = new(StringComparer.Ordinal);
     private TimeSpan? _stableAt;
     private bool _reportAfterAcquire;
@@ -67,7 +68,7 @@ public sealed class ResourcePlanner : PlannerBase
     private HoldSet _claimed;
 
     public ResourcePlanner(string local, HaResources resources, AutoFailback policy, TimeProvider time)
-        : base(local, resources)
+        : base(local, resources, time)
     {
         if (policy == AutoFailback.Legacy)
         {
@@ -75,8 +76,6 @@ public sealed class ResourcePlanner : PlannerBase
         }
 
         Policy = policy;
-        _time = time;
-        _origin = time.GetTimestamp();
     }
 
     public AutoFailback Policy { get; }
@@ -108,8 +107,6 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>True while anything is unstable: <c>cl_status rscstatus</c> prints "transition".</summary>
     public override bool InTransition => State != PlannerState.Stable || PendingKeys.Count > 0 || _standby is not null;
 
-    private TimeSpan Now => _time.GetElapsedTime(_origin);
-
     /// <summary>Communication is up: announce ourselves with <c>starting</c>. Peers already dead are taken over.</summary>
     public override void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive)
     {
@@ -119,7 +116,8 @@ public sealed class ResourcePlanner : PlannerBase
         }
 
         State = PlannerState.Starting;
-        Send(new HaMessage([HaField.String(WireFields.Type, "starting")]));
+        _peerAlive = anyPeerAlive;
+        Send(new HaMessage([HaField.String(WireFields.Type, "starting"), HaField.String(ImplementationField, ImplementationVersion)]));
         foreach (string peer in deadPeers)
         {
             PeerDied(peer);
@@ -137,10 +135,17 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>A cluster message from a peer (membership already authenticated and ordered it).</summary>
     public override void Received(string from, HaMessage message)
     {
+        _peerAlive = true;
+        if (ReceivedHealNotice(from, message))
+        {
+            return;
+        }
+
         switch (message.Type)
         {
             case "starting":
                 _peerChoseStandby = false;
+                PeerIsOurs = message.GetString(ImplementationField) is not null;
                 if (State is PlannerState.Starting)
                 {
                     State = PlannerState.BothStarting;
@@ -178,6 +183,8 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>The peer left gracefully and holds nothing now: take its groups at once, no deadtime wait.</summary>
     public override void PeerShutDown(string peer)
     {
+        CancelHeal();
+        _peerAlive = false;
         PeerReports = HoldSet.None;
         TakeOver(peer, "peer shut down");
     }
@@ -190,6 +197,9 @@ public sealed class ResourcePlanner : PlannerBase
             return;
         }
 
+        CancelHeal();
+        _peerAlive = false;
+
         // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report).
         SendStonith(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
         PeerReports = HoldSet.None;
@@ -199,12 +209,18 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>The peer is back (a restart): it may report and negotiate again.</summary>
     public override void PeerReturned(string peer)
     {
+        CancelHeal();
+        _peerAlive = true;
         _deadPeers.Remove(peer);
         _peerChoseStandby = false;
     }
 
+    /// <summary>Whether the peer is up as far as resources go (heard, not dead, not left).</summary>
+    private bool _peerAlive;
+
     public override void Tick()
     {
+        base.Tick();
         if (State == PlannerState.ResourcesReceived && _stableAt is { } at && Now >= at)
         {
             BecomeStable();
@@ -215,9 +231,53 @@ public sealed class ResourcePlanner : PlannerBase
             // 3.0.6: "No reply to standby request. Standby request cancelled."
             _standby = null;
         }
+
+        HandOverFailedGroups();
     }
 
-    protected override void AfterGroupStarted() => FinishAcquisitionIfDone();
+    protected override void AfterGroupStarted(string key, bool success)
+    {
+        if (success)
+        {
+            _handedOverAfterFailure.Remove(key);
+        }
+        else if (_handedOverAfterFailure.Add(key))
+        {
+            // 3.0.6 runs hb_standby foreign 30 s after any failed start, whatever the group's class (behaviour.md §11.3),
+            // so a failed home group is never handed over. We give up the failed group's own class, as soon as the
+            // cluster is stable, once per group: a group that fails on both nodes does not bounce between them.
+            _failedToHandOver.Add(key);
+        }
+
+        FinishAcquisitionIfDone();
+    }
+
+    /// <summary>Groups whose start failed here and that wait to be handed to the peer with a standby of their class.</summary>
+    private readonly HashSet<string> _failedToHandOver = new(StringComparer.Ordinal);
+
+    /// <summary>Groups handed over after a failed start (not again until one of their starts succeeds here).</summary>
+    private readonly HashSet<string> _handedOverAfterFailure = new(StringComparer.Ordinal);
+
+    /// <summary>Hands the groups whose start failed to a live peer (see <see cref="AfterGroupStarted"/>).</summary>
+    private void HandOverFailedGroups()
+    {
+        if (_failedToHandOver.Count == 0 || State != PlannerState.Stable || _deadPeers.Count > 0 || !_peerAlive || InTransition || Healing)
+        {
+            return;
+        }
+
+        var set = HoldSet.None;
+        foreach (var group in Resources.Groups.Where(g => _failedToHandOver.Contains(g.Key)))
+        {
+            set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
+        }
+
+        _failedToHandOver.Clear();
+        if (set != HoldSet.None)
+        {
+            RequestStandby(set);
+        }
+    }
 
     protected override void AfterGroupStopped(string key) => FinishStandbyStopsIfDone();
 
@@ -234,6 +294,11 @@ public sealed class ResourcePlanner : PlannerBase
         bool partial = message.GetString("rtype") is null;
         PeerReports = partial ? PeerReports | reported : reported;
         _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
+        if (!partial)
+        {
+            PeerIsOurs = message.GetString(ImplementationField) is not null;
+        }
+
         if (State is PlannerState.Starting or PlannerState.BothStarting)
         {
             EnterResourcesReceived();
@@ -241,6 +306,12 @@ public sealed class ResourcePlanner : PlannerBase
 
         if (State == PlannerState.ResourcesReceived && message.GetString("isstable") == "1")
         {
+            BecomeStable();
+        }
+        else if (State == PlannerState.ResourcesReceived && PeerIsOurs && !partial && !_peerHoldsOurs)
+        {
+            // Both starting, and the peer is one of ours whose full report already says it holds none of our groups:
+            // the fixed 10 s wait exists so that both reports are known, and they are. A real peer still waits it out.
             BecomeStable();
         }
 
@@ -251,6 +322,23 @@ public sealed class ResourcePlanner : PlannerBase
         {
             _standbyDoneSent = false;
             RequestStandby(HoldSet.Foreign);
+        }
+    }
+
+    protected override void OnHealStarted() => _standby = null;
+
+    /// <summary>The heal is settled: we hold our home class only; a fresh full report puts the peer's view right.</summary>
+    protected override void AfterHeal()
+    {
+        if (!Resources.Groups.Any(g => !IsLocal(g) && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
+        {
+            _claimed &= ~HoldSet.Foreign;
+        }
+
+        _peerHoldsOurs = false;
+        if (State == PlannerState.Stable)
+        {
+            SendReport(isStable: true, info: null);
         }
     }
 
@@ -281,10 +369,10 @@ public sealed class ResourcePlanner : PlannerBase
     private void TakeOver(string peer, string reason)
     {
         bool any = false;
-        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase) && !HeldKeys.Contains(g.Key)))
+        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
         {
-            Acquire(group.Key, reason);
-            any = true;
+            any |= !HeldKeys.Contains(group.Key);
+            TakeOrAnnounce(group.Key, reason);
         }
 
         _peerHoldsOurs = false;
@@ -350,6 +438,7 @@ public sealed class ResourcePlanner : PlannerBase
             HaField.String("rtype", "full"),
             HaField.String("isstable", isStable ? "1" : "0"),
         };
+        fields.Add(HaField.String(ImplementationField, ImplementationVersion));
         if (info is not null)
         {
             fields.Add(HaField.String("info", info));

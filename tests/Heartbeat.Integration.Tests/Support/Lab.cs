@@ -246,6 +246,9 @@ public sealed class Lab : IAsyncDisposable
         return $"{Name}-spy";
     }
 
+    /// <summary>Drops every Heartbeat datagram to and from the node (links stay up): a partition; false heals it.</summary>
+    public void Isolate(LabNode node, bool on) => Script("isolate", Name, node.Name, on ? "on" : "off");
+
     /// <summary>Drops this share of the node's outgoing Heartbeat datagrams (0 clears).</summary>
     public void Loss(LabNode node, int percent) => Script("loss", Name, node.Name, percent.ToString(CultureInfo.InvariantCulture));
 

@@ -4,14 +4,18 @@ using System.Runtime.InteropServices;
 namespace Heartbeat.Integration.Tests.Support;
 
 /// <summary>
-/// A UDP socket created inside a named network namespace: setns(2) on a dedicated thread, socket(2) there; the socket
+/// A socket created inside a named network namespace: setns(2) on a dedicated thread, socket(2) there; the socket
 /// keeps its namespace whichever thread uses it later. Lets a test play a forger or a spy inside its own lab.
 /// </summary>
 internal static partial class NetnsSocket
 {
     private const int CloneNewNet = 0x40000000;
 
-    public static Socket CreateUdp(string netns)
+    public static Socket CreateUdp(string netns) => Create(netns, SocketType.Dgram, ProtocolType.Udp);
+
+    public static Socket CreateTcp(string netns) => Create(netns, SocketType.Stream, ProtocolType.Tcp);
+
+    private static Socket Create(string netns, SocketType type, ProtocolType protocol)
     {
         Socket? socket = null;
         Exception? error = null;
@@ -25,7 +29,7 @@ internal static partial class NetnsSocket
                     throw new InvalidOperationException($"setns({netns}) failed: {Marshal.GetLastPInvokeErrorMessage()}");
                 }
 
-                socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                socket = new Socket(AddressFamily.InterNetwork, type, protocol);
             }
             catch (Exception ex)
             {

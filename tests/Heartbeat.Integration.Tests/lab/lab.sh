@@ -13,6 +13,8 @@
 #   lab.sh netem LAB NAME ARGS...         tc netem on the node's ens18 (ARGS e.g. "loss 20%"), "none" to clear
 #   lab.sh loss LAB NAME PERCENT          drop PERCENT % of the node's outgoing Heartbeat datagrams (netem where the
 #                                         kernel has it, else an nftables random-drop rule); 0 clears
+#   lab.sh isolate LAB NAME on|off        drop every Heartbeat datagram (UDP 694) to and from the node, links stay
+#                                         up: the "drop" partition of behaviour.md §7
 #   lab.sh down LAB                       kill every process in the lab's namespaces and delete them
 #   lab.sh sweep -                        remove the labs of test runs whose process is gone (a crashed test host)
 set -euo pipefail
@@ -115,6 +117,19 @@ table inet hblab {
 }
 NFT
     fi
+  fi
+  ;;
+isolate)
+  name=${3:?node}; state=${4:?on|off}
+  ns="$lab-$name"
+  ip netns exec "$ns" nft delete table inet hbisolate 2>/dev/null || true
+  if [ "$state" = on ]; then
+    ip netns exec "$ns" nft -f - <<NFT
+table inet hbisolate {
+  chain in { type filter hook input priority 0; policy accept; udp dport 694 drop; }
+  chain out { type filter hook output priority 0; policy accept; udp dport 694 drop; }
+}
+NFT
   fi
   ;;
 down)

@@ -16,7 +16,8 @@ public class ResourcePlannerTests
     [InlineData(AutoFailback.Off)]
     public void Both_starting_wait_the_fixed_10_s_then_take_their_own_groups(AutoFailback policy)
     {
-        var pair = new PlannerPair(TwoGroups, policy);
+        // Against a real 3.0.6 peer (no hbnet marker on its messages) the wait stays.
+        var pair = new PlannerPair(TwoGroups, policy) { AsReal306 = true };
         pair.Up("server1", alive: true);
         pair.Up("server2", alive: true);
         pair.Exchange();
@@ -162,6 +163,155 @@ public class ResourcePlannerTests
         Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
     }
 
+    [Theory]
+    [InlineData(AutoFailback.On)]
+    [InlineData(AutoFailback.Off)]
+    public void Between_two_of_ours_both_starting_skips_the_10_s_wait(AutoFailback policy)
+    {
+        var pair = new PlannerPair(TwoGroups, policy);
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+        Assert.True(pair.Planners["server1"].PeerIsOurs);
+        Assert.Contains("resource local 1 req_our_resources()", pair.Wire("server2"));
+
+        // The 3.0.6 messages are all still on the wire (a real node reading along sees the usual exchange).
+        Assert.Equal(["starting", "resource none 0"], pair.Wire("server1").Take(2));
+    }
+
+    [Theory]
+    [InlineData(AutoFailback.On)]
+    [InlineData(AutoFailback.Off)]
+    public void A_healed_partition_is_settled_in_place_each_home_node_announces_before_the_other_releases(AutoFailback policy)
+    {
+        var pair = StablePair(policy);
+
+        // The partition: each side declares the other dead and takes its groups (the messages are lost).
+        pair.Cut.UnionWith(["server1", "server2"]);
+        pair.Planners["server1"].PeerDied("server2");
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange();
+        Assert.Equal(2, pair.Held("server1").Count);
+        Assert.Equal(2, pair.Held("server2").Count);
+        pair.Cut.Clear();
+        pair.ClearWire();
+
+        // The heal, seen first by server1: it re-announces its home group, then tells server2.
+        pair.Planners["server1"].PartitionHealed("server2");
+        var commands = pair.Planners["server1"].Drain();
+        Assert.Equal(new AnnounceGroup("IPaddr2::10.10.10.1/24/ens18", "partition healed: the home node keeps its group"), commands[0]);
+        Assert.DoesNotContain(commands, c => c is SendClusterMessage);
+        pair.Planners["server1"].GroupAnnounced("IPaddr2::10.10.10.1/24/ens18");
+        pair.Exchange();
+
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Announced["server2"]);
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Released["server2"]);
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Released["server1"]);
+        Assert.Equal(HoldSet.Local, pair.Planners["server1"].Holding);
+        Assert.Equal(HoldSet.Local, pair.Planners["server2"].Holding);
+        Assert.False(pair.Planners["server1"].Healing);
+        Assert.False(pair.Planners["server2"].Healing);
+        Assert.Contains("resource local 1", pair.Wire("server1"));
+
+        // Nothing else happens later: no failback standby, no restart.
+        pair.Run(TimeSpan.FromSeconds(15));
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+    }
+
+    [Fact]
+    public void A_heal_seen_by_one_side_only_is_settled_too()
+    {
+        var pair = StablePair(AutoFailback.Off);
+
+        // One-way loss: only server2 declared server1 dead and took its group.
+        pair.Cut.Add("server1");
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange();
+        pair.Cut.Clear();
+        Assert.Equal(2, pair.Held("server2").Count);
+
+        pair.Planners["server2"].PartitionHealed("server1");
+        pair.Exchange();
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Announced["server1"]);
+    }
+
+    [Fact]
+    public void A_real_peer_that_never_answers_the_heal_gets_its_groups_back_after_the_fallback()
+    {
+        var pair = StablePair(AutoFailback.On);
+        pair.Cut.Add("server1");
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange();
+        pair.Planners["server2"].PartitionHealed("server1");
+        pair.Exchange();
+        Assert.Equal(2, pair.Held("server2").Count);
+
+        pair.Run(PlannerBase.HealFallback - TimeSpan.FromSeconds(1));
+        Assert.Equal(2, pair.Held("server2").Count);
+        pair.Run(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+    }
+
+    [Fact]
+    public void A_real_peer_restarting_after_the_heal_leaves_us_the_single_holder()
+    {
+        var pair = StablePair(AutoFailback.On);
+        pair.Cut.Add("server1");
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange();
+        pair.Planners["server2"].PartitionHealed("server1");
+        pair.Exchange();
+
+        // 3.0.6 restarts itself: resource none info=shutdown, its groups stopped, shutdone.
+        pair.Planners["server2"].Received("server1", new HaMessage([HaField.String("t", "resource"), HaField.String("rsc_hold", "none"), HaField.String("rtype", "full"), HaField.String("isstable", "0"), HaField.String("info", "shutdown")]));
+        pair.Planners["server2"].PeerShutDown("server1");
+        pair.Run(PlannerBase.HealFallback + TimeSpan.FromSeconds(1));
+        Assert.Equal(2, pair.Held("server2").Count);
+        Assert.Empty(pair.Released["server2"]);
+    }
+
+    [Fact]
+    public void A_group_that_fails_to_start_is_handed_to_the_peer_once_with_a_standby_of_its_class()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.On) { FailStarts = { ["server1"] = "IPaddr2::10.10.10.1/24/ens18" } };
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        pair.Run(TimeSpan.FromSeconds(0.5));
+
+        // server1 could not start its home group: it gives its local class to server2 (3.0.6: foreign, after 30 s).
+        Assert.Contains("ask_resources local me", pair.Wire("server1"));
+        Assert.Empty(pair.Held("server1"));
+        Assert.Equal(2, pair.Held("server2").Count);
+
+        // server2 holds it now; it is not asked back by auto_failback (server1 chose to give it up).
+        pair.Run(TimeSpan.FromSeconds(15));
+        Assert.Equal(2, pair.Held("server2").Count);
+    }
+
+    [Fact]
+    public void A_group_failing_on_both_nodes_does_not_bounce()
+    {
+        var pair = new PlannerPair(TwoGroups, AutoFailback.On)
+        {
+            FailStarts = { ["server1"] = "IPaddr2::10.10.10.1/24/ens18", ["server2"] = "IPaddr2::10.10.10.1/24/ens18" },
+        };
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        pair.Run(TimeSpan.FromSeconds(30));
+        int asks = pair.Wire("server1").Concat(pair.Wire("server2")).Count(m => m.EndsWith(" me", StringComparison.Ordinal));
+        Assert.InRange(asks, 1, 2);
+        Assert.False(pair.Planners["server1"].StandbyInProgress || pair.Planners["server2"].StandbyInProgress);
+    }
+
     private static PlannerPair StablePair(AutoFailback policy)
     {
         var pair = new PlannerPair(TwoGroups, policy);
@@ -206,6 +356,17 @@ public class ResourcePlannerTests
 
         public Dictionary<string, bool> Left { get; } = [];
 
+        public Dictionary<string, List<string>> Announced { get; } = new() { ["server1"] = [], ["server2"] = [] };
+
+        /// <summary>Delivered messages lose our marker, as if each peer were a real 3.0.6 node.</summary>
+        public bool AsReal306 { get; init; }
+
+        /// <summary>Per node, a group whose every start fails there.</summary>
+        public Dictionary<string, string> FailStarts { get; } = [];
+
+        /// <summary>Nodes whose messages are not delivered (one side of a partition).</summary>
+        public HashSet<string> Cut { get; } = [];
+
         public void Up(string node, bool alive, string[]? dead = null) => Planners[node].CommunicationUp(dead ?? [], alive);
 
         public List<string> Wire(string node) => _wire[node];
@@ -249,19 +410,24 @@ public class ResourcePlannerTests
                         {
                             case SendClusterMessage send:
                                 _wire[name].Add(Describe(send.Body));
-                                if (only is null)
+                                if (only is null && !Cut.Contains(name))
                                 {
                                     string other = name == "server1" ? "server2" : "server1";
-                                    Planners[other].Received(name, send.Body);
+                                    var body = AsReal306 ? new HaMessage([.. send.Body.Fields.Where(f => f.Name != PlannerBase.ImplementationField)]) : send.Body;
+                                    Planners[other].Received(name, body);
                                 }
 
                                 break;
                             case AcquireGroup acquire:
-                                planner.GroupStarted(acquire.Key, success: true);
+                                planner.GroupStarted(acquire.Key, success: FailStarts.GetValueOrDefault(name) != acquire.Key);
                                 break;
                             case ReleaseGroup release:
                                 Released[name].Add(release.Key);
                                 planner.GroupStopped(release.Key);
+                                break;
+                            case AnnounceGroup announce:
+                                Announced[name].Add(announce.Key);
+                                planner.GroupAnnounced(announce.Key);
                                 break;
                             case ReadyToLeave:
                                 Left[name] = true;
@@ -282,6 +448,7 @@ public class ResourcePlannerTests
             "resource" => string.Join(' ', new[] { "resource", m.GetString("rsc_hold"), m.GetString("isstable"), m.GetString("info") }.Where(x => x is not null)),
             "stonith" => $"stonith {m.GetString("node")} {m.GetString("result")}",
             "ask_resources" => $"ask_resources {m.GetString("rsc_hold")} {m.GetString("info")}",
+            PlannerBase.HealNoticeType => "healed",
             _ => m.Type ?? "?",
         };
     }
@@ -298,8 +465,8 @@ public class LegacyResourcePlannerTests
     [Fact]
     public void The_first_node_grants_itself_the_second_asks_and_is_answered_weown_no()
     {
-        var server1 = new LegacyResourcePlanner("server1", Resources);
-        var server2 = new LegacyResourcePlanner("server2", Resources);
+        var server1 = new LegacyResourcePlanner("server1", Resources, TimeProvider.System);
+        var server2 = new LegacyResourcePlanner("server2", Resources, TimeProvider.System);
         server1.CommunicationUp([], anyPeerAlive: false);
         var first = Complete(server1);
         Assert.Equal(["ip-request-resp server1 IPaddr2::10.10.10.1/24/ens18 yes"], first);
@@ -321,7 +488,7 @@ public class LegacyResourcePlannerTests
     [Fact]
     public void A_rejoining_home_node_gets_its_group_back_after_the_holder_stops_it()
     {
-        var server2 = new LegacyResourcePlanner("server2", Resources);
+        var server2 = new LegacyResourcePlanner("server2", Resources, TimeProvider.System);
         server2.CommunicationUp(["server1"], anyPeerAlive: false);
         Complete(server2);
         Assert.Equal(2, server2.Held.Count);
@@ -339,7 +506,7 @@ public class LegacyResourcePlannerTests
     [Fact]
     public void Death_is_answered_with_stonith_and_a_takeover_a_leave_with_stopped_groups_only()
     {
-        var server2 = new LegacyResourcePlanner("server2", Resources);
+        var server2 = new LegacyResourcePlanner("server2", Resources, TimeProvider.System);
         server2.CommunicationUp([], anyPeerAlive: false);
         Complete(server2);
         server2.PeerDied("server1");
@@ -356,6 +523,33 @@ public class LegacyResourcePlannerTests
         }
 
         Assert.Single(server2.Drain().OfType<ReadyToLeave>());
+    }
+
+    [Fact]
+    public void A_healed_partition_is_settled_in_place_announce_then_notice_then_release()
+    {
+        var server1 = new LegacyResourcePlanner("server1", Resources, TimeProvider.System);
+        var server2 = new LegacyResourcePlanner("server2", Resources, TimeProvider.System);
+        server1.CommunicationUp(["server2"], anyPeerAlive: false);
+        server2.CommunicationUp(["server1"], anyPeerAlive: false);
+        Complete(server1);
+        Complete(server2);
+        Assert.Equal(2, server1.Held.Count);
+        Assert.Equal(2, server2.Held.Count);
+
+        server1.PartitionHealed("server2");
+        var first = Complete(server1);
+        Assert.Equal(["announce IPaddr2::10.10.10.1/24/ens18", PlannerBase.HealNoticeType], first);
+        var notice = new HaMessage([HaField.String("t", PlannerBase.HealNoticeType)]);
+        server2.Received("server1", notice);
+        var second = Complete(server2);
+        // server1 has announced its group already, so server2 releases its copy at once; its own notice follows its announcement.
+        Assert.Equal(["announce IPaddr2::10.10.10.11/24/ens18", "release IPaddr2::10.10.10.1/24/ens18", PlannerBase.HealNoticeType], second);
+        server1.Received("server2", notice);
+        Assert.Equal(["release IPaddr2::10.10.10.11/24/ens18"], Complete(server1));
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], server1.Held);
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], server2.Held);
+        Assert.False(server1.Healing || server2.Healing);
     }
 
     /// <summary>Completes every group action at once; returns the messages sent, abbreviated.</summary>
@@ -378,7 +572,12 @@ public class LegacyResourcePlannerTests
                         planner.GroupStarted(a.Key, success: true);
                         break;
                     case ReleaseGroup r:
+                        sent.Add($"release {r.Key}");
                         planner.GroupStopped(r.Key);
+                        break;
+                    case AnnounceGroup n:
+                        sent.Add($"announce {n.Key}");
+                        planner.GroupAnnounced(n.Key);
                         break;
                 }
             }

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Heartbeat.Protocol.Control;
+
+namespace Heartbeat.Ctl.Commands;
+
+/// <summary><c>hbctl status [--json]</c>: this node, its peers and links, every group with its last transition and reason.</summary>
+public static class StatusCommand
+{
+    public static Option<string> RunDirectoryOption() => new("--run-dir")
+    {
+        Description = $"The daemon's run directory, where control.sock is (default {ControlClient.DefaultRunDirectory})",
+        DefaultValueFactory = _ => ControlClient.DefaultRunDirectory,
+    };
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var runDir = RunDirectoryOption();
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON" };
+        var command = new Command("status", "Show this node, its peers and links, and who holds each resource group") { runDir, json };
+        command.SetAction(parse =>
+        {
+            var (response, problem) = ControlClient.Ask(parse.GetValue(runDir)!, new ControlRequest(ControlRequest.CurrentVersion, "status"));
+            if (response?.Status is not { } status)
+            {
+                error.WriteLine($"hbctl: {problem ?? response?.Error}");
+                return response is null ? ControlClient.NotRunning : 1;
+            }
+
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(status, StatusJsonContext.Default.StatusReport));
+            }
+            else
+            {
+                Write(output, status);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Write(TextWriter output, StatusReport status)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(c, $"Node {status.Node}: {status.NodeStatus}, generation {status.Generation}, auto_failback {status.AutoFailback}, holds {status.Holding}{(status.InTransition ? " (in transition)" : string.Empty)}"));
+        output.WriteLine();
+        Table(output, ["PEER", "STATUS", "GENERATION", "LAST HEARD", "IMPLEMENTATION", "LINKS"], status.Peers.Select(p => new[]
+        {
+            p.Name, p.Status, p.Generation.ToString(c), p.LastHeardMilliseconds is { } ms ? string.Create(c, $"{ms} ms ago") : "never",
+            p.Ours ? "HeartbeatNet" : "Heartbeat 3.0.6 or unknown",
+            string.Join(", ", p.Links.Select(l => $"{l.Interface} {(l.Up ? "up" : "dead")}")),
+        }));
+        output.WriteLine();
+        Table(output, ["GROUP", "HOME", "HELD", "STATE", "LAST CHANGE", "REASON"], status.Groups.Select(g => new[]
+        {
+            g.Key, g.Home, g.Held ? "yes" : "no", g.State, g.LastChange?.ToLocalTime().ToString("HH:mm:ss.fff", c) ?? "-", g.LastReason ?? "-",
+        }));
+    }
+
+    private static void Table(TextWriter output, string[] header, IEnumerable<string[]> rows)
+    {
+        var all = new List<string[]> { header };
+        all.AddRange(rows);
+        var widths = Enumerable.Range(0, header.Length).Select(i => all.Max(r => r[i].Length)).ToArray();
+        foreach (var row in all)
+        {
+            output.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))).TrimEnd());
+        }
+    }
+}
+
+/// <summary>Indented JSON of a status for people and scripts.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(StatusReport))]
+internal sealed partial class StatusJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

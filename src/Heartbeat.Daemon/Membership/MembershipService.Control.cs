@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using Heartbeat.Daemon.Logging;
+using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Control;
+using Heartbeat.Protocol.Membership;
+using Heartbeat.Protocol.Resources;
+
+namespace Heartbeat.Daemon.Membership;
+
+/// <summary>
+/// The control socket's requests, answered on the event loop (engine and planner are single-threaded): a status
+/// snapshot, and the standby/takeover commands of hb_standby and hb_takeover.
+/// </summary>
+public sealed partial class MembershipService
+{
+    private readonly ConcurrentQueue<(ControlRequest Request, TaskCompletionSource<ControlResponse> Reply)> _controlRequests = new();
+
+    /// <summary>What each group did last: state, reason, when (loop thread only).</summary>
+    private readonly Dictionary<string, (string State, string? Reason, DateTimeOffset At)> _groupStates = new(StringComparer.Ordinal);
+
+    /// <summary>Hands a request to the loop; it is answered at the next tick (≤ 50 ms) or refused when the loop is not running.</summary>
+    public Task<ControlResponse> SubmitAsync(ControlRequest request)
+    {
+        var reply = new TaskCompletionSource<ControlResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Engine is null)
+        {
+            reply.SetResult(Refuse("the daemon is not running its cluster loop (starting or stopping)"));
+            return reply.Task;
+        }
+
+        _controlRequests.Enqueue((request, reply));
+        return reply.Task;
+    }
+
+    private static ControlResponse Refuse(string why) => new(ControlRequest.CurrentVersion, Ok: false, Error: why);
+
+    private void AnswerControlRequests(MembershipEngine engine)
+    {
+        while (_controlRequests.TryDequeue(out var pending))
+        {
+            ControlResponse response;
+            try
+            {
+                response = Handle(engine, pending.Request);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or KeyNotFoundException)
+            {
+                // A bad request must never take the loop down.
+                response = Refuse(ex.Message);
+            }
+
+            pending.Reply.TrySetResult(response);
+        }
+    }
+
+    private void RefuseControlRequests()
+    {
+        while (_controlRequests.TryDequeue(out var pending))
+        {
+            pending.Reply.TrySetResult(Refuse("the daemon is shutting down"));
+        }
+    }
+
+    private ControlResponse Handle(MembershipEngine engine, ControlRequest request)
+    {
+        if (request.Version != ControlRequest.CurrentVersion)
+        {
+            return Refuse($"control protocol version {request.Version} is not supported (this daemon speaks {ControlRequest.CurrentVersion})");
+        }
+
+        switch (request.Command)
+        {
+            case "status":
+                return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Status: BuildStatus(engine));
+            case "standby":
+            case "takeover":
+                string argument = request.Argument ?? "all";
+                if (argument is not ("all" or "local" or "foreign" or "failback"))
+                {
+                    return Refuse($"'{argument}' is not one of all, local, foreign, failback");
+                }
+
+                if (_planner is null)
+                {
+                    return Refuse("no resource negotiation: v1 resources need a two-node cluster");
+                }
+
+                if (_planner is not ResourcePlanner planner)
+                {
+                    // 3.0.6's own words for hb_standby/hb_takeover with auto_failback legacy.
+                    return Refuse("Standby mode only implemented when nice_failback on (auto_failback on or off)");
+                }
+
+                if (!engine.Peers.Any(p => !p.IsDead))
+                {
+                    return Refuse("no live peer to hand groups to or take them from");
+                }
+
+                if (request.Command == "takeover")
+                {
+                    planner.RequestTakeover(argument);
+                    MembershipLog.ControlCommand(logger, "takeover", argument);
+                    return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: $"asked the peer to go standby so that this node takes {argument}");
+                }
+
+                // hb_standby failback = foreign (the groups whose home is the peer).
+                var set = argument switch { "local" => HoldSet.Local, "foreign" or "failback" => HoldSet.Foreign, _ => HoldSet.All };
+                string? refused = planner.RequestStandby(set);
+                if (refused is not null)
+                {
+                    return Refuse($"standby refused: {refused}");
+                }
+
+                MembershipLog.ControlCommand(logger, "standby", argument);
+                return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: $"going standby: giving {ResourcePlanner.Name(set)} groups to the peer");
+            default:
+                return Refuse($"unknown command '{request.Command}'");
+        }
+    }
+
+    private StatusReport BuildStatus(MembershipEngine engine)
+    {
+        var peers = engine.Peers.Select(p => new PeerReport(
+            p.Name,
+            p.Status,
+            p.Generation,
+            p.LastStatusAt is { } at ? (long)(engine.Now - at).TotalMilliseconds : null,
+            (_planner as PlannerBase)?.PeerIsOurs ?? false,
+            [.. p.Links.Values.Select(l => new LinkReport(l.Interface, l.Up))])).ToList();
+        var held = _planner?.Held ?? [];
+        var groups = config.Resources.Groups.Select(g =>
+        {
+            bool isHeld = held.Contains(g.Key);
+            var (state, reason, at) = _groupStates.TryGetValue(g.Key, out var s) ? s : (isHeld ? "held" : "stopped", (string?)null, (DateTimeOffset?)null);
+            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at);
+        }).ToList();
+        return new StatusReport(
+            settings.NodeName,
+            engine.LocalStatus,
+            engine.Local.Generation,
+            config.HaCf.AutoFailback.ToString().ToLowerInvariant(),
+            _planner?.State.ToString() ?? "none",
+            ResourcePlanner.Name(_planner?.Holding ?? HoldSet.None),
+            _planner?.InTransition ?? false,
+            peers,
+            groups);
+    }
+
+    private void RecordGroupState(string key, string state, string? reason) => _groupStates[key] = (state, reason, time.GetUtcNow());
+
+    private void RecordGroupResult(string key, GroupAction action, bool success, string reason)
+    {
+        switch (action)
+        {
+            case GroupAction.Acquire:
+                RecordGroupState(key, success ? "held" : "failed", success ? _groupStates.GetValueOrDefault(key).Reason : $"start failed: {reason}");
+                if (!success)
+                {
+                    MembershipLog.GroupStartFailed(logger, key, reason);
+                }
+
+                break;
+            case GroupAction.Release:
+                RecordGroupState(key, success ? "stopped" : "stop failed", success ? _groupStates.GetValueOrDefault(key).Reason : $"stop failed: {reason}");
+                break;
+            case GroupAction.Announce:
+                RecordGroupState(key, "held", "re-announced");
+                break;
+        }
+    }
+}

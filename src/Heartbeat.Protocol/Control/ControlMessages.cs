@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Heartbeat.Protocol.Control;
+
+/// <summary>
+/// The control socket's protocol (<c>&lt;run dir&gt;/control.sock</c>, root only): one JSON request per connection, one
+/// JSON response, then the daemon closes. <see cref="Version"/> lets <c>hbctl</c> and the daemon refuse each other
+/// clearly after an upgrade of only one of them.
+/// </summary>
+public sealed record ControlRequest(int Version, string Command, string? Argument = null)
+{
+    public const int CurrentVersion = 1;
+}
+
+/// <summary>The answer: <see cref="Ok"/> false with <see cref="Error"/> saying why; a status when one was asked for.</summary>
+public sealed record ControlResponse(int Version, bool Ok, string? Error = null, string? Message = null, StatusReport? Status = null);
+
+/// <summary>What <c>hbctl status</c> shows: this node, its peers and links, and every resource group.</summary>
+public sealed record StatusReport(
+    string Node,
+    string NodeStatus,
+    ulong Generation,
+    string AutoFailback,
+    string ResourceState,
+    string Holding,
+    bool InTransition,
+    IReadOnlyList<PeerReport> Peers,
+    IReadOnlyList<GroupReport> Groups);
+
+public sealed record PeerReport(string Name, string Status, ulong Generation, long? LastHeardMilliseconds, bool Ours, IReadOnlyList<LinkReport> Links);
+
+public sealed record LinkReport(string Interface, bool Up);
+
+/// <summary>
+/// One haresources line: its home node, whether this node holds it, what it is doing, and the last transition with
+/// its reason and time (a failed start names the resource and the script's message).
+/// </summary>
+public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange);
+
+/// <summary>Source-generated (NativeAOT-safe) JSON for the control protocol.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ControlRequest))]
+[JsonSerializable(typeof(ControlResponse))]
+public sealed partial class ControlJsonContext : JsonSerializerContext
+{
+    /// <summary>Reads a request; null (never an exception) when the bytes are not one.</summary>
+    public static ControlRequest? ParseRequest(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, Default.ControlRequest);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static ControlResponse? ParseResponse(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(utf8, Default.ControlResponse);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static byte[] Serialize(ControlRequest request) => JsonSerializer.SerializeToUtf8Bytes(request, Default.ControlRequest);
+
+    public static byte[] Serialize(ControlResponse response) => JsonSerializer.SerializeToUtf8Bytes(response, Default.ControlResponse);
+}

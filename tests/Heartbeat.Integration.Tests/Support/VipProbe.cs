@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Heartbeat.Integration.Tests.Support;
+
+/// <summary>
+/// What a client and an operator see while a test moves a VIP: a TCP client in the lab's outsider namespace connects to
+/// the VIP every 20 ms (each node answers with its name), and both nodes' addresses are polled every 50 ms. Gives the
+/// longest client outage and the longest time both nodes held the VIP at once, within any window of the run.
+/// </summary>
+public sealed class VipProbe : IAsyncDisposable
+{
+    public const int Port = 7694;
+    private static readonly TimeSpan ConnectInterval = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan HolderInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly Lab _lab;
+    private readonly LabNode[] _nodes;
+    private readonly string _vip;
+    private readonly string _clientNetns;
+    private readonly List<Socket> _listeners = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly List<(TimeSpan At, string? AnsweredBy)> _attempts = [];
+    private readonly List<(TimeSpan At, string[] Holders)> _holders = [];
+    private readonly List<Task> _tasks = [];
+
+    public VipProbe(Lab lab, LabNode[] nodes, string vip, string clientNetns)
+    {
+        (_lab, _nodes, _vip, _clientNetns) = (lab, nodes, vip, clientNetns);
+        foreach (var node in nodes)
+        {
+            var listener = NetnsSocket.CreateTcp(lab.Netns(node));
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(IPAddress.Any, Port));
+            listener.Listen(64);
+            _listeners.Add(listener);
+            string name = node.Name;
+            _tasks.Add(Task.Run(() => AnswerAsync(listener, name)));
+        }
+
+        _tasks.Add(Task.Run(ConnectLoopAsync));
+        _tasks.Add(Task.Run(HolderLoopAsync));
+    }
+
+    /// <summary>Time since the probe started (a mark to pass to the queries below).</summary>
+    public TimeSpan Now => _clock.Elapsed;
+
+    /// <summary>The longest run without a successful connection after <paramref name="from"/> (from the last success before it to the first after).</summary>
+    public TimeSpan LongestOutage(TimeSpan from, TimeSpan? to = null)
+    {
+        var attempts = Snapshot(_attempts).Where(a => a.At >= from && a.At <= (to ?? TimeSpan.MaxValue)).ToList();
+        TimeSpan worst = TimeSpan.Zero;
+        TimeSpan? lastSuccess = null;
+        TimeSpan? failingSince = null;
+        foreach (var (at, by) in attempts)
+        {
+            if (by is null)
+            {
+                failingSince ??= lastSuccess ?? at;
+            }
+            else
+            {
+                if (failingSince is { } since)
+                {
+                    worst = Max(worst, at - since);
+                }
+
+                failingSince = null;
+                lastSuccess = at;
+            }
+        }
+
+        if (failingSince is { } open && attempts.Count > 0)
+        {
+            worst = Max(worst, attempts[^1].At - open);
+        }
+
+        return worst;
+    }
+
+    /// <summary>Who answered the client last (null: nobody yet or the last attempt failed).</summary>
+    public string? LastAnswer() => Snapshot(_attempts).LastOrDefault().AnsweredBy;
+
+    public int Successes(TimeSpan from) => Snapshot(_attempts).Count(a => a.At >= from && a.AnsweredBy is not null);
+
+    /// <summary>The longest stretch after <paramref name="from"/> during which more than one node held the VIP (poll-accurate).</summary>
+    public TimeSpan LongestDoubleHold(TimeSpan from)
+    {
+        TimeSpan worst = TimeSpan.Zero;
+        TimeSpan? since = null;
+        foreach (var (at, holders) in Snapshot(_holders).Where(h => h.At >= from))
+        {
+            if (holders.Length > 1)
+            {
+                since ??= at;
+                worst = Max(worst, at - since.Value);
+            }
+            else
+            {
+                since = null;
+            }
+        }
+
+        return worst;
+    }
+
+    /// <summary>The nodes holding the VIP at the last poll.</summary>
+    public string[] Holders() => Snapshot(_holders).LastOrDefault().Holders ?? [];
+
+    public string Summary(TimeSpan from) =>
+        $"{_vip}: longest client outage {LongestOutage(from).TotalMilliseconds:F0} ms, longest double hold {LongestDoubleHold(from).TotalMilliseconds:F0} ms (poll 50 ms), {Successes(from)} connections";
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static List<T> Snapshot<T>(List<T> list)
+    {
+        lock (list)
+        {
+            return [.. list];
+        }
+    }
+
+    private async Task AnswerAsync(Socket listener, string name)
+    {
+        byte[] answer = Encoding.ASCII.GetBytes(name);
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var connection = await listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                await connection.SendAsync(answer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                // Stopping, or a client that went away: keep answering until disposed.
+            }
+        }
+    }
+
+    private async Task ConnectLoopAsync()
+    {
+        var endpoint = new IPEndPoint(IPAddress.Parse(_vip), Port);
+        byte[] buffer = new byte[64];
+        while (!_stop.IsCancellationRequested)
+        {
+            var at = _clock.Elapsed;
+            string? answeredBy = null;
+            using (var client = NetnsSocket.CreateTcp(_clientNetns))
+            using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+            {
+                attempt.CancelAfter(ConnectTimeout);
+                try
+                {
+                    await client.ConnectAsync(endpoint, attempt.Token).ConfigureAwait(false);
+                    int n = await client.ReceiveAsync(buffer, SocketFlags.None, attempt.Token).ConfigureAwait(false);
+                    answeredBy = n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : null;
+                }
+                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                {
+                    // No answer within the timeout: this attempt counts as an outage.
+                }
+            }
+
+            lock (_attempts)
+            {
+                _attempts.Add((at, answeredBy));
+            }
+
+            var next = at + ConnectInterval - _clock.Elapsed;
+            if (next > TimeSpan.Zero)
+            {
+                await Task.Delay(next).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task HolderLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var at = _clock.Elapsed;
+            var holders = _nodes.Where(Holds).Select(n => n.Name).ToArray();
+            lock (_holders)
+            {
+                _holders.Add((at, holders));
+            }
+
+            var next = at + HolderInterval - _clock.Elapsed;
+            if (next > TimeSpan.Zero)
+            {
+                await Task.Delay(next).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool Holds(LabNode node)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(Lab.InNetns(_lab.Netns(node), "ip", "-j", "-4", "addr", "show", "dev", "ens18"));
+            return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == _vip);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            return false;
+        }
+    }
+}
