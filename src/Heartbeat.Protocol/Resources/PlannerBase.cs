@@ -21,6 +21,12 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// <summary>Our own message, sent only at a partition heal: "I have re-announced my home groups; release yours of mine".</summary>
     public const string HealNoticeType = "hbnet-partition-healed";
 
+    /// <summary>Our own message in a graceful leave between two of ours: "your addresses are up and announced here; let go".</summary>
+    public const string TookOverType = "hbnet-took-over";
+
+    /// <summary>How long a leaving node keeps its addresses waiting for a peer of ours to take them first.</summary>
+    public static readonly TimeSpan MakeBeforeBreakWait = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// How long a healed node waits for the peer to settle the heal before it gives the peer's home groups back anyway:
     /// a real 3.0.6 peer that saw the partition sends its shutdown report ~2 s after the heal and leaves by ~4 s; one
@@ -32,6 +38,8 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     private readonly long _origin = time.GetTimestamp();
     private readonly HashSet<string> _announcing = new(StringComparer.Ordinal);
     private Heal? _heal;
+    private readonly List<string> _deferredReleases = [];
+    private TimeSpan _deferredUntil;
 
     /// <summary>A partition heal being settled: with whom, since when, what is done.</summary>
     private sealed class Heal(string peer, TimeSpan since)
@@ -115,6 +123,11 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     public virtual void Tick()
     {
+        if (_deferredReleases.Count > 0 && Now >= _deferredUntil)
+        {
+            ReleaseDeferred($"shutdown (the peer did not take over within {MakeBeforeBreakWait.TotalSeconds:0} s)");
+        }
+
         if (_heal is { PeerSettled: false } heal && Now - heal.Since > HealFallback)
         {
             // The peer never answered the heal: a real node that did not see the partition and kept its own groups.
@@ -123,9 +136,16 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         }
     }
 
-    /// <summary>Receives our own heal notice; true when the message was one of ours and is handled.</summary>
+    /// <summary>Receives our own messages (heal notice, took-over); true when the message was one of ours and is handled.</summary>
     protected bool ReceivedHealNotice(string from, HaMessage message)
     {
+        if (message.Type == TookOverType)
+        {
+            PeerIsOurs = true;
+            ReleaseDeferred($"shutdown, {from} has taken over");
+            return true;
+        }
+
         if (message.Type != HealNoticeType)
         {
             return false;
@@ -146,6 +166,29 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Whether a leaving node keeps this held group until the peer has taken it (nice_failback, a live peer of ours, and
+    /// a group of addresses only: two nodes may briefly both have an address, never both run a service).
+    /// </summary>
+    protected virtual bool KeepUntilTakenOver(ResourceGroupSpec group) => false;
+
+    /// <summary>A group of native addresses only, which two nodes may both hold for a moment (make-before-break).</summary>
+    protected static bool AddressesOnly(ResourceGroupSpec group) => group.Resources.All(r => r.IsIpAddress);
+
+    /// <summary>Tells a leaving peer of ours that its addresses are up here, after they are.</summary>
+    protected void SendTookOver() => Send(new HaMessage([HaField.String(WireFields.Type, TookOverType), HaField.String(ImplementationField, ImplementationVersion)]));
+
+    private void ReleaseDeferred(string reason)
+    {
+        foreach (string key in _deferredReleases)
+        {
+            PendingKeys.Remove(key);
+            Release(key, reason);
+        }
+
+        _deferredReleases.Clear();
     }
 
     /// <summary>The peer left, died or restarted: whatever heal was running is moot.</summary>
@@ -251,8 +294,19 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         OnShutdown();
         foreach (var group in Resources.Groups)
         {
-            Release(group.Key, "shutdown");
+            if (HeldKeys.Contains(group.Key) && KeepUntilTakenOver(group))
+            {
+                // Make-before-break: kept (and counted as under way) until the peer says it has the address up.
+                _deferredReleases.Add(group.Key);
+                PendingKeys.Add(group.Key);
+            }
+            else
+            {
+                Release(group.Key, "shutdown");
+            }
         }
+
+        _deferredUntil = Now + MakeBeforeBreakWait;
 
         if (PendingKeys.Count == 0)
         {

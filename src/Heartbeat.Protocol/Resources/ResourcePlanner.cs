@@ -235,8 +235,35 @@ public sealed class ResourcePlanner : PlannerBase
         HandOverFailedGroups();
     }
 
+    /// <summary>Groups started ahead for a peer that is leaving or going standby (make-before-break).</summary>
+    private readonly HashSet<string> _tookOverKeys = new(StringComparer.Ordinal);
+    private bool _tookOverDue;
+    private bool _otherDue;
+
+    private void SendTookOverIfDone()
+    {
+        if (_tookOverDue && !_tookOverKeys.Any(PendingKeys.Contains))
+        {
+            _tookOverDue = false;
+            SendTookOver();
+        }
+    }
+
+    private void SendOtherIfDone()
+    {
+        if (_otherDue && _standby is { Giving: false } taking && !_tookOverKeys.Any(PendingKeys.Contains))
+        {
+            _otherDue = false;
+            Send(AskResources(taking.Set, "other"));
+        }
+    }
+
+    protected override bool KeepUntilTakenOver(ResourceGroupSpec group) => PeerIsOurs && _peerAlive && _deadPeers.Count == 0 && AddressesOnly(group);
+
     protected override void AfterGroupStarted(string key, bool success)
     {
+        SendTookOverIfDone();
+        SendOtherIfDone();
         if (success)
         {
             _handedOverAfterFailure.Remove(key);
@@ -292,6 +319,21 @@ public sealed class ResourcePlanner : PlannerBase
     {
         var reported = Parse(message.GetString("rsc_hold"));
         bool partial = message.GetString("rtype") is null;
+        if (message.GetString("info") == "shutdown" && message.GetString(ImplementationField) is not null && State == PlannerState.Stable)
+        {
+            // A peer of ours is leaving and keeps its addresses until we have them: take every address-only group we do
+            // not hold now, then say so (the rest follows its shutdone, as with 3.0.6).
+            PeerIsOurs = true;
+            foreach (var group in Resources.Groups.Where(g => AddressesOnly(g) && !HeldKeys.Contains(g.Key)))
+            {
+                Acquire(group.Key, "peer leaving, make-before-break");
+                _tookOverKeys.Add(group.Key);
+            }
+
+            _tookOverDue = true;
+            SendTookOverIfDone();
+        }
+
         PeerReports = partial ? PeerReports | reported : reported;
         _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
         if (!partial)
@@ -371,9 +413,11 @@ public sealed class ResourcePlanner : PlannerBase
         bool any = false;
         foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
         {
-            any |= !HeldKeys.Contains(group.Key);
+            any |= !HeldKeys.Contains(group.Key) || _tookOverKeys.Contains(group.Key);
             TakeOrAnnounce(group.Key, reason);
         }
+
+        _tookOverKeys.Clear();
 
         _peerHoldsOurs = false;
         _claimed |= HoldSet.Foreign;
@@ -492,9 +536,23 @@ public sealed class ResourcePlanner : PlannerBase
         switch (message.GetString("info"))
         {
             case "me" when _standby is null && State == PlannerState.Stable:
-                // The peer gives up its set S: we will take the complement once it says done.
+                // The peer gives up its set S: we will take the complement once it says done. A peer of ours gets
+                // make-before-break: its address-only groups are up and announced here before we answer, so it stops
+                // them after clients already point at us (a real peer would not expect us to hold them yet).
                 _standby = new Standby(Giving: false, set, Now);
-                Send(AskResources(set, "other"));
+                _tookOverKeys.Clear();
+                if (PeerIsOurs)
+                {
+                    foreach (var key in GroupsOfSet(set, fromGiver: false).Where(k => !HeldKeys.Contains(k) && AddressesOnly(Resources.Groups.First(g => g.Key == k))))
+                    {
+                        _claimed |= set switch { HoldSet.Local => HoldSet.Foreign, HoldSet.Foreign => HoldSet.Local, _ => HoldSet.All };
+                        Acquire(key, "peer going standby, make-before-break");
+                        _tookOverKeys.Add(key);
+                    }
+                }
+
+                _otherDue = true;
+                SendOtherIfDone();
                 break;
             case "other" when _standby is { Giving: true, OtherAnswered: false } giving:
                 giving.OtherAnswered = true;

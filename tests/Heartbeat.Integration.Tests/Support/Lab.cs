@@ -179,6 +179,30 @@ public sealed class Lab : IAsyncDisposable
         return (process.ExitCode, output + stderr.Result);
     }
 
+    /// <summary>hbctl as built beside the daemon.</summary>
+    public static string Hbctl => Path.Join(TestPaths.RepositoryRoot, "src", "Heartbeat.Ctl", "bin", "Release", "net10.0", "hbctl");
+
+    /// <summary>Runs <c>hbctl ARGS --run-dir …</c> against our daemon on the node (a Unix socket: no namespace needed).</summary>
+    public static (int Code, string Output) RunHbctl(LabNode node, params string[] args)
+    {
+        var info = new ProcessStartInfo(Hbctl) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in (string[])[.. args, "--run-dir", Path.Join(node.Directory, "run")])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(30_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("hbctl " + string.Join(' ', args) + " did not finish");
+        }
+
+        return (process.ExitCode, output + stderr.Result);
+    }
+
     /// <summary>Runs a command inside a real 3.0.6 node's namespaces (network, mount, UTS, PID), e.g. its hb_standby script.</summary>
     public string RunInReal(LabNode node, params string[] command)
     {

@@ -11,6 +11,9 @@ public class ResourcePlannerTests
     // behaviour.md's "2 groups" layout: one group per node.
     private const string TwoGroups = "server1 IPaddr2::10.10.10.1/24/ens18 Trace::g1a\nserver2 IPaddr2::10.10.10.11/24/ens18 Trace::g2a\n";
 
+    // Address-only groups: what two nodes may briefly both hold (make-before-break).
+    private const string AddressGroups = "server1 IPaddr2::10.10.10.1/24/ens18\nserver2 IPaddr2::10.10.10.11/24/ens18\n";
+
     [Theory]
     [InlineData(AutoFailback.On)]
     [InlineData(AutoFailback.Off)]
@@ -312,6 +315,71 @@ public class ResourcePlannerTests
         Assert.False(pair.Planners["server1"].StandbyInProgress || pair.Planners["server2"].StandbyInProgress);
     }
 
+    [Fact]
+    public void Between_two_of_ours_a_standby_starts_the_address_groups_on_the_taker_before_the_giver_stops_them()
+    {
+        var pair = StablePair(AutoFailback.On, asReal: false);
+        Assert.Null(pair.Planners["server1"].RequestStandby(HoldSet.Local));
+        pair.Exchange();
+        int acquired = pair.Actions.IndexOf("server2 acquire IPaddr2::10.10.10.1/24/ens18");
+        int released = pair.Actions.IndexOf("server1 release IPaddr2::10.10.10.1/24/ens18");
+        Assert.InRange(acquired, 0, released - 1);
+        Assert.Equal(2, pair.Held("server2").Count);
+        Assert.Equal(["ask_resources local me", "resource none 0 standby", "ask_resources local done", "resource none 1", "resource none 1"], pair.Wire("server1"));
+        Assert.Equal(["ask_resources local other", "resource all 1", "ask_resources local done"], pair.Wire("server2"));
+    }
+
+    [Fact]
+    public void Against_a_real_peer_the_standby_stays_break_before_make()
+    {
+        var pair = StablePair(AutoFailback.On, asReal: true);
+        Assert.Null(pair.Planners["server1"].RequestStandby(HoldSet.Local));
+        pair.Exchange();
+        int acquired = pair.Actions.IndexOf("server2 acquire IPaddr2::10.10.10.1/24/ens18");
+        int released = pair.Actions.IndexOf("server1 release IPaddr2::10.10.10.1/24/ens18");
+        Assert.InRange(released, 0, acquired - 1);
+    }
+
+    [Fact]
+    public void Between_two_of_ours_a_leaving_node_keeps_its_addresses_until_the_peer_has_them()
+    {
+        var pair = StablePair(AutoFailback.On, asReal: false);
+        pair.Planners["server1"].BeginShutdown();
+        pair.Exchange();
+        int acquired = pair.Actions.IndexOf("server2 acquire IPaddr2::10.10.10.1/24/ens18");
+        int released = pair.Actions.IndexOf("server1 release IPaddr2::10.10.10.1/24/ens18");
+        Assert.InRange(acquired, 0, released - 1);
+        Assert.True(pair.Left["server1"]);
+        Assert.Equal("resource none 0 shutdown", pair.Wire("server1")[0]);
+        Assert.Contains(PlannerBase.TookOverType, pair.Wire("server2"));
+    }
+
+    [Fact]
+    public void A_leaving_node_whose_peer_never_takes_over_lets_go_after_the_wait()
+    {
+        var pair = StablePair(AutoFailback.On, asReal: false);
+        pair.Cut.Add("server1");
+        pair.Planners["server1"].BeginShutdown();
+        pair.Exchange();
+        Assert.False(pair.Left["server1"]);
+        Assert.Contains("IPaddr2::10.10.10.1/24/ens18", pair.Held("server1"));
+        pair.Run(PlannerBase.MakeBeforeBreakWait + TimeSpan.FromMilliseconds(200));
+        Assert.True(pair.Left["server1"]);
+        Assert.Empty(pair.Held("server1"));
+    }
+
+    private static PlannerPair StablePair(AutoFailback policy, bool asReal, string haresources = AddressGroups)
+    {
+        var pair = new PlannerPair(haresources, policy) { AsReal306 = asReal };
+        pair.Up("server1", alive: true);
+        pair.Up("server2", alive: true);
+        pair.Exchange();
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        pair.ClearWire();
+        pair.Actions.Clear();
+        return pair;
+    }
+
     private static PlannerPair StablePair(AutoFailback policy)
     {
         var pair = new PlannerPair(TwoGroups, policy);
@@ -360,6 +428,9 @@ public class ResourcePlannerTests
 
         /// <summary>Delivered messages lose our marker, as if each peer were a real 3.0.6 node.</summary>
         public bool AsReal306 { get; init; }
+
+        /// <summary>Every group action of both nodes, in the order issued ("server1 release KEY").</summary>
+        public List<string> Actions { get; } = [];
 
         /// <summary>Per node, a group whose every start fails there.</summary>
         public Dictionary<string, string> FailStarts { get; } = [];
@@ -419,9 +490,11 @@ public class ResourcePlannerTests
 
                                 break;
                             case AcquireGroup acquire:
+                                Actions.Add($"{name} acquire {acquire.Key}");
                                 planner.GroupStarted(acquire.Key, success: FailStarts.GetValueOrDefault(name) != acquire.Key);
                                 break;
                             case ReleaseGroup release:
+                                Actions.Add($"{name} release {release.Key}");
                                 Released[name].Add(release.Key);
                                 planner.GroupStopped(release.Key);
                                 break;
@@ -449,6 +522,7 @@ public class ResourcePlannerTests
             "stonith" => $"stonith {m.GetString("node")} {m.GetString("result")}",
             "ask_resources" => $"ask_resources {m.GetString("rsc_hold")} {m.GetString("info")}",
             PlannerBase.HealNoticeType => "healed",
+            PlannerBase.TookOverType => PlannerBase.TookOverType,
             _ => m.Type ?? "?",
         };
     }
