@@ -36,7 +36,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
     /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
     private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason)> _groupResults = new();
-    private readonly Channel<(string Key, GroupAction Action)> _groupActions = Channel.CreateUnbounded<(string, GroupAction)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(string Key, GroupAction Action, string? RequestedBy)> _groupActions = Channel.CreateUnbounded<(string, GroupAction, string?)>(new UnboundedChannelOptions { SingleReader = true });
+    private RcHookRunner? _hooks;
     private ResourceExecutor? _executor;
     private IResourcePlanner? _planner;
     private bool _readyToLeave;
@@ -119,6 +120,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             ReadLoadAverage);
         Engine = engine;
         _executor = ResourceCommand.Create(settings, config, logger);
+        await using var hooks = new RcHookRunner(Path.Join(settings.ConfigDirectory, "rc.d"), ResourceCommand.Scripts(settings, config), logger);
+        _hooks = hooks;
         if (haCf.Nodes.Select(n => n.Name).Distinct().Count() == 2)
         {
             _planner = haCf.AutoFailback == AutoFailback.Legacy
@@ -282,6 +285,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 any = true;
                 LogEvent(engine, e);
                 Plan(engine, e);
+                RunHook(e);
             }
 
             if (_planner is not null)
@@ -365,17 +369,17 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 _releasing.TryRemove(acquire.Key, out _);
                 MembershipLog.PlannerAction(logger, "acquire", acquire.Key, acquire.Reason);
                 RecordGroupState(acquire.Key, "starting", acquire.Reason);
-                RunGroupAction(acquire.Key, GroupAction.Acquire);
+                RunGroupAction(acquire.Key, GroupAction.Acquire, null);
                 break;
             case ReleaseGroup release:
                 _releasing[release.Key] = true;
                 MembershipLog.PlannerAction(logger, "release", release.Key, release.Reason);
                 RecordGroupState(release.Key, "stopping", release.Reason);
-                RunGroupAction(release.Key, GroupAction.Release);
+                RunGroupAction(release.Key, GroupAction.Release, release.RequestedBy);
                 break;
             case AnnounceGroup announce:
                 MembershipLog.PlannerAction(logger, "announce", announce.Key, announce.Reason);
-                RunGroupAction(announce.Key, GroupAction.Announce);
+                RunGroupAction(announce.Key, GroupAction.Announce, null);
                 break;
             case ReadyToLeave:
                 _readyToLeave = true;
@@ -387,13 +391,42 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
     /// in haresources order; each group also has its own queue in the executor.
     /// </summary>
-    private void RunGroupAction(string key, GroupAction action) => _groupActions.Writer.TryWrite((key, action));
+    private void RunGroupAction(string key, GroupAction action, string? requestedBy) => _groupActions.Writer.TryWrite((key, action, requestedBy));
+
+    /// <summary>rc.d hooks: a peer's message by its type; a node's status change as 3.0.6's synthesized status message.</summary>
+    private void RunHook(MembershipEvent e)
+    {
+        bool niceFailback = config.HaCf.AutoFailback != AutoFailback.Legacy;
+        switch (e)
+        {
+            case ClusterMessage { Message.Type: { } type } message:
+                _hooks?.Enqueue(type, RcHooks.Environment(message.Message, settings.NodeName, null, niceFailback));
+                break;
+            case NodeStatusChanged changed:
+                var status = new Protocol.Wire.HaMessage([
+                    Protocol.Wire.HaField.String("t", "status"),
+                    Protocol.Wire.HaField.String("src", changed.Node),
+                    Protocol.Wire.HaField.String("st", changed.NewStatus)]);
+                _hooks?.Enqueue("status", RcHooks.Environment(status, settings.NodeName, changed.OldStatus, niceFailback));
+                break;
+        }
+    }
 
     private async Task RunGroupActionsAsync()
     {
         var executor = _executor!;
-        await foreach (var (key, action) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (key, action, requestedBy) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            if (requestedBy is not null && _hooks is { } hooks)
+            {
+                // rc.d/ip-request runs $HA_RCDIR/local_giveip before it gives a group up at a peer's request.
+                var request = new Protocol.Wire.HaMessage([
+                    Protocol.Wire.HaField.String("t", "ip-request"),
+                    Protocol.Wire.HaField.String("src", requestedBy),
+                    Protocol.Wire.HaField.String("ipaddr", key)]);
+                await hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.Environment(request, settings.NodeName, null, niceFailback: false), "ip-request").ConfigureAwait(false);
+            }
+
             bool success;
             string reason;
             try

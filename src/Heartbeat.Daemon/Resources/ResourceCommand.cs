@@ -65,6 +65,13 @@ public static class ResourceCommand
 
     public static ResourceExecutor Create(DaemonSettings settings, ClusterConfig config, ILogger logger)
     {
+        var scripts = Scripts(settings, config);
+        return new ResourceExecutor(config.Resources, scripts, new ArpAnnouncement(settings.ArpCount, settings.ArpInterval), logger);
+    }
+
+    /// <summary>Where resource scripts are and the environment 3.0.6 gives them (also the rc.d hooks' base environment).</summary>
+    public static ScriptSettings Scripts(DaemonSettings settings, ClusterConfig config)
+    {
         string haCfPath = Path.Join(settings.ConfigDirectory, "ha.cf");
         var environment = new Dictionary<string, string>(
             File.Exists(haCfPath) ? ScriptEnvironment.FromHaCf(File.ReadAllBytes(haCfPath)) : new Dictionary<string, string>(),
@@ -87,13 +94,12 @@ public static class ResourceCommand
             environment["HA_" + name] = value;
         }
 
-        var scripts = new ScriptSettings
+        return new ScriptSettings
         {
             ResourceDirectory = Path.Join(settings.ConfigDirectory, "resource.d"),
             Timeout = settings.ScriptTimeout,
             Environment = environment,
         };
-        return new ResourceExecutor(config.Resources, scripts, new ArpAnnouncement(settings.ArpCount, settings.ArpInterval), logger);
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
                 {
                     // The home node wants its group back: give it up first, answer when it is stopped.
                     _answerAfterRelease[key] = from;
-                    Release(key, $"requested by {from}");
+                    Release(key, $"requested by {from}", requestedBy: from);
                 }
                 else
                 {

@@ -353,10 +353,10 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         }
     }
 
-    protected void Release(string key, string reason)
+    protected void Release(string key, string reason, string? requestedBy = null)
     {
         PendingKeys.Add(key);
-        _commands.Add(new ReleaseGroup(key, reason));
+        _commands.Add(new ReleaseGroup(key, reason, requestedBy));
     }
 
     protected void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));

@@ -34,7 +34,8 @@ public sealed record SendClusterMessage(HaMessage Body) : PlannerCommand;
 public sealed record AcquireGroup(string Key, string Reason) : PlannerCommand;
 
 /// <summary>Stop a group (givegroup), then report with <see cref="ResourcePlanner.GroupStopped"/>.</summary>
-public sealed record ReleaseGroup(string Key, string Reason) : PlannerCommand;
+/// <param name="RequestedBy">The peer whose request (legacy ip-request) this answers: rc.d/local_giveip runs first.</param>
+public sealed record ReleaseGroup(string Key, string Reason, string? RequestedBy = null) : PlannerCommand;
 
 /// <summary>Announce a held group again (gratuitous ARP for its addresses), then report with <see cref="PlannerBase.GroupAnnounced"/>.</summary>
 public sealed record AnnounceGroup(string Key, string Reason) : PlannerCommand;

@@ -96,3 +96,50 @@ public class ScriptEnvironmentTests
         Assert.Equal("ens18 10.10.10.3", env["HA_ucast"]);
     }
 }
+
+public class RcHookTests
+{
+    [Fact]
+    public void The_environment_has_every_string_field_and_the_node_facts()
+    {
+        var message = new Heartbeat.Protocol.Wire.HaMessage([
+            Heartbeat.Protocol.Wire.HaField.String("t", "ip-request"),
+            Heartbeat.Protocol.Wire.HaField.String("src", "server1"),
+            Heartbeat.Protocol.Wire.HaField.String("ipaddr", "10.10.10.1"),
+            Heartbeat.Protocol.Wire.HaField.String("bad name", "x"),
+        ]);
+        var environment = RcHooks.Environment(message, "server2", "active", niceFailback: true);
+        Assert.Equal("ip-request", environment["HA_t"]);
+        Assert.Equal("server1", environment["HA_src"]);
+        Assert.Equal("10.10.10.1", environment["HA_ipaddr"]);
+        Assert.Equal("server2", environment["HA_CURHOST"]);
+        Assert.Equal("active", environment["HA_OSTATUS"]);
+        Assert.Equal("yes", environment["HA_NICEFAILBACK"]);
+        Assert.False(environment.ContainsKey("HA_bad name"));
+        Assert.False(RcHooks.Environment(message, "server2", null, niceFailback: false).ContainsKey("HA_NICEFAILBACK"));
+    }
+
+    [Theory]
+    [InlineData("status", true)]
+    [InlineData("ip-request-resp", true)]
+    [InlineData("my_hook.sh", true)]
+    [InlineData("../etc/passwd", false)]
+    [InlineData(".hidden", false)]
+    [InlineData("", false)]
+    [InlineData("a b", false)]
+    public void Only_plain_names_can_be_hooks(string type, bool ok) => Assert.Equal(ok, RcHooks.IsHookName(type));
+
+    [Fact]
+    public void The_stock_hooks_of_debians_heartbeat_package_are_recognised_and_an_edited_one_is_not()
+    {
+        // .ci/run installs heartbeat 3.0.6, whose /etc/ha.d/rc.d holds the stock hooks.
+        foreach (string name in RcHooks.StockHooks.Keys)
+        {
+            byte[] content = File.ReadAllBytes(Path.Join("/etc/ha.d/rc.d", name));
+            Assert.True(RcHooks.IsStock(name, content), name);
+            Assert.False(RcHooks.IsStock(name, [.. content, (byte)'\n']), name + " edited");
+        }
+
+        Assert.False(RcHooks.IsStock("custom", "#!/bin/sh\n"u8));
+    }
+}
