@@ -14,8 +14,8 @@ public enum Pairing
 }
 
 /// <summary>
-/// The v1 negotiation of [4/8] so far (auto_failback on): start-up placement, graceful handover and crash takeover,
-/// for ours beside a real 3.0.6 node in both roles and for two of ours. (Failback, standby/takeover and legacy follow.)
+/// The v1 negotiation for ours beside a real 3.0.6 node in both roles and for two of ours, with auto_failback on, off
+/// and legacy: start-up placement, graceful handover, crash takeover and the return, measured by a client.
 /// </summary>
 public abstract class FailoverScenario(ITestOutputHelper output)
 {
@@ -36,7 +36,7 @@ public abstract class FailoverScenario(ITestOutputHelper output)
         var data = new TheoryData<Pairing, string>();
         foreach (var pairing in Enum.GetValues<Pairing>())
         {
-            foreach (string policy in (string[])["on", "legacy"])
+            foreach (string policy in (string[])["on", "off", "legacy"])
             {
                 data.Add(pairing, policy);
             }
@@ -109,34 +109,143 @@ public class GracefulHandoverTests(ITestOutputHelper output) : FailoverScenario(
     }
 }
 
+/// <summary>How the holder dies.</summary>
+public enum CrashKind
+{
+    /// <summary>Power-off: every process killed and its addresses gone; it returns by starting again.</summary>
+    Killed,
+
+    /// <summary>Its links cut (the daemon runs on, isolated); it returns when they come back: a partition heal.</summary>
+    LinksCut,
+}
+
 public class CrashTakeoverTests(ITestOutputHelper output) : FailoverScenario(output)
 {
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public async Task A_crashed_holders_group_is_taken_over_after_the_deadtime(Pairing pairing, string autoFailback)
+    public static TheoryData<Pairing, string, CrashKind> CrashCases()
     {
-        await using var lab = NewLab($"crash {pairing} {autoFailback}", autoFailback);
-        var nodes = Declare(lab, pairing);
-        StartAndPlace(lab, nodes);
-        Thread.Sleep(5500); // past the start-up grace (dt = deadtime + 2 s)
-
-        // Power-off of server2: every process killed and its addresses gone.
-        var clock = Stopwatch.StartNew();
-        lab.Kill(nodes[1]);
-        Lab.InNetns(lab.Netns(nodes[1]), "ip", "addr", "del", $"{Vip2}/24", "dev", "ens18");
-        Assert.True(Lab.WaitUntil(() => Holds(lab, nodes[0], Vip2), Wait), lab.Describe());
-        Output.WriteLine($"{pairing} {autoFailback}: {Vip2} on server1 {clock.ElapsedMilliseconds} ms after server2 was killed (deadtime 1 s)");
-        Assert.True(Holds(lab, nodes[0], Vip1));
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(15));
-
-        if (autoFailback == "legacy")
+        var data = new TheoryData<Pairing, string, CrashKind>();
+        foreach (var pairing in Enum.GetValues<Pairing>())
         {
-            // Legacy always fails back: the returning home node asks with ip-request and gets its group.
-            clock.Restart();
-            lab.Start(nodes[1]);
-            Assert.True(Lab.WaitUntil(() => Holds(lab, nodes[1], Vip2) && !Holds(lab, nodes[0], Vip2), Wait), lab.Describe());
-            Output.WriteLine($"{pairing} legacy: {Vip2} back on server2 {clock.ElapsedMilliseconds} ms after its restart");
-            Assert.True(Holds(lab, nodes[0], Vip1));
+            foreach (string policy in (string[])["on", "off", "legacy"])
+            {
+                data.Add(pairing, policy, CrashKind.Killed);
+                if (pairing == Pairing.OursAndOurs || policy == "on")
+                {
+                    data.Add(pairing, policy, CrashKind.LinksCut);
+                }
+            }
         }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CrashCases))]
+    public async Task A_crashed_holders_group_is_taken_over_and_its_return_follows_the_policy(Pairing pairing, string autoFailback, CrashKind kind)
+    {
+        await using var lab = NewLab($"crash {pairing} {autoFailback} {kind}", autoFailback);
+        var nodes = Declare(lab, pairing);
+        var (survivor, victim) = (nodes[0], nodes[1]);
+        string client = lab.AddOutsider();
+        StartAndPlace(lab, nodes);
+        await using var probe = new VipProbe(lab, nodes, Vip2, client);
+        Thread.Sleep(pairing == Pairing.OursAndOurs ? 1000 : 5500); // a real node advertises deadtime + 2 s for 5 s after its start
+
+        var clock = Stopwatch.StartNew();
+        var mark = probe.Now;
+        if (kind == CrashKind.Killed)
+        {
+            lab.Kill(victim);
+            Lab.InNetns(lab.Netns(victim), "ip", "addr", "del", $"{Vip2}/24", "dev", "ens18");
+        }
+        else
+        {
+            lab.Link(victim, up: false);
+        }
+
+        Assert.True(Lab.WaitUntil(() => Holds(lab, survivor, Vip2) && probe.LastAnswer() == survivor.Name, Wait), lab.Describe());
+        var takeover = clock.Elapsed;
+        Assert.True(Holds(lab, survivor, Vip1));
+        Thread.Sleep(300);
+        Output.WriteLine($"{pairing} {autoFailback} {kind}: {Vip2} on {survivor.Name} after {takeover.TotalMilliseconds:F0} ms (deadtime 1 s); {probe.Summary(mark)}");
+        Assert.InRange(takeover, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+
+        // The return: failback as the policy says. A healed partition settles on the home node (3.0.6 gets there by
+        // restarting both; with a real node and auto_failback off, the restarted real node takes nothing back).
+        clock.Restart();
+        mark = probe.Now;
+        if (kind == CrashKind.Killed)
+        {
+            lab.Start(victim);
+        }
+        else
+        {
+            lab.Link(victim, up: true);
+        }
+
+        bool failsBack = autoFailback != "off" || (kind == CrashKind.LinksCut && pairing == Pairing.OursAndOurs);
+        var expected = failsBack ? victim : survivor;
+
+        // The survivor's own group ends on it too (after a heal with a real node, only once that node has restarted
+        // and auto_failback has handed it back).
+        bool Settled() => probe.Holders() is [var h] && h == expected.Name && probe.LastAnswer() == expected.Name
+            && Holds(lab, survivor, Vip1) && !Holds(lab, victim, Vip1);
+        Assert.True(Lab.WaitUntil(Settled, TimeSpan.FromSeconds(60)),
+            $"{Vip2} should end on {expected.Name}, is on [{string.Join(",", probe.Holders())}]; {Vip1} on {survivor.Name}: {Holds(lab, survivor, Vip1)}\n" + lab.Describe());
+        Output.WriteLine($"{pairing} {autoFailback} {kind}: after the return {Vip2} on {expected.Name} ({clock.ElapsedMilliseconds} ms); {probe.Summary(mark)}");
+        Thread.Sleep(2000);
+        Assert.True(Settled(), "the placement did not last\n" + lab.Describe());
+    }
+}
+
+/// <summary>A node started alone holds everything after initdead; the peer joining later gets what the policy gives it.</summary>
+public class LoneStartTests(ITestOutputHelper output) : FailoverScenario(output)
+{
+    public static TheoryData<bool, string> JoinCases()
+    {
+        var data = new TheoryData<bool, string>();
+        foreach (bool realJoins in (bool[])[false, true])
+        {
+            foreach (string policy in (string[])["on", "off", "legacy"])
+            {
+                data.Add(realJoins, policy);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(JoinCases))]
+    public async Task A_lone_node_holds_everything_after_initdead_and_a_joiner_gets_its_group_per_policy(bool realJoins, string autoFailback)
+    {
+        await using var lab = NewLab($"lone {realJoins} {autoFailback}", autoFailback);
+        var nodes = lab.Declare(false, realJoins);
+        var (lone, joiner) = (nodes[0], nodes[1]);
+        string client = lab.AddOutsider();
+        await using var probe = new VipProbe(lab, nodes, Vip2, client);
+
+        var clock = Stopwatch.StartNew();
+        lab.Start(lone);
+        Assert.True(Lab.WaitUntil(() => Holds(lab, lone, Vip1) && Holds(lab, lone, Vip2), Wait), lab.Describe());
+        Output.WriteLine($"alone ({autoFailback}): both VIPs after {clock.ElapsedMilliseconds} ms (initdead {lab.InitdeadSeconds} s)");
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(lab.InitdeadSeconds - 1), "took the peer's group before initdead");
+
+        clock.Restart();
+        var mark = probe.Now;
+        lab.Start(joiner);
+        if (autoFailback == "off")
+        {
+            // No failback: the joiner takes nothing while the lone node holds its group.
+            Thread.Sleep(TimeSpan.FromSeconds(realJoins ? 20 : 8));
+            Assert.True(Holds(lab, lone, Vip2) && !Holds(lab, joiner, Vip2), lab.Describe());
+        }
+        else
+        {
+            Assert.True(Lab.WaitUntil(() => probe.Holders() is [var h] && h == joiner.Name && probe.LastAnswer() == joiner.Name, TimeSpan.FromSeconds(60)), lab.Describe());
+            Output.WriteLine($"{(realJoins ? "real" : "ours")} joins ({autoFailback}): {Vip2} on it after {clock.ElapsedMilliseconds} ms; {probe.Summary(mark)}");
+        }
+
+        Assert.True(Holds(lab, lone, Vip1) && !Holds(lab, joiner, Vip1));
     }
 }

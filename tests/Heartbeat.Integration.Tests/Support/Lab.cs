@@ -270,6 +270,9 @@ public sealed class Lab : IAsyncDisposable
         return $"{Name}-spy";
     }
 
+    /// <summary>Sets the node's link (its bridge port) up or down: a cut cable.</summary>
+    public void Link(LabNode node, bool up) => Script("link", Name, node.Name, up ? "up" : "down");
+
     /// <summary>Drops every Heartbeat datagram to and from the node (links stay up): a partition; false heals it.</summary>
     public void Isolate(LabNode node, bool on) => Script("isolate", Name, node.Name, on ? "on" : "off");
 
