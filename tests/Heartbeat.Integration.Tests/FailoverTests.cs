@@ -249,3 +249,43 @@ public class LoneStartTests(ITestOutputHelper output) : FailoverScenario(output)
         Assert.True(Holds(lab, lone, Vip1) && !Holds(lab, joiner, Vip1));
     }
 }
+
+/// <summary>A daemon that crashes and is back within the deadtime causes no failover (its peer never declares it dead).</summary>
+public class QuickRestartTests(ITestOutputHelper output) : FailoverScenario(output)
+{
+    public static TheoryData<Pairing, string> QuickCases() => new()
+    {
+        { Pairing.OursAndOurs, "on" },
+        { Pairing.OursAndOurs, "off" },
+        { Pairing.OursAndOurs, "legacy" },
+        { Pairing.RealAndOurs, "on" },
+        { Pairing.RealAndOurs, "legacy" },
+    };
+
+    [Theory]
+    [MemberData(nameof(QuickCases))]
+    public async Task A_crash_and_restart_within_the_deadtime_moves_nothing(Pairing pairing, string autoFailback)
+    {
+        await using var lab = NewLab($"quick restart {pairing} {autoFailback}", autoFailback);
+        lab.DeadtimeSeconds = 4;
+        var nodes = Declare(lab, pairing);
+        var (peer, victim) = (nodes[0], nodes[1]);
+        string client = lab.AddOutsider();
+        StartAndPlace(lab, nodes);
+        await using var probe = new VipProbe(lab, nodes, Vip2, client);
+        Thread.Sleep(pairing == Pairing.OursAndOurs ? 1000 : 6500);
+        int peerLog = peer.Log().Length;
+
+        // kill -9 of the daemon only: the VIP stays on the interface; the daemon is started again at once.
+        var mark = probe.Now;
+        var clock = Stopwatch.StartNew();
+        lab.Kill(victim);
+        lab.Start(victim);
+        Assert.True(Lab.WaitUntil(() => probe.Holders() is [var h] && h == victim.Name && probe.LastAnswer() == victim.Name && clock.Elapsed > TimeSpan.FromSeconds(lab.DeadtimeSeconds + 2), Wait), lab.Describe());
+        Output.WriteLine($"{pairing} {autoFailback}: restarted in place; {probe.Summary(mark)}");
+        Assert.False(probe.EverHeldBy(peer.Name, mark), $"{peer.Name} took {Vip2}\n" + lab.Describe());
+        Assert.True(Holds(lab, peer, Vip1));
+        Assert.DoesNotContain("server2: is dead", peer.Log()[peerLog..], StringComparison.Ordinal);
+        Assert.DoesNotContain("Taking over resource group", peer.Log()[peerLog..], StringComparison.Ordinal);
+    }
+}

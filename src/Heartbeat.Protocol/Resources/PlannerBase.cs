@@ -29,10 +29,12 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     /// <summary>
     /// How long a healed node waits for the peer to settle the heal before it gives the peer's home groups back anyway:
-    /// a real 3.0.6 peer that saw the partition sends its shutdown report ~2 s after the heal and leaves by ~4 s; one
-    /// that never declared us dead keeps its groups and says nothing, so after this the duplicate is ended by us.
+    /// a real 3.0.6 peer that saw the partition leaves (shutdone) to restart itself, ~4 s after the heal on an idle
+    /// machine but 12 s and more when its scripts are slow ("Shutdown delayed until current resource activity
+    /// finishes"); one that never declared us dead keeps its groups and says nothing, so after this the duplicate is
+    /// ended by us. Giving up too early would stop the address the restarting peer is about to drop as well.
     /// </summary>
-    public static readonly TimeSpan HealFallback = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan HealFallback = TimeSpan.FromSeconds(30);
 
     private readonly List<PlannerCommand> _commands = [];
     private readonly long _origin = time.GetTimestamp();

@@ -109,6 +109,9 @@ public sealed class VipProbe : IAsyncDisposable
         return worst;
     }
 
+    /// <summary>Whether the node held the VIP at any poll after <paramref name="from"/>.</summary>
+    public bool EverHeldBy(string node, TimeSpan from) => Snapshot(_holders).Any(h => h.At >= from && h.Holders.Contains(node));
+
     /// <summary>The nodes holding the VIP at the last poll.</summary>
     public string[] Holders() => Snapshot(_holders).LastOrDefault().Holders ?? [];
 
