@@ -58,6 +58,10 @@ public static class StatusCommand
         {
             g.Key, g.Home, g.Held ? "yes" : "no", g.State, g.LastChange?.ToLocalTime().ToString("HH:mm:ss.fff", c) ?? "-", g.LastReason ?? "-",
         }));
+        foreach (var failed in status.Groups.Where(g => g.LastFailure is not null))
+        {
+            output.WriteLine($"  {failed.Key}: last failure {failed.LastFailure}");
+        }
     }
 
     private static void Table(TextWriter output, string[] header, IEnumerable<string[]> rows)

@@ -18,6 +18,9 @@ public sealed partial class MembershipService
     /// <summary>What each group did last: state, reason, when (loop thread only).</summary>
     private readonly Dictionary<string, (string State, string? Reason, DateTimeOffset At)> _groupStates = new(StringComparer.Ordinal);
 
+    /// <summary>The last failed start or stop of each group here (loop thread only).</summary>
+    private readonly Dictionary<string, string> _groupFailures = new(StringComparer.Ordinal);
+
     /// <summary>Hands a request to the loop; it is answered at the next tick (≤ 50 ms) or refused when the loop is not running.</summary>
     public Task<ControlResponse> SubmitAsync(ControlRequest request)
     {
@@ -132,7 +135,7 @@ public sealed partial class MembershipService
         {
             bool isHeld = held.Contains(g.Key);
             var (state, reason, at) = _groupStates.TryGetValue(g.Key, out var s) ? s : (isHeld ? "held" : "stopped", (string?)null, (DateTimeOffset?)null);
-            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at);
+            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, _groupFailures.GetValueOrDefault(g.Key));
         }).ToList();
         return new StatusReport(
             settings.NodeName,
@@ -154,14 +157,23 @@ public sealed partial class MembershipService
         {
             case GroupAction.Acquire:
                 RecordGroupState(key, success ? "held" : "failed", success ? _groupStates.GetValueOrDefault(key).Reason : $"start failed: {reason}");
-                if (!success)
+                if (success)
                 {
+                    _groupFailures.Remove(key);
+                }
+                else
+                {
+                    _groupFailures[key] = $"{time.GetUtcNow():u} start failed: {reason}";
                     MembershipLog.GroupStartFailed(logger, key, reason);
                 }
 
                 break;
             case GroupAction.Release:
                 RecordGroupState(key, success ? "stopped" : "stop failed", success ? _groupStates.GetValueOrDefault(key).Reason : $"stop failed: {reason}");
+                if (!success)
+                {
+                    _groupFailures[key] = $"{time.GetUtcNow():u} stop failed: {reason}";
+                }
                 break;
             case GroupAction.Announce:
                 RecordGroupState(key, "held", "re-announced");

@@ -48,14 +48,14 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
     {
         var run = await RunAsync("start", cancellation).ConfigureAwait(false);
         return run.TimedOut ? ResourceOutcome.Failed($"start timed out after {settings.Timeout.TotalSeconds:0.#} s")
-            : run.ExitCode == 0 ? ResourceOutcome.Ok("started") : ResourceOutcome.Failed(run.Problem ?? $"start exited with {run.ExitCode}");
+            : run.ExitCode == 0 ? ResourceOutcome.Ok("started") : ResourceOutcome.Failed(run.Problem ?? $"start exited with {run.ExitCode}{Said(run)}");
     }
 
     public async Task<ResourceOutcome> StopAsync(CancellationToken cancellation)
     {
         var run = await RunAsync("stop", cancellation).ConfigureAwait(false);
         return run.TimedOut ? ResourceOutcome.Failed($"stop timed out after {settings.Timeout.TotalSeconds:0.#} s")
-            : run.ExitCode == 0 ? ResourceOutcome.Ok("stopped") : ResourceOutcome.Failed(run.Problem ?? $"stop exited with {run.ExitCode}");
+            : run.ExitCode == 0 ? ResourceOutcome.Ok("stopped") : ResourceOutcome.Failed(run.Problem ?? $"stop exited with {run.ExitCode}{Said(run)}");
     }
 
     public async Task<bool> IsRunningAsync(CancellationToken cancellation)
@@ -109,10 +109,16 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
                 ResourceLog.ScriptOutput(logger, Name, action, "stdout", line);
             }
         };
+        string? lastError = null;
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
             {
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    Volatile.Write(ref lastError, line.Trim());
+                }
+
                 ResourceLog.ScriptOutput(logger, Name, action, "stderr", line);
             }
         };
@@ -131,11 +137,11 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             ResourceLog.ScriptTimedOut(logger, Name, action, (long)settings.Timeout.TotalMilliseconds);
-            return new ScriptRun(-1, Snapshot(stdout), true, null);
+            return new ScriptRun(-1, Snapshot(stdout), true, null, Volatile.Read(ref lastError));
         }
 
         // WaitForExitAsync returns once the output streams are drained too.
-        return new ScriptRun(process.ExitCode, Snapshot(stdout), false, null);
+        return new ScriptRun(process.ExitCode, Snapshot(stdout), false, null, Volatile.Read(ref lastError));
     }
 
     private static string Snapshot(StringBuilder builder)
@@ -146,5 +152,8 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
         }
     }
 
-    private sealed record ScriptRun(int ExitCode, string Stdout, bool TimedOut, string? Problem);
+    /// <summary>The script's last line on stderr, which usually says why it failed (": …"), or nothing.</summary>
+    private static string Said(ScriptRun run) => run.LastError is { Length: > 0 } said ? $": {(said.Length > 200 ? said[..200] : said)}" : string.Empty;
+
+    private sealed record ScriptRun(int ExitCode, string Stdout, bool TimedOut, string? Problem, string? LastError = null);
 }

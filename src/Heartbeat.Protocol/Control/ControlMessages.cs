@@ -36,7 +36,8 @@ public sealed record LinkReport(string Interface, bool Up);
 /// One haresources line: its home node, whether this node holds it, what it is doing, and the last transition with
 /// its reason and time (a failed start names the resource and the script's message).
 /// </summary>
-public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange);
+/// <param name="LastFailure">The last failed start or stop here with its reason, kept until the group starts here again.</param>
+public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure);
 
 /// <summary>Source-generated (NativeAOT-safe) JSON for the control protocol.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
