@@ -99,7 +99,8 @@ public static class Program
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddHostedService<Resources.LeftoverCleanupService>();
+        builder.Services.AddSingleton<Resources.LeftoverCleanupService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Resources.LeftoverCleanupService>());
         builder.Services.AddSingleton<MembershipService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
         builder.Services.AddHostedService<Control.ControlSocketService>();

@@ -267,7 +267,8 @@ public class QuickRestartTests(ITestOutputHelper output) : FailoverScenario(outp
     public async Task A_crash_and_restart_within_the_deadtime_moves_nothing(Pairing pairing, string autoFailback)
     {
         await using var lab = NewLab($"quick restart {pairing} {autoFailback}", autoFailback);
-        lab.DeadtimeSeconds = 4;
+        lab.DeadtimeSeconds = 8; // a restart of our daemon must fit in it even on a loaded machine (seen: 5.5 s)
+        lab.InitdeadSeconds = 16;
         var nodes = Declare(lab, pairing);
         var (peer, victim) = (nodes[0], nodes[1]);
         string client = lab.AddOutsider();

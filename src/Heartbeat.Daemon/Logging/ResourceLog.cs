@@ -40,4 +40,7 @@ internal static partial class ResourceLog
 
     [LoggerMessage(EventId = 223, Level = LogLevel.Information, Message = "Holding group {Group} until SIGTERM; checking its addresses every {Interval} ms")]
     public static partial void Holding(ILogger logger, string group, long interval);
+
+    [LoggerMessage(EventId = 224, Level = LogLevel.Information, Message = "Group {Group} (a home group) is still up from an earlier run; kept until the negotiation says whether the peer holds it")]
+    public static partial void LeftoverKept(ILogger logger, string group);
 }

@@ -20,7 +20,7 @@ namespace Heartbeat.Daemon.Membership;
 /// tick every 50 ms on one thread, puts what it emits on every medium and logs its events. On stop it sends
 /// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime.
 /// </summary>
-public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<MembershipService> logger) : BackgroundService
+public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ILogger<MembershipService> logger) : BackgroundService
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
@@ -127,6 +127,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             _planner = haCf.AutoFailback == AutoFailback.Legacy
                 ? new LegacyResourcePlanner(settings.NodeName, config.Resources, time)
                 : new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
+            _planner.AdoptLeftovers(leftovers.KeptGroups);
         }
         else
         {

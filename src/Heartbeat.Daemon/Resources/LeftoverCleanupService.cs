@@ -7,19 +7,41 @@ namespace Heartbeat.Daemon.Resources;
 
 /// <summary>
 /// Runs once before membership starts: a VIP of haresources still on an interface here was left by an earlier run
-/// (crash, kill -9) and is released, since a starting node holds nothing. (From [4/8] on, the negotiation decides which
-/// groups this node takes back; until then nothing is acquired by the daemon, so everything found is a leftover.)
+/// (crash, kill -9). One of another node's groups is released at once: 3.0.6 keeps such a duplicate forever. One of
+/// this node's home groups is kept for the negotiation to decide (<see cref="KeptGroups"/>): after a crash and restart
+/// within the deadtime the peer never took it, and 3.0.6 finds it running and keeps it with zero outage; if the peer
+/// did take it, the planner releases our copy as soon as the peer's report says so.
 /// </summary>
 public sealed class LeftoverCleanupService(DaemonSettings settings, ClusterConfig config, ILogger<LeftoverCleanupService> logger) : IHostedService
 {
     public int Released { get; private set; }
+
+    /// <summary>Home groups whose VIPs were found up at start and kept for the planner.</summary>
+    public IReadOnlyList<string> KeptGroups { get; private set; } = [];
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
             var executor = ResourceCommand.Create(settings, config, logger);
-            Released = await executor.ReleaseLeftoversAsync(new HashSet<string>(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+
+            // Only a two-node cluster has a planner to hand them to (MembershipService decides the same way).
+            bool planned = config.HaCf.Nodes.Select(n => n.Name).Distinct().Count() == 2;
+            var home = planned
+                ? config.Resources.Groups.Where(g => string.Equals(g.Node, settings.NodeName, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).ToHashSet(StringComparer.Ordinal)
+                : new HashSet<string>(StringComparer.Ordinal);
+            var kept = new List<string>();
+            foreach (string key in home)
+            {
+                if (await executor.IsGroupRunningAsync(key, cancellationToken).ConfigureAwait(false))
+                {
+                    kept.Add(key);
+                    Logging.ResourceLog.LeftoverKept(logger, key);
+                }
+            }
+
+            KeptGroups = kept;
+            Released = await executor.ReleaseLeftoversAsync(home, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
         {

@@ -51,7 +51,8 @@ public sealed class ResourceExecutor
             for (int i = 0; i < resources.Length; i++)
             {
                 var resource = resources[i];
-                if (await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+                // An address that is up already is still "started": that re-announces it (clients may point elsewhere).
+                if (resource is not IpAddressResource && await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
                 {
                     ResourceLog.ResourceResult(_logger, resource.Name, "start", true, "already running");
                     continue;

@@ -16,6 +16,9 @@ public interface IResourcePlanner
 
     bool InTransition { get; }
 
+    /// <summary>Home groups found running at start (a crash and quick restart): kept unless the peer turns out to hold them.</summary>
+    void AdoptLeftovers(IEnumerable<string> keys);
+
     void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive);
 
     void Received(string from, Wire.HaMessage message);

@@ -95,6 +95,22 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     public abstract void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive);
 
+    /// <summary>Home groups still up from an earlier run: not held (nothing is reported for them) until acquired again.</summary>
+    protected HashSet<string> Leftovers { get; } = new(StringComparer.Ordinal);
+
+    public void AdoptLeftovers(IEnumerable<string> keys) => Leftovers.UnionWith(keys.Where(k => Resources.Groups.Any(g => g.Key == k && IsLocal(g))));
+
+    /// <summary>The peer holds our home groups: our leftover copies go.</summary>
+    protected void ReleaseLeftovers(string reason)
+    {
+        foreach (string key in Leftovers.Where(k => !HeldKeys.Contains(k) && !PendingKeys.Contains(k)).ToList())
+        {
+            Release(key, reason);
+        }
+
+        Leftovers.Clear();
+    }
+
     public abstract void Received(string from, HaMessage message);
 
     public abstract void PeerDied(string peer);
@@ -334,6 +350,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     {
         if (State != PlannerState.ShuttingDown && !HeldKeys.Contains(key) && PendingKeys.Add(key))
         {
+            Leftovers.Remove(key);
             _commands.Add(new AcquireGroup(key, reason));
         }
     }

@@ -395,8 +395,13 @@ public sealed class ResourcePlanner : PlannerBase
     {
         State = PlannerState.Stable;
 
-        // req_our_resources: take our own groups unless the peer reports holding them.
-        if (!_peerHoldsOurs)
+        // req_our_resources: take our own groups unless the peer reports holding them (then a copy left by our
+        // earlier run must go).
+        if (_peerHoldsOurs)
+        {
+            ReleaseLeftovers("left up by an earlier run; the peer holds it now");
+        }
+        else
         {
             _claimed |= HoldSet.Local;
             foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))

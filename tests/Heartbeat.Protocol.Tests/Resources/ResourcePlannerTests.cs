@@ -368,6 +368,39 @@ public class ResourcePlannerTests
         Assert.Empty(pair.Held("server1"));
     }
 
+    [Fact]
+    public void A_home_group_left_up_by_a_quick_restart_is_kept_when_the_peer_does_not_hold_it()
+    {
+        var pair = StablePair(AutoFailback.On, asReal: false);
+        pair.Planners["server2"].PeerReturned("server1"); // server1 crashed and is back within the deadtime
+        var restarted = new ResourcePlanner("server1", pair.Resources, AutoFailback.On, pair.Time);
+        pair.Planners["server1"] = restarted;
+        restarted.AdoptLeftovers(["IPaddr2::10.10.10.1/24/ens18"]);
+        pair.Up("server1", alive: true);
+        pair.Exchange();
+        Assert.Equal(["IPaddr2::10.10.10.1/24/ens18"], pair.Held("server1"));
+        Assert.DoesNotContain("server1 release IPaddr2::10.10.10.1/24/ens18", pair.Actions);
+    }
+
+    [Fact]
+    public void A_home_group_left_up_is_released_when_the_peer_reports_holding_it()
+    {
+        var pair = StablePair(AutoFailback.Off, asReal: false);
+        pair.Planners["server2"].PeerDied("server1");
+        pair.Exchange();
+        Assert.Equal(2, pair.Held("server2").Count);
+        pair.Planners["server2"].PeerReturned("server1");
+        var restarted = new ResourcePlanner("server1", pair.Resources, AutoFailback.Off, pair.Time);
+        pair.Planners["server1"] = restarted;
+        restarted.AdoptLeftovers(["IPaddr2::10.10.10.1/24/ens18"]);
+        pair.Actions.Clear();
+        pair.Up("server1", alive: true);
+        pair.Exchange();
+        Assert.Contains("server1 release IPaddr2::10.10.10.1/24/ens18", pair.Actions);
+        Assert.Empty(pair.Held("server1"));
+        Assert.Equal(2, pair.Held("server2").Count);
+    }
+
     private static PlannerPair StablePair(AutoFailback policy, bool asReal, string haresources = AddressGroups)
     {
         var pair = new PlannerPair(haresources, policy) { AsReal306 = asReal };
@@ -402,12 +435,17 @@ public class ResourcePlannerTests
     private sealed class PlannerPair
     {
         private readonly FakeTimeProvider _time = new();
+
+        public FakeTimeProvider Time => _time;
+
+        public HaResources Resources { get; }
         private readonly Dictionary<string, List<string>> _wire = [];
         private readonly Dictionary<string, List<HaMessage>> _outbox = [];
 
         public PlannerPair(string haresources, AutoFailback policy)
         {
             var resources = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(haresources), "haresources", ["server1", "server2"]).Value!;
+            Resources = resources;
             foreach (string node in (string[])["server1", "server2"])
             {
                 Planners[node] = new ResourcePlanner(node, resources, policy, _time);
