@@ -141,6 +141,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         var ticker = Task.Run(() => TickAsync(loopCancel.Token), CancellationToken.None);
         var groupWorker = Task.Run(RunGroupActionsAsync, CancellationToken.None);
 
+        using var systemd = Systemd.SystemdNotifier.FromEnvironment();
+        var nextWatchdog = TimeSpan.Zero;
+        string? lastSummary = null;
         engine.Start();
         string lastStatus = engine.LocalStatus;
         MembershipLog.LocalStatus(logger, lastStatus);
@@ -166,6 +169,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 if (_leaving && !leaveStarted)
                 {
                     leaveStarted = true;
+                    systemd.Notify("STOPPING=1", Systemd.SystemdNotifier.StatusLine("leaving: stopping resource groups, then shutdone"));
                     MembershipLog.ShuttingDown(logger);
                     if (_planner is null)
                     {
@@ -215,6 +219,25 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 {
                     lastStatus = engine.LocalStatus;
                     MembershipLog.LocalStatus(logger, lastStatus);
+                    if (lastStatus == NodeStatus.Active && !leaveStarted)
+                    {
+                        // Type=notify: ready once communication is up (3.0.6's "Comm_now_up").
+                        lastSummary = Summary(engine);
+                        systemd.Notify("READY=1", Systemd.SystemdNotifier.StatusLine(lastSummary));
+                    }
+                }
+
+                // The watchdog is fed from this loop and nowhere else: a loop that stops turning gets the process killed.
+                if (systemd.WatchdogInterval is { } watchdog && engine.Now >= nextWatchdog)
+                {
+                    nextWatchdog = engine.Now + watchdog;
+                    systemd.Notify("WATCHDOG=1");
+                }
+
+                if (input.Kind == LoopInputKind.Tick && systemd.Enabled && !leaveStarted && lastStatus == NodeStatus.Active && Summary(engine) is var summary && summary != lastSummary)
+                {
+                    lastSummary = summary;
+                    systemd.Notify(Systemd.SystemdNotifier.StatusLine(summary));
                 }
 
                 if (engine.Now >= nextCounters)
@@ -244,6 +267,14 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             await Task.WhenAll([.. receiveTasks, ticker, groupWorker]).ConfigureAwait(false);
             MembershipLog.ShutdownComplete(logger);
         }
+    }
+
+    /// <summary>systemd's one-line STATUS=: peers and what this node holds.</summary>
+    private string Summary(MembershipEngine engine)
+    {
+        var peers = string.Join(", ", engine.Peers.Select(p => $"{p.Name} {p.Status}"));
+        string holding = _planner is null ? "no resource placement" : $"holding {_planner.Held.Count} of {config.Resources.Groups.Length} groups ({ResourcePlanner.Name(_planner.Holding)}){(_planner.InTransition ? ", in transition" : string.Empty)}";
+        return $"{engine.LocalStatus}; peers: {(peers.Length == 0 ? "none" : peers)}; {holding}";
     }
 
     private ValueTask Deliver(ReceivedDatagram datagram)

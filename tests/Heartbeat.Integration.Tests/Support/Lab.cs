@@ -25,6 +25,9 @@ public sealed class LabNode(string name, string address, string directory, bool 
 
     public bool Real { get; } = real;
 
+    /// <summary>Extra environment for our daemon on this node (e.g. systemd's NOTIFY_SOCKET).</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
     internal Process? Process { get; set; }
 
     /// <summary>The log a test reads: 3.0.6's ha-log, or our daemon's output.</summary>
@@ -138,6 +141,11 @@ public sealed class Lab : IAsyncDisposable
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in node.Environment)
+        {
+            info.Environment[name] = value;
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start our daemon");
@@ -269,6 +277,9 @@ public sealed class Lab : IAsyncDisposable
         Script("node", Name, "spy", "10.10.10.99/24");
         return $"{Name}-spy";
     }
+
+    /// <summary>Sends a signal (STOP, CONT, TERM, …) to a process.</summary>
+    public static void Signal(int pid, string signal) => Capture("kill", "-" + signal, pid.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Sets the node's link (its bridge port) up or down: a cut cable.</summary>
     public void Link(LabNode node, bool up) => Script("link", Name, node.Name, up ? "up" : "down");
