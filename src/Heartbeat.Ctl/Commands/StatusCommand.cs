@@ -45,12 +45,15 @@ public static class StatusCommand
     public static void Write(TextWriter output, StatusReport status)
     {
         var c = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(c, $"Node {status.Node}: {status.NodeStatus}, generation {status.Generation}, auto_failback {status.AutoFailback}, holds {status.Holding}{(status.InTransition ? " (in transition)" : string.Empty)}"));
+        // rscstatus (local/foreign/all/none) is 3.0.6's class bookkeeping, always "none" in legacy mode: show the count too.
+        int held = status.Groups.Count(g => g.Held);
+        output.WriteLine(string.Create(c, $"Node {status.Node}: {status.NodeStatus}, generation {status.Generation}, auto_failback {status.AutoFailback}, {held} of {status.Groups.Count} groups held here (rscstatus {status.Holding}){(status.InTransition ? ", in transition" : string.Empty)}"));
         output.WriteLine();
         Table(output, ["PEER", "STATUS", "GENERATION", "LAST HEARD", "IMPLEMENTATION", "LINKS"], status.Peers.Select(p => new[]
         {
             p.Name, p.Status, p.Generation.ToString(c), p.LastHeardMilliseconds is { } ms ? string.Create(c, $"{ms} ms ago") : "never",
-            p.Ours ? "HeartbeatNet" : "Heartbeat 3.0.6 or unknown",
+            // Our nodes mark their starting/resource reports; legacy mode sends none, so a peer there stays unknown.
+            p.Ours ? "HeartbeatNet" : "not known",
             string.Join(", ", p.Links.Select(l => $"{l.Interface} {(l.Up ? "up" : "dead")}")),
         }));
         output.WriteLine();
