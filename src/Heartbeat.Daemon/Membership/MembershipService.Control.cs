@@ -146,7 +146,11 @@ public sealed partial class MembershipService
             ResourcePlanner.Name(_planner?.Holding ?? HoldSet.None),
             _planner?.InTransition ?? false,
             peers,
-            groups);
+            groups,
+            engine.Local.Uuid.ToString(),
+            typeof(MembershipService).Assembly.GetName().Version?.ToString(3) ?? "0",
+            [.. config.HaCf.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal)],
+            [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)]);
     }
 
     private void RecordGroupState(string key, string state, string? reason) => _groupStates[key] = (state, reason, time.GetUtcNow());

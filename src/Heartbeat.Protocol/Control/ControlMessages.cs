@@ -26,7 +26,11 @@ public sealed record StatusReport(
     string Holding,
     bool InTransition,
     IReadOnlyList<PeerReport> Peers,
-    IReadOnlyList<GroupReport> Groups);
+    IReadOnlyList<GroupReport> Groups,
+    string Uuid,
+    string Version,
+    IReadOnlyList<string> ConfiguredNodes,
+    IReadOnlyList<string> LocalInterfaces);
 
 public sealed record PeerReport(string Name, string Status, ulong Generation, long? LastHeardMilliseconds, bool Ours, IReadOnlyList<LinkReport> Links);
 
