@@ -64,6 +64,17 @@ for trx in "$results"/*/*.trx; do
   t=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); total=$((total + ${t:-0}))
 done
+# The Debian package: built with NativeAOT binaries, installed, run and removed with dpkg in a private root (one test).
+echo "packaging/deb (build, dpkg -i, run, dpkg -r/-P) ..."
+if deb=$(bash packaging/deb/build.sh "$results/deb" 2>"$results/deb.log") && bash packaging/deb/check.sh "$deb" >>"$results/deb.log" 2>&1; then
+  passed=$((passed + 1)); total=$((total + 1))
+  tail -n 2 "$results/deb.log"
+else
+  echo "the .deb check failed:" >&2
+  tail -n 20 "$results/deb.log" >&2
+  failed=$((failed + 1)); total=$((total + 1))
+fi
+
 # The README's other command: the live demo must run to its end on this machine too (one test).
 echo "scripts/demo.sh (the README demo) ..."
 if bash scripts/demo.sh >"$results/demo.log" 2>&1; then
