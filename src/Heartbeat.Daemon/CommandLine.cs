@@ -42,6 +42,7 @@ public static class CommandLine
           --node NAME       this node's name instead of uname -n
           --script-timeout SECONDS  how long a resource script may run (default 120)
           --arp-count N --arp-interval MS  gratuitous ARP rounds and spacing (default 5, 200)
+          --log auto|journal|console      where logs go (auto: journald when started by systemd, else stdout)
         heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE | hold KEY
           what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not);
           hold takes the group, restores a VIP that vanishes, and gives the group up on SIGTERM
@@ -103,6 +104,12 @@ public static class CommandLine
                     case "--node":
                         settings = settings with { NodeName = value };
                         break;
+                    case "--log" when value is "auto" or "journal" or "console":
+                        settings = settings with { LogTarget = value switch { "journal" => LogTarget.Journal, "console" => LogTarget.Console, _ => LogTarget.Auto } };
+                        break;
+                    case "--log":
+                        error = $"option --log: '{value}' is not auto, journal or console";
+                        return false;
                     case "--script-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds > 0:
                         settings = settings with { ScriptTimeout = TimeSpan.FromSeconds(seconds) };
                         break;

@@ -88,12 +88,21 @@ public static class Program
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = "/" });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(options =>
+        if (settings.LogTarget == LogTarget.Journal || (settings.LogTarget == LogTarget.Auto && Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 } && Logging.JournaldLoggerProvider.Available()))
         {
-            options.SingleLine = true;
-            options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-            options.UseUtcTimestamp = false;
-        });
+            // Under systemd (JOURNAL_STREAM set) entries go to journald natively, fields and all.
+            builder.Logging.AddProvider(new Logging.JournaldLoggerProvider(settings.NodeName, config.HaCf.LogFacility));
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(options =>
+            {
+                options.SingleLine = true;
+                options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+                options.UseUtcTimestamp = false;
+            });
+        }
+
         builder.Logging.SetMinimumLevel(settings.DebugLevel > 0 ? LogLevel.Debug : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddSingleton(settings);

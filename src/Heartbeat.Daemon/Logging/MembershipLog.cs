@@ -131,4 +131,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(EventId = 186, Level = LogLevel.Error, Message = "Control socket {Path} cannot be opened: {Reason}; hbctl will not reach this daemon")]
     public static partial void ControlUnavailable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 187, Level = LogLevel.Warning, Message = "Taking over group {Group} from {Peer}: {Reason}")]
+    public static partial void Takeover(ILogger logger, string group, string peer, string reason);
 }

@@ -11,6 +11,9 @@ public sealed record DaemonSettings
 
     public string RunDirectory { get; init; } = "/run/heartbeat";
 
+    /// <summary>Where logs go: journald when run by systemd (auto), or always journal, or always the console.</summary>
+    public LogTarget LogTarget { get; init; } = LogTarget.Auto;
+
     public string PidFilePath { get; init; } = PidFile.DefaultPath;
 
     /// <summary>The node name: <c>--node</c>, or uname -n lower-cased as 3.0.6 does.</summary>
@@ -30,4 +33,12 @@ public sealed record DaemonSettings
     public string? ResourceVerb { get; init; }
 
     public string? ResourceArgument { get; init; }
+}
+
+/// <summary>The <c>--log</c> choice.</summary>
+public enum LogTarget
+{
+    Auto,
+    Journal,
+    Console,
 }

@@ -400,6 +400,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             case AcquireGroup acquire:
                 _releasing.TryRemove(acquire.Key, out _);
                 MembershipLog.PlannerAction(logger, "acquire", acquire.Key, acquire.Reason);
+                if (acquire.Reason.StartsWith("peer dead", StringComparison.Ordinal) || acquire.Reason.StartsWith("peer shut down", StringComparison.Ordinal))
+                {
+                    // One event to find every failover by (journalctl HB_EVENT=takeover).
+                    string from = config.Resources.Groups.FirstOrDefault(g => g.Key == acquire.Key)?.Node ?? "?";
+                    MembershipLog.Takeover(logger, acquire.Key, from, acquire.Reason);
+                }
+
                 RecordGroupState(acquire.Key, "starting", acquire.Reason);
                 RunGroupAction(acquire.Key, GroupAction.Acquire, null);
                 break;

@@ -25,6 +25,9 @@ public sealed class LabNode(string name, string address, string directory, bool 
 
     public bool Real { get; } = real;
 
+    /// <summary>A process whose mount namespace our daemon joins (e.g. a private journald's), or null.</summary>
+    public int? MountNamespaceOf { get; set; }
+
     /// <summary>Extra environment for our daemon on this node (e.g. systemd's NOTIFY_SOCKET).</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
@@ -132,12 +135,13 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Our daemon in the node's namespace with the given config and state directories (a real node's, to convert it).</summary>
     public void StartOurs(LabNode node, string etc, string state, params string[] leading)
     {
-        var info = new ProcessStartInfo("ip")
+        string[] mount = node.MountNamespaceOf is { } pid ? [$"--mount=/proc/{pid}/ns/mnt", "ip"] : [];
+        var info = new ProcessStartInfo(mount.Length > 0 ? "nsenter" : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in (string[])["netns", "exec", Netns(node), OurDaemon, .. leading, "--config-dir", etc, "--state-dir", state,
+        foreach (string arg in (string[])[.. mount, "netns", "exec", Netns(node), OurDaemon, .. leading, "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
