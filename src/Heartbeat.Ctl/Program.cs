@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(StatusCommand.Create(output, error));
         root.Subcommands.Add(StandbyCommand.Create("standby", output, error));
         root.Subcommands.Add(StandbyCommand.Create("takeover", output, error));
+        root.Subcommands.Add(ReloadCommand.Create(output, error));
         foreach (var verb in ClStatusCommands.Create(output, error))
         {
             root.Subcommands.Add(verb);

@@ -31,7 +31,7 @@ public static class CommandLine
         Usage: heartbeat [-dklrsVD] [--config-dir DIR] [--state-dir DIR] [--run-dir DIR] [--pid-file FILE] [--node NAME]
           -s  report whether heartbeat runs (exit 0 running, 3 stopped)
           -k  stop the running heartbeat (graceful: it leaves the cluster first)
-          -r  reload: the running heartbeat re-reads and validates its configuration (SIGHUP)
+          -r  reload: the running heartbeat validates its files and applies timers and keys in place (SIGHUP)
           -d  raise the debug level (repeatable)
           -l  accepted for 3.0.6 compatibility (no memory locking or realtime here)
           -V  print the version;  -D  print the ha.cf defaults

@@ -117,22 +117,17 @@ public static class Program
         using var host = builder.Build();
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("heartbeat");
+        var membership = host.Services.GetRequiredService<MembershipService>();
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
-            // Validate only: applying a changed configuration without a restart is the reload of issue [5/8].
+            // SIGHUP (heartbeat -r, systemctl reload): validate, then apply what can change in place (see hbctl reload).
             context.Cancel = true;
-            var recheck = ConfigDirectory.Load(settings.ConfigDirectory, new SystemHostFacts(), settings.NodeName);
-            foreach (var diagnostic in recheck.Diagnostics)
-            {
-                MembershipLog.ConfigDiagnostic(logger, diagnostic.ToString());
-            }
-
-            MembershipLog.ReloadChecked(logger, settings.ConfigDirectory, recheck.Diagnostics.Length);
+            _ = membership.SubmitAsync(new Protocol.Control.ControlRequest(Protocol.Control.ControlRequest.CurrentVersion, "reload"))
+                .ContinueWith(t => MembershipLog.ReloadResult(logger, t.Result.Ok ? t.Result.Message ?? "done" : t.Result.Error ?? "refused"), TaskScheduler.Default);
         });
 
         var pidFile = new PidFile(settings.PidFilePath);
         pidFile.Write(Environment.ProcessId);
-        var membership = host.Services.GetRequiredService<MembershipService>();
         try
         {
             host.Run();

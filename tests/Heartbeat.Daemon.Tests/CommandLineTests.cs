@@ -1,7 +1,20 @@
+using Heartbeat.Daemon.Membership;
 namespace Heartbeat.Daemon.Tests;
 
 public class CommandLineTests
 {
+    [Theory]
+    [InlineData("journal", LogTarget.Journal)]
+    [InlineData("console", LogTarget.Console)]
+    [InlineData("auto", LogTarget.Auto)]
+    public void Log_chooses_where_logs_go(string value, LogTarget target)
+    {
+        Assert.True(CommandLine.TryParse(["--log", value], out var command, out _));
+        Assert.Equal(target, command.Settings.LogTarget);
+        Assert.False(CommandLine.TryParse(["--log", "syslog"], out _, out string? error));
+        Assert.Contains("--log", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("-s", DaemonAction.Status)]
     [InlineData("-k", DaemonAction.Stop)]

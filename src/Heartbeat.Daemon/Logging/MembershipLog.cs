@@ -111,8 +111,8 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 174, Level = LogLevel.Warning, Message = "haresources placement (v1) is defined for two nodes; with {Count} nodes this node takes part in membership only and places no resources")]
     public static partial void PlannerNeedsTwoNodes(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 180, Level = LogLevel.Information, Message = "Reload requested (SIGHUP): {Problems} problem(s) in {Directory}; the running configuration stays in force until reload support lands")]
-    public static partial void ReloadChecked(ILogger logger, string directory, int problems);
+    [LoggerMessage(EventId = 180, Level = LogLevel.Information, Message = "Reload: {Outcome}")]
+    public static partial void ReloadResult(ILogger logger, string outcome);
 
     [LoggerMessage(EventId = 181, Level = LogLevel.Warning, Message = "{Diagnostic}")]
     public static partial void ConfigDiagnostic(ILogger logger, string diagnostic);
@@ -134,4 +134,10 @@ internal static partial class MembershipLog
 
     [LoggerMessage(EventId = 187, Level = LogLevel.Warning, Message = "Taking over group {Group} from {Peer}: {Reason}")]
     public static partial void Takeover(ILogger logger, string group, string peer, string reason);
+
+    [LoggerMessage(EventId = 188, Level = LogLevel.Warning, Message = "Reload refused, the running configuration stays: {Reason} ({Count})")]
+    public static partial void ReloadRefused(ILogger logger, string reason, int count);
+
+    [LoggerMessage(EventId = 189, Level = LogLevel.Information, Message = "Reload applied: {Change}")]
+    public static partial void ReloadApplied(ILogger logger, string change);
 }

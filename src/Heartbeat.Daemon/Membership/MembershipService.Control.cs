@@ -75,6 +75,8 @@ public sealed partial class MembershipService
         {
             case "status":
                 return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Status: BuildStatus(engine));
+            case "reload":
+                return Reload(engine, dryRun: request.Argument == "dry-run");
             case "standby":
             case "takeover":
                 string argument = request.Argument ?? "all";
@@ -119,6 +121,61 @@ public sealed partial class MembershipService
             default:
                 return Refuse($"unknown command '{request.Command}'");
         }
+    }
+
+    /// <summary>The files the running configuration came from (compared at a reload).</summary>
+    private Protocol.Config.ConfigFiles? _runningFiles;
+
+    private Systemd.SystemdNotifier? _systemd;
+
+    /// <summary>
+    /// Validate, then apply: the files are read and checked first; any error keeps the running configuration and says
+    /// why (file:line). A change only to timers or keys is applied in place (no resource moves); anything else needs a
+    /// restart, which is refused with the changes named rather than done behind the operator's back (3.0.6 restarts).
+    /// </summary>
+    private ControlResponse Reload(MembershipEngine engine, bool dryRun)
+    {
+        var files = Config.ConfigDirectory.Read(settings.ConfigDirectory);
+        var check = Protocol.Config.ClusterConfigLoader.Load(files, new Config.SystemHostFacts(), settings.NodeName);
+        var errors = check.Diagnostics.Where(d => d.Severity == Protocol.Config.DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
+        if (check.Config is null || errors.Count > 0)
+        {
+            foreach (string error in errors)
+            {
+                MembershipLog.ConfigDiagnostic(logger, error);
+            }
+
+            MembershipLog.ReloadRefused(logger, "the files have errors", errors.Count);
+            return Refuse("the new configuration has errors; the running one stays:\n" + string.Join('\n', errors));
+        }
+
+        var plan = Protocol.Config.ReloadPlan.Compare(_runningFiles ?? files, files);
+        if (plan.NothingChanged)
+        {
+            return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: "nothing changed");
+        }
+
+        if (!plan.CanApply)
+        {
+            MembershipLog.ReloadRefused(logger, "changes need a restart: " + string.Join("; ", plan.NeedRestart), plan.NeedRestart.Count);
+            return Refuse("these changes need a restart (the peer takes over meanwhile); nothing was applied:\n" + string.Join('\n', plan.NeedRestart));
+        }
+
+        if (dryRun)
+        {
+            return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: "would apply in place:\n" + string.Join('\n', plan.Changes));
+        }
+
+        _systemd?.Notify("RELOADING=1");
+        engine.Reconfigure(MembershipOptions.FromConfig(check.Config.HaCf), new Protocol.Auth.Authenticator(check.Config.AuthKeys));
+        _runningFiles = files;
+        foreach (string change in plan.Changes)
+        {
+            MembershipLog.ReloadApplied(logger, change);
+        }
+
+        _systemd?.Notify("READY=1");
+        return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: "applied in place, no resource moved:\n" + string.Join('\n', plan.Changes));
     }
 
     private StatusReport BuildStatus(MembershipEngine engine)

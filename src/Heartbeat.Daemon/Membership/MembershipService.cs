@@ -142,6 +142,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         var groupWorker = Task.Run(RunGroupActionsAsync, CancellationToken.None);
 
         using var systemd = Systemd.SystemdNotifier.FromEnvironment();
+        _systemd = systemd;
+        _runningFiles = Config.ConfigDirectory.Read(settings.ConfigDirectory);
         var nextWatchdog = TimeSpan.Zero;
         string? lastSummary = null;
         engine.Start();

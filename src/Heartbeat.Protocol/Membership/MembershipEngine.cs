@@ -22,8 +22,8 @@ public sealed class MembershipEngine
     /// </summary>
     private const ulong RecentCopyWindow = 16;
 
-    private readonly MembershipOptions _options;
-    private readonly Authenticator _authenticator;
+    private MembershipOptions _options;
+    private Authenticator _authenticator;
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Func<string> _loadAverage;
@@ -71,6 +71,26 @@ public sealed class MembershipEngine
     public bool ShuttingDown { get; private set; }
 
     public MembershipCounters Counters { get; } = new();
+
+    /// <summary>
+    /// A reload's new timers and keys, applied in place: the next status already carries the new deadtime, a shorter
+    /// keepalive takes effect at once. The node list cannot change here (that re-forms the cluster: a restart).
+    /// </summary>
+    public void Reconfigure(MembershipOptions options, Authenticator authenticator)
+    {
+        if (!options.Nodes.SequenceEqual(_options.Nodes, StringComparer.Ordinal))
+        {
+            throw new ArgumentException("the node list cannot change while running", nameof(options));
+        }
+
+        _options = options;
+        _authenticator = authenticator;
+        var soonest = Now + options.Keepalive;
+        if (_nextKeepalive > soonest)
+        {
+            _nextKeepalive = soonest;
+        }
+    }
 
     public IEnumerable<PeerNode> Peers => _options.Nodes.Where(_peers.ContainsKey).Distinct().Select(n => _peers[n]);
 
