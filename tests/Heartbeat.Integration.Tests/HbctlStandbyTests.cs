@@ -63,10 +63,16 @@ public class HbctlStandbyTests(ITestOutputHelper output) : FailoverScenario(outp
         Assert.Equal(pairing == Pairing.OursAndOurs, peer.GetProperty("ours").GetBoolean());
         Assert.Equal("up", peer.GetProperty("links")[0].GetProperty("up").GetBoolean() ? "up" : "dead");
 
+        var counters = status.RootElement.GetProperty("counters");
+        Assert.True(counters.GetProperty("received").GetInt64() > 0);
+        Assert.True(counters.GetProperty("sent").GetInt64() > 0);
+        Assert.Equal(JsonValueKind.Object, counters.GetProperty("rejectedByReason").ValueKind);
+
         var (humanCode, human) = Lab.RunHbctl(s1, "status");
         Assert.Equal(0, humanCode);
         Assert.Contains("server2", human, StringComparison.Ordinal);
         Assert.Contains(Vip1, human, StringComparison.Ordinal);
+        Assert.Contains("Packets: ", human, StringComparison.Ordinal);
     }
 
     [Fact]

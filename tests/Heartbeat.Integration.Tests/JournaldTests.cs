@@ -40,6 +40,12 @@ public class JournaldTests(ITestOutputHelper output) : FailoverScenario(output)
 
         var dead = Assert.Single(journald.Read("HB_EVENT=node_dead", "HB_PEER=server1"));
         Assert.Contains("node server1: is dead", dead.GetProperty("MESSAGE").GetString(), StringComparison.Ordinal);
+        // The status counts it too.
+        using (var status = JsonDocument.Parse(Lab.RunHbctl(survivor, "status", "--json").Output))
+        {
+            Assert.Equal(1, status.RootElement.GetProperty("counters").GetProperty("takeovers").GetInt64());
+        }
+
         // With --log journal nothing goes to stdout.
         Assert.DoesNotContain("Taking over", File.ReadAllText(Lab.OursLogPath(survivor)), StringComparison.Ordinal);
     }

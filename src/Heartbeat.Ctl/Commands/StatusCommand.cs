@@ -65,6 +65,12 @@ public static class StatusCommand
         {
             output.WriteLine($"  {failed.Key}: last failure {failed.LastFailure}");
         }
+
+        var k = status.Counters;
+        string rejected = k.RejectedByReason.Count == 0 ? "none" : string.Join(", ", k.RejectedByReason.Select(p => string.Create(c, $"{p.Key} {p.Value}")));
+        output.WriteLine();
+        output.WriteLine(string.Create(c, $"Packets: {k.Received} received, {k.Sent} sent, {k.Duplicates} duplicate copies, {k.SendErrors} send errors; rejected: {rejected}"));
+        output.WriteLine(string.Create(c, $"Retransmissions: {k.RetransmitRequestsSent} requested, {k.RetransmissionsServed} served; late heartbeats: {k.LateHeartbeats} (worst {k.WorstLateMilliseconds} ms); takeovers: {k.Takeovers}"));
     }
 
     private static void Table(TextWriter output, string[] header, IEnumerable<string[]> rows)

@@ -207,7 +207,24 @@ public sealed partial class MembershipService
             engine.Local.Uuid.ToString(),
             typeof(MembershipService).Assembly.GetName().Version?.ToString(3) ?? "0",
             [.. config.HaCf.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal)],
-            [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)]);
+            [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)],
+            Counters(engine));
+    }
+
+    private CountersReport Counters(MembershipEngine engine)
+    {
+        var c = engine.Counters;
+        return new CountersReport(
+            c.Received,
+            c.Sent,
+            c.Duplicates,
+            Interlocked.Read(ref _sendErrors),
+            c.RejectedByReason.OrderBy(p => p.Key).ToDictionary(p => p.Key.ToString(), p => p.Value, StringComparer.Ordinal),
+            c.RetransmitRequestsSent,
+            c.RetransmissionsServed,
+            c.LateHeartbeats,
+            c.WorstLateMilliseconds,
+            _takeovers);
     }
 
     private void RecordGroupState(string key, string state, string? reason) => _groupStates[key] = (state, reason, time.GetUtcNow());

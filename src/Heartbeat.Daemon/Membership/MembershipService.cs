@@ -48,6 +48,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private volatile bool _leaving;
     private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
     private long _sendErrors;
+
+    /// <summary>Groups taken over from a dead or departed peer since start (loop thread only).</summary>
+    private long _takeovers;
     private string _loadAverage = "0.00 0.00 0.00 1/1 1";
     private long _loadReadAt = long.MinValue;
 
@@ -407,6 +410,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                     // One event to find every failover by (journalctl HB_EVENT=takeover).
                     string from = config.Resources.Groups.FirstOrDefault(g => g.Key == acquire.Key)?.Node ?? "?";
                     MembershipLog.Takeover(logger, acquire.Key, from, acquire.Reason);
+                    _takeovers++;
                 }
 
                 RecordGroupState(acquire.Key, "starting", acquire.Reason);

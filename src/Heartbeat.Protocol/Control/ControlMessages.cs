@@ -30,7 +30,21 @@ public sealed record StatusReport(
     string Uuid,
     string Version,
     IReadOnlyList<string> ConfiguredNodes,
-    IReadOnlyList<string> LocalInterfaces);
+    IReadOnlyList<string> LocalInterfaces,
+    CountersReport Counters);
+
+/// <summary>Packets and events since the daemon started: rejected packets by reason, retransmissions, late heartbeats, takeovers.</summary>
+public sealed record CountersReport(
+    long Received,
+    long Sent,
+    long Duplicates,
+    long SendErrors,
+    IReadOnlyDictionary<string, long> RejectedByReason,
+    long RetransmitRequestsSent,
+    long RetransmissionsServed,
+    long LateHeartbeats,
+    long WorstLateMilliseconds,
+    long Takeovers);
 
 public sealed record PeerReport(string Name, string Status, ulong Generation, long? LastHeardMilliseconds, bool Ours, IReadOnlyList<LinkReport> Links);
 
