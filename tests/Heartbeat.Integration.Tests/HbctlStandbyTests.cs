@@ -41,7 +41,10 @@ public class HbctlStandbyTests(ITestOutputHelper output) : FailoverScenario(outp
         {
             var mark = probe1.Now;
             var clock = Stopwatch.StartNew();
-            bool Placed() => probe1.Holders() is [var h1] && h1 == vip1Holder && probe2.Holders() is [var h2] && h2 == vip2Holder && !InTransition(s1);
+            // A real peer refuses a standby while it is itself "in flux" (its scripts still settling the previous move,
+            // seconds on a loaded machine), as an operator would see with cl_status; so each step waits for both sides.
+            bool Settled() => !InTransition(s1) && (!s2.Real || lab.RunInReal(s2, "cl_status", "rscstatus").Trim() != "transition");
+            bool Placed() => probe1.Holders() is [var h1] && h1 == vip1Holder && probe2.Holders() is [var h2] && h2 == vip2Holder && Settled();
 
             // A request right after the previous move may meet "in flux"; like hb_standby, try again shortly.
             (int code, string text) = (1, string.Empty);
