@@ -108,6 +108,11 @@ public static class Program
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(TimeProvider.System);
+
+        // Built once and shared: start-up reconciliation, the planner's executor and the rc.d hooks see the same
+        // script environment (read from ha.cf once) and the same record of addresses being announced.
+        builder.Services.AddSingleton(Resources.ResourceCommand.Scripts(settings, config));
+        builder.Services.AddSingleton(sp => Resources.ResourceCommand.Create(settings, config, sp.GetRequiredService<Resources.ScriptSettings>(), sp.GetRequiredService<ILogger<Resources.ResourceExecutor>>()));
         builder.Services.AddSingleton<Resources.LeftoverCleanupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Resources.LeftoverCleanupService>());
         builder.Services.AddSingleton<MembershipService>();

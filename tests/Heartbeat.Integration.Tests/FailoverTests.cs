@@ -21,7 +21,9 @@ public abstract class FailoverScenario(ITestOutputHelper output)
 {
     public const string Vip1 = "10.10.10.1";
     public const string Vip2 = "10.10.10.11";
-    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    // An upper bound only (waits end as soon as the condition holds): a real 3.0.6 node forks a chain of shell scripts
+    // per group, which on a loaded 2-core CI machine took 13 s after its fixed 10 s start-up delay.
+    protected static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
 
     protected ITestOutputHelper Output { get; } = output;
 
@@ -65,11 +67,7 @@ public abstract class FailoverScenario(ITestOutputHelper output)
         Assert.False(Holds(lab, nodes[0], Vip2));
     }
 
-    public static bool Holds(Lab lab, LabNode node, string vip)
-    {
-        using var json = JsonDocument.Parse(Lab.InNetns(lab.Netns(node), "ip", "-j", "-4", "addr", "show", "dev", "ens18"));
-        return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == vip);
-    }
+    public static bool Holds(Lab lab, LabNode node, string vip) => lab.HasAddress(node, vip);
 }
 
 public class GracefulHandoverTests(ITestOutputHelper output) : FailoverScenario(output)
@@ -168,7 +166,9 @@ public class CrashTakeoverTests(ITestOutputHelper output) : FailoverScenario(out
         Assert.True(Holds(lab, survivor, Vip1));
         Thread.Sleep(300);
         Output.WriteLine($"{pairing} {autoFailback} {kind}: {Vip2} on {survivor.Name} after {takeover.TotalMilliseconds:F0} ms (deadtime 1 s); {probe.Summary(mark)}");
-        Assert.InRange(takeover, TimeSpan.Zero, TimeSpan.FromSeconds(15));
+        // Generous: deadtime 1 s, then the taker's scripts (a real survivor's mach_down chain took 19.9 s once on a
+        // loaded CI machine; ours adds the address in milliseconds).
+        Assert.InRange(takeover, TimeSpan.Zero, survivor.Real ? TimeSpan.FromSeconds(40) : TimeSpan.FromSeconds(15));
 
         // The return: failback as the policy says. A healed partition settles on the home node (3.0.6 gets there by
         // restarting both; with a real node and auto_failback off, the restarted real node takes nothing back).

@@ -66,9 +66,11 @@ public partial class FailureDetectionTests(ITestOutputHelper output)
         output.WriteLine(report);
         File.WriteAllText(Path.Join(Path.GetTempPath(), "heartbeatnet-tests", "detection-times.txt"), report);
 
-        // dt (1 s) + one keepalive (0.2 s), plus slack for a loaded 2-core machine and the 3.0.6 checker's 250 ms period.
+        // Our detector, from its own log: dt (1 s) + one keepalive (0.2 s), plus slack for the 3.0.6 checker's 250 ms
+        // period. From the kill as the test sees it, generously: the kill is an exec and the log a file read by polling,
+        // each of which a loaded 2-core CI machine can delay by a second or more (seen: 2.85 s once in 20).
         Assert.All(oursSilence, s => Assert.InRange(s, 1000, 1200 + 300));
-        Assert.All(realDetects.Concat(oursDetects), d => Assert.InRange(d, 0, 1200 + 1500));
+        Assert.All(realDetects.Concat(oursDetects), d => Assert.InRange(d, 0, 1200 + 3000));
     }
 
     private static string Summary(List<double> values)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Heartbeat.Integration.Tests.Support;
 
 namespace Heartbeat.Integration.Tests;
@@ -24,12 +23,12 @@ public class VipLifecycleTests
 
         lab.StartOurs(node, etc, state, "resource", "hold", Vip, "--arp-count", "2", "--arp-interval", "50");
         Assert.True(Lab.WaitForLog(node, "Holding group", Wait), lab.Describe());
-        Assert.True(HasVip(netns));
+        Assert.True(lab.HasAddress(node, "10.10.10.1"));
 
         int mark = node.Log().Length;
         Lab.InNetns(netns, "ip", "addr", "del", "10.10.10.1/24", "dev", "ens18");
         var clock = Stopwatch.StartNew();
-        Assert.True(Lab.WaitUntil(() => HasVip(netns), TimeSpan.FromSeconds(5)), lab.Describe());
+        Assert.True(Lab.WaitUntil(() => lab.HasAddress(node, "10.10.10.1"), TimeSpan.FromSeconds(5)), lab.Describe());
         var back = clock.Elapsed;
         Assert.InRange(back, TimeSpan.Zero, TimeSpan.FromMilliseconds(200 + 800)); // one keepalive, plus slack for a busy machine
         Assert.True(Lab.WaitForLog(node, "the address vanished", Wait, mark), lab.Describe());
@@ -42,23 +41,17 @@ public class VipLifecycleTests
         // Clean stop: the group is given up, nothing stays behind.
         lab.Stop(node);
         Assert.Equal(0, Lab.OursProcess(node)!.ExitCode);
-        Assert.False(HasVip(netns));
+        Assert.False(lab.HasAddress(node, "10.10.10.1"));
 
         // A holder killed with SIGKILL leaves the VIP; the daemon's next start releases it before joining the cluster.
         lab.StartOurs(node, etc, state, "resource", "hold", Vip, "--arp-count", "1");
-        Assert.True(Lab.WaitUntil(() => HasVip(netns), Wait), lab.Describe());
+        Assert.True(Lab.WaitUntil(() => lab.HasAddress(node, "10.10.10.1"), Wait), lab.Describe());
         lab.Kill(node);
-        Assert.True(HasVip(netns));
+        Assert.True(lab.HasAddress(node, "10.10.10.1"));
         mark = node.Log().Length;
         lab.Start(node);
         Assert.True(Lab.WaitForLog(node, "was left on ens18 by an earlier run", Wait, mark), lab.Describe());
-        Assert.True(Lab.WaitUntil(() => !HasVip(netns), Wait), lab.Describe());
+        Assert.True(Lab.WaitUntil(() => !lab.HasAddress(node, "10.10.10.1"), Wait), lab.Describe());
         Assert.True(Lab.WaitForLog(node, "Local status now set to: 'up'", Wait, mark), lab.Describe());
-    }
-
-    private static bool HasVip(string netns)
-    {
-        using var json = JsonDocument.Parse(Lab.InNetns(netns, "ip", "-j", "-4", "addr", "show", "dev", "ens18"));
-        return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == "10.10.10.1");
     }
 }

@@ -20,7 +20,7 @@ namespace Heartbeat.Daemon.Membership;
 /// tick every 50 ms on one thread, puts what it emits on every medium and logs its events. On stop it sends
 /// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime.
 /// </summary>
-public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ILogger<MembershipService> logger) : BackgroundService
+public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ResourceExecutor executor, ScriptSettings scripts, ILogger<MembershipService> logger) : BackgroundService
 {
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
@@ -122,10 +122,10 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             new Random(),
             ReadLoadAverage);
         Engine = engine;
-        _executor = ResourceCommand.Create(settings, config, logger);
-        await using var hooks = new RcHookRunner(Path.Join(settings.ConfigDirectory, "rc.d"), ResourceCommand.Scripts(settings, config), logger);
+        _executor = executor;
+        await using var hooks = new RcHookRunner(Path.Join(settings.ConfigDirectory, "rc.d"), scripts, logger);
         _hooks = hooks;
-        if (haCf.Nodes.Select(n => n.Name).Distinct().Count() == 2)
+        if (haCf.NegotiatesResources)
         {
             _planner = haCf.AutoFailback == AutoFailback.Legacy
                 ? new LegacyResourcePlanner(settings.NodeName, config.Resources, time)
@@ -134,8 +134,6 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         }
         else
         {
-            // v1 resource negotiation (local/foreign, starting/resource, mach_down) is defined for two nodes; 3.0.6's
-            // own nodes log errors ("Received 'starting' message in state 2") in larger clusters.
             MembershipLog.PlannerNeedsTwoNodes(logger, haCf.Nodes.Length);
         }
 

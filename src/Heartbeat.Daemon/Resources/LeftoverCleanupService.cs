@@ -12,7 +12,7 @@ namespace Heartbeat.Daemon.Resources;
 /// within the deadtime the peer never took it, and 3.0.6 finds it running and keeps it with zero outage; if the peer
 /// did take it, the planner releases our copy as soon as the peer's report says so.
 /// </summary>
-public sealed class LeftoverCleanupService(DaemonSettings settings, ClusterConfig config, ILogger<LeftoverCleanupService> logger) : IHostedService
+public sealed class LeftoverCleanupService(DaemonSettings settings, ClusterConfig config, ResourceExecutor executor, ILogger<LeftoverCleanupService> logger) : IHostedService
 {
     public int Released { get; private set; }
 
@@ -23,11 +23,8 @@ public sealed class LeftoverCleanupService(DaemonSettings settings, ClusterConfi
     {
         try
         {
-            var executor = ResourceCommand.Create(settings, config, logger);
-
             // Only a two-node cluster has a planner to hand them to (MembershipService decides the same way).
-            bool planned = config.HaCf.Nodes.Select(n => n.Name).Distinct().Count() == 2;
-            var home = planned
+            var home = config.HaCf.NegotiatesResources
                 ? config.Resources.Groups.Where(g => string.Equals(g.Node, settings.NodeName, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).ToHashSet(StringComparer.Ordinal)
                 : new HashSet<string>(StringComparer.Ordinal);
             var kept = new List<string>();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Protocol.Resources;
@@ -112,49 +111,17 @@ public sealed class RcHookRunner : IAsyncDisposable
 
     private async Task RunAsync(string hook, string path, IReadOnlyDictionary<string, string> environment, string argument)
     {
-        var info = new ProcessStartInfo(path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/",
-        };
-
-        // harc runs "rc.d/<type> <type>".
-        info.ArgumentList.Add(argument);
-        info.Environment["LC_ALL"] = "C";
-        foreach (var (name, value) in _scripts.Environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
         try
         {
-            using var process = new Process { StartInfo = info };
-            process.OutputDataReceived += (_, e) => Output(hook, e.Data);
-            process.ErrorDataReceived += (_, e) => Output(hook, e.Data);
-            var started = Stopwatch.GetTimestamp();
-            process.Start();
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            using var timeout = new CancellationTokenSource(_scripts.Timeout);
-            try
+            // harc runs "rc.d/<type> <type>".
+            var run = await ScriptProcess.RunAsync(path, [argument], _scripts, environment, "/", (line, _) => Output(hook, line), CancellationToken.None).ConfigureAwait(false);
+            if (run.TimedOut)
             {
-                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-                RcHookLog.Ran(_logger, path, argument, process.ExitCode, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 RcHookLog.Failed(_logger, path, $"killed after the script timeout ({_scripts.Timeout.TotalSeconds:0} s)");
+            }
+            else
+            {
+                RcHookLog.Ran(_logger, path, argument, run.ExitCode, (long)run.Elapsed.TotalMilliseconds);
             }
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
@@ -163,11 +130,5 @@ public sealed class RcHookRunner : IAsyncDisposable
         }
     }
 
-    private void Output(string hook, string? line)
-    {
-        if (line is not null)
-        {
-            RcHookLog.Output(_logger, hook, line);
-        }
-    }
+    private void Output(string hook, string line) => RcHookLog.Output(_logger, hook, line);
 }

@@ -26,7 +26,7 @@ public static class ResourceCommand
             builder.SetMinimumLevel(LogLevel.Information);
         });
         var logger = loggers.CreateLogger("heartbeat.resource");
-        var executor = Create(settings, config, logger);
+        var executor = Create(settings, config, Scripts(settings, config), logger);
         string argument = settings.ResourceArgument!;
         if (settings.ResourceVerb == "listkeys")
         {
@@ -63,11 +63,8 @@ public static class ResourceCommand
         }
     }
 
-    public static ResourceExecutor Create(DaemonSettings settings, ClusterConfig config, ILogger logger)
-    {
-        var scripts = Scripts(settings, config);
-        return new ResourceExecutor(config.Resources, scripts, new ArpAnnouncement(settings.ArpCount, settings.ArpInterval), logger);
-    }
+    public static ResourceExecutor Create(DaemonSettings settings, ClusterConfig config, ScriptSettings scripts, ILogger logger) =>
+        new(config.Resources, scripts, new ArpAnnouncement(settings.ArpCount, settings.ArpInterval), logger);
 
     /// <summary>Where resource scripts are and the environment 3.0.6 gives them (also the rc.d hooks' base environment).</summary>
     public static ScriptSettings Scripts(DaemonSettings settings, ClusterConfig config)

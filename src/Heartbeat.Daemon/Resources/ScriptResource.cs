@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Resources;
@@ -47,15 +45,17 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
     public async Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
     {
         var run = await RunAsync("start", cancellation).ConfigureAwait(false);
-        return run.TimedOut ? ResourceOutcome.Failed($"start timed out after {settings.Timeout.TotalSeconds:0.#} s")
-            : run.ExitCode == 0 ? ResourceOutcome.Ok("started") : ResourceOutcome.Failed(run.Problem ?? $"start exited with {run.ExitCode}{Said(run)}");
+        return run is null ? ResourceOutcome.Failed(NotLocated)
+            : run.TimedOut ? ResourceOutcome.Failed($"start timed out after {settings.Timeout.TotalSeconds:0.#} s")
+            : run.ExitCode == 0 ? ResourceOutcome.Ok("started") : ResourceOutcome.Failed($"start exited with {run.ExitCode}{Said(run)}");
     }
 
     public async Task<ResourceOutcome> StopAsync(CancellationToken cancellation)
     {
         var run = await RunAsync("stop", cancellation).ConfigureAwait(false);
-        return run.TimedOut ? ResourceOutcome.Failed($"stop timed out after {settings.Timeout.TotalSeconds:0.#} s")
-            : run.ExitCode == 0 ? ResourceOutcome.Ok("stopped") : ResourceOutcome.Failed(run.Problem ?? $"stop exited with {run.ExitCode}{Said(run)}");
+        return run is null ? ResourceOutcome.Failed(NotLocated)
+            : run.TimedOut ? ResourceOutcome.Failed($"stop timed out after {settings.Timeout.TotalSeconds:0.#} s")
+            : run.ExitCode == 0 ? ResourceOutcome.Ok("stopped") : ResourceOutcome.Failed($"stop exited with {run.ExitCode}{Said(run)}");
     }
 
     public async Task<bool> IsRunningAsync(CancellationToken cancellation)
@@ -63,97 +63,50 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
         var run = await RunAsync("status", cancellation).ConfigureAwait(false);
 
         // 3.0.6 ignores the exit code of status and reads stdout only.
-        return !run.TimedOut && run.Problem is null && ScriptStatus.IsRunning(run.Stdout);
+        return run is { TimedOut: false } && ScriptStatus.IsRunning(run.Stdout);
     }
 
-    private async Task<ScriptRun> RunAsync(string action, CancellationToken cancellation)
+    // 3.0.6: "Cannot locate resource script X", the operation fails with rc 1.
+    private string NotLocated => $"Cannot locate resource script {spec.Script} (looked in {settings.ResourceDirectory} and {settings.InitDirectory})";
+
+    /// <summary>Runs the script with the action; null when there is no script to run.</summary>
+    private async Task<ScriptRun?> RunAsync(string action, CancellationToken cancellation)
     {
         string? path = Locate();
         if (path is null)
         {
-            // 3.0.6: "Cannot locate resource script X", the operation fails with rc 1.
-            return new ScriptRun(1, string.Empty, false, $"Cannot locate resource script {spec.Script} (looked in {settings.ResourceDirectory} and {settings.InitDirectory})");
+            return null;
         }
 
-        var info = new ProcessStartInfo(path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Directory.Exists("/var/lib/heartbeat/cores/root") ? "/var/lib/heartbeat/cores/root" : "/",
-        };
-        foreach (string argument in spec.Arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.ArgumentList.Add(action);
-        info.Environment["LC_ALL"] = "C";
-        foreach (var (name, value) in settings.Environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        var stdout = new StringBuilder();
-        using var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lock (stdout)
-                {
-                    stdout.Append(line).Append('\n');
-                }
-
-                ResourceLog.ScriptOutput(logger, Name, action, "stdout", line);
-            }
-        };
-        string? lastError = null;
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                if (!string.IsNullOrWhiteSpace(line))
-                {
-                    Volatile.Write(ref lastError, line.Trim());
-                }
-
-                ResourceLog.ScriptOutput(logger, Name, action, "stderr", line);
-            }
-        };
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(settings.Timeout);
+        // 3.0.6 runs resource scripts from its cores directory when there is one.
+        string directory = Directory.Exists("/var/lib/heartbeat/cores/root") ? "/var/lib/heartbeat/cores/root" : "/";
+        ScriptRun run;
         try
         {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            run = await ScriptProcess.RunAsync(
+                path,
+                [.. spec.Arguments, action],
+                settings,
+                null,
+                directory,
+                (line, stderr) => ResourceLog.ScriptOutput(logger, Name, action, stderr ? "stderr" : "stdout", line),
+                cancellation).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (System.ComponentModel.Win32Exception ex)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            // An executable the kernel will not run (a bad #! line, a binary for another machine): what a shell
+            // reports as 126, with the reason, instead of an exception out of the group worker.
+            return new ScriptRun(126, string.Empty, false, $"{path}: {ex.Message}", TimeSpan.Zero);
+        }
+
+        if (run.TimedOut)
+        {
             ResourceLog.ScriptTimedOut(logger, Name, action, (long)settings.Timeout.TotalMilliseconds);
-            return new ScriptRun(-1, Snapshot(stdout), true, null, Volatile.Read(ref lastError));
         }
 
-        // WaitForExitAsync returns once the output streams are drained too.
-        return new ScriptRun(process.ExitCode, Snapshot(stdout), false, null, Volatile.Read(ref lastError));
-    }
-
-    private static string Snapshot(StringBuilder builder)
-    {
-        lock (builder)
-        {
-            return builder.ToString();
-        }
+        return run;
     }
 
     /// <summary>The script's last line on stderr, which usually says why it failed (": …"), or nothing.</summary>
     private static string Said(ScriptRun run) => run.LastError is { Length: > 0 } said ? $": {(said.Length > 200 ? said[..200] : said)}" : string.Empty;
-
-    private sealed record ScriptRun(int ExitCode, string Stdout, bool TimedOut, string? Problem, string? LastError = null);
 }

@@ -144,4 +144,11 @@ public sealed record HaCf
     public int MessageTtl => HopFudge + Nodes.Length;
 
     public bool HasNode(string name) => Nodes.Any(n => n.Name == name);
+
+    /// <summary>
+    /// Whether this cluster runs v1 resource negotiation: it is defined for exactly two nodes (local/foreign,
+    /// <c>starting</c>/<c>resource</c>, <c>mach_down</c>); 3.0.6's own nodes log errors ("Received 'starting' message
+    /// in state 2") in larger clusters. A node named twice counts once.
+    /// </summary>
+    public bool NegotiatesResources => Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal).Count() == 2;
 }

@@ -213,16 +213,5 @@ public sealed class VipProbe : IAsyncDisposable
         }
     }
 
-    private bool Holds(LabNode node)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(Lab.InNetns(_lab.Netns(node), "ip", "-j", "-4", "addr", "show", "dev", "ens18"));
-            return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == _vip);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or IndexOutOfRangeException)
-        {
-            return false;
-        }
-    }
+    private bool Holds(LabNode node) => _lab.HasAddress(node, _vip);
 }
