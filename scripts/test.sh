@@ -7,7 +7,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # bzip2 is the reference compressor the bz2 decoder is tested against; heartbeat (3.0.6) is the real node the
 # integration tests run beside ours; iproute2 makes their network namespaces, tc netem or nftables their lossy links;
-# gcc compiles the C program that checks our kernel struct layouts; tcpdump captures the gratuitous ARPs.
+# gcc compiles the C program that checks our kernel struct layouts; tcpdump captures the gratuitous ARPs; MariaDB,
+# HAProxy and curl build the article's system (ArticleTests).
 missing=()
 command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
@@ -15,9 +16,28 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v nft >/dev/null 2>&1 || missing+=(nftables)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # The packages' own services (mariadb, haproxy) must not start on this machine: the tests run their own
+    # instances inside network namespaces. policy-rc.d 101 tells invoke-rc.d not to start anything while installing.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && own_policy=1
+    fi
+    apt_status=0
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } || apt_status=$?
+    if [ "$own_policy" = 1 ]; then
+      rm -f "$policy"
+    fi
+    if [ "$apt_status" != 0 ]; then
+      echo "scripts/test.sh: apt-get install ${missing[*]} failed" >&2
+      exit 1
+    fi
   else
     echo "scripts/test.sh: missing ${missing[*]} (apt-get install ${missing[*]})" >&2
     exit 1

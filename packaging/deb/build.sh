@@ -23,7 +23,10 @@ install -m 644 packaging/deb/heartbeat.service "$root/lib/systemd/system/heartbe
 install -m 644 etc/ha.d/ha.cf etc/ha.d/haresources "$root/etc/ha.d/"
 install -m 600 etc/ha.d/authkeys "$root/etc/ha.d/authkeys"
 install -m 644 README.md "$root/usr/share/doc/heartbeatnet/README.md"
-install -m 644 docs/ha.cf-directives.md "$root/usr/share/doc/heartbeatnet/ha.cf-directives.md"
+install -m 644 docs/ha.cf-directives.md docs/status.schema.json "$root/usr/share/doc/heartbeatnet/"
+# Tab completion for hbctl, produced by the hbctl being packaged (it asks hbctl itself for the completions).
+install -d "$root/usr/share/bash-completion/completions"
+"$root/usr/sbin/hbctl" completion bash > "$root/usr/share/bash-completion/completions/hbctl"
 install -m 644 packaging/deb/debian/conffiles "$root/DEBIAN/conffiles"
 for script in postinst prerm postrm; do
   install -m 755 "packaging/deb/debian/$script" "$root/DEBIAN/$script"

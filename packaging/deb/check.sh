@@ -23,6 +23,8 @@ grep -q '^Type=notify' "$root/lib/systemd/system/heartbeat.service" || fail "the
 "$root/usr/sbin/heartbeat" -V | grep -q . || fail "heartbeat -V printed nothing"
 "$root/usr/sbin/hbctl" --help | grep -q 'standby' || fail "hbctl --help lacks standby"
 "$root/usr/sbin/hbctl" check-config "$root/etc/ha.d" --host-checks off --node server1 >/dev/null || fail "the shipped /etc/ha.d does not pass check-config"
+grep -q 'complete -o default -F _hbctl_complete hbctl' "$root/usr/share/bash-completion/completions/hbctl" || fail "no bash completion for hbctl"
+[ -f "$root/usr/share/doc/heartbeatnet/status.schema.json" ] || fail "no status.schema.json"
 echo "installed: $("$root/usr/sbin/heartbeat" -V | head -n 1); $(du -sh "$root/usr/sbin" | cut -f1) of binaries"
 
 dpkg_ -r heartbeatnet >/dev/null

@@ -14,6 +14,9 @@ public static class Program
         root.Subcommands.Add(CheckConfigCommand.Create(output));
         root.Subcommands.Add(DecodeCommand.Create(output, error));
         root.Subcommands.Add(StatusCommand.Create(output, error));
+        root.Subcommands.Add(StatusCommand.Nodes(output, error));
+        root.Subcommands.Add(StatusCommand.Links(output, error));
+        root.Subcommands.Add(StatusCommand.Resources(output, error));
         root.Subcommands.Add(StandbyCommand.Create("standby", output, error));
         root.Subcommands.Add(StandbyCommand.Create("takeover", output, error));
         root.Subcommands.Add(ReloadCommand.Create(output, error));
@@ -21,6 +24,8 @@ public static class Program
         {
             root.Subcommands.Add(verb);
         }
+
+        root.Subcommands.Add(CompletionCommand.Create(output));
         return root;
     }
 }

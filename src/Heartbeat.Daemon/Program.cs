@@ -88,21 +88,9 @@ public static class Program
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = "/" });
         builder.Logging.ClearProviders();
-        if (settings.LogTarget == LogTarget.Journal || (settings.LogTarget == LogTarget.Auto && Environment.GetEnvironmentVariable("JOURNAL_STREAM") is { Length: > 0 } && Logging.JournaldLoggerProvider.Available()))
-        {
-            // Under systemd (JOURNAL_STREAM set) entries go to journald natively, fields and all.
-            builder.Logging.AddProvider(new Logging.JournaldLoggerProvider(settings.NodeName, config.HaCf.LogFacility));
-        }
-        else
-        {
-            builder.Logging.AddSimpleConsole(options =>
-            {
-                options.SingleLine = true;
-                options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-                options.UseUtcTimestamp = false;
-            });
-        }
 
+        // Serilog carries every entry to its sinks (journald or stderr, plus ha.cf's logfile and debugfile).
+        Serilog.SerilogLoggingBuilderExtensions.AddSerilog(builder.Logging, Logging.DaemonLogging.Create(settings, config.HaCf), dispose: true);
         builder.Logging.SetMinimumLevel(settings.DebugLevel > 0 ? LogLevel.Debug : LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddSingleton(settings);

@@ -29,6 +29,9 @@ public class LifecycleTests
 
         // Complaints from here on are about ours (the real node's own shutdown may cost a packet or two).
         int oursMark = other.Log().Length;
+        // With the node's own /var/log, so its ha.cf's "logfile /var/log/ha-log" is the node's log, not this machine's.
+        converted.VarLog = Path.Join(converted.Directory, "log");
+        int haLogMark = converted.Log().Length;
         lab.StartOurs(converted, Path.Join(converted.Directory, "ha.d"), Path.Join(converted.Directory, "lib"));
         Assert.True(Lab.WaitForLog(other, $"Heartbeat restart on node {converted.Name}", Wait, mark), lab.Describe());
         Assert.True(Lab.WaitForLog(other, $"Status update for node {converted.Name}: status active", Wait, mark), lab.Describe());
@@ -39,6 +42,10 @@ public class LifecycleTests
         Assert.Contains($"uuid {dashed}, generation {realGeneration + 1}", ours, StringComparison.Ordinal);
         Thread.Sleep(2000);
         Assert.Empty(LogChecks.TroubleIn(other.Log()[oursMark..]));
+
+        // ha.cf's logfile is honoured, in 3.0.6's line format: the node's ha-log goes on where the real daemon left it.
+        string haLog = converted.Log()[haLogMark..];
+        Assert.Matches($@"(?m)^[A-Z][a-z]{{2}} \d\d \d\d:\d\d:\d\d {converted.Name} heartbeat: \[\d+\]: info: Comm_now_up\(\): updating status to active", haLog);
     }
 
     /// <summary><c>heartbeat -s</c> and <c>-k</c> as init scripts use them; -k is a graceful leave the real peer sees at once.</summary>

@@ -14,6 +14,42 @@ public static class ControlClient
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A command that changes something (standby, takeover, reload): prints the daemon's message and returns 0, or says
+    /// why on stderr and returns 1 (refused) or <see cref="NotRunning"/>.
+    /// </summary>
+    public static int Perform(string runDirectory, ControlRequest request, TextWriter output, TextWriter error)
+    {
+        var (response, problem) = Ask(runDirectory, request);
+        if (response is null)
+        {
+            error.WriteLine($"hbctl: {problem}");
+            return NotRunning;
+        }
+
+        if (!response.Ok)
+        {
+            error.WriteLine($"hbctl {request.Command}: {response.Error}");
+            return 1;
+        }
+
+        output.WriteLine(response.Message);
+        return 0;
+    }
+
+    /// <summary>A read command: asks for the status and hands it to <paramref name="show"/>, or says why there is none.</summary>
+    public static int WithStatus(string runDirectory, string verb, TextWriter error, Func<StatusReport, int> show)
+    {
+        var (response, problem) = Ask(runDirectory, new ControlRequest(ControlRequest.CurrentVersion, "status"));
+        if (response?.Status is not { } status)
+        {
+            error.WriteLine($"hbctl {verb}: {problem ?? response?.Error}");
+            return response is null ? NotRunning : 1;
+        }
+
+        return show(status);
+    }
+
     /// <summary>The answer, or the reason the daemon could not be asked.</summary>
     public static (ControlResponse? Response, string? Problem) Ask(string runDirectory, ControlRequest request)
     {

@@ -14,25 +14,11 @@ public static class ReloadCommand
         var runDir = StatusCommand.RunDirectoryOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Show what would change, apply nothing" };
         var command = new Command("reload", "Validate the changed configuration and apply it without moving resources") { dryRun, runDir };
-        command.SetAction(parse =>
-        {
-            var request = new ControlRequest(ControlRequest.CurrentVersion, "reload", parse.GetValue(dryRun) ? "dry-run" : null);
-            var (response, problem) = ControlClient.Ask(parse.GetValue(runDir)!, request);
-            if (response is null)
-            {
-                error.WriteLine($"hbctl: {problem}");
-                return ControlClient.NotRunning;
-            }
-
-            if (!response.Ok)
-            {
-                error.WriteLine($"hbctl reload: {response.Error}");
-                return 1;
-            }
-
-            output.WriteLine(response.Message);
-            return 0;
-        });
+        command.SetAction(parse => ControlClient.Perform(
+            parse.GetValue(runDir)!,
+            new ControlRequest(ControlRequest.CurrentVersion, "reload", parse.GetValue(dryRun) ? "dry-run" : null),
+            output,
+            error));
         return command;
     }
 }

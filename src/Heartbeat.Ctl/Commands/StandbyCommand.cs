@@ -25,24 +25,7 @@ public static class StandbyCommand
             ? "Give resource groups to the peer (hb_standby): all, local (this node's home groups), foreign (the peer's), failback (= foreign)"
             : "Take resource groups from the peer (hb_takeover): all, local (this node's home groups), foreign (the peer's), failback";
         var command = new Command(verb, description) { set, runDir };
-        command.SetAction(parse =>
-        {
-            var (response, problem) = ControlClient.Ask(parse.GetValue(runDir)!, new ControlRequest(ControlRequest.CurrentVersion, verb, parse.GetValue(set)));
-            if (response is null)
-            {
-                error.WriteLine($"hbctl: {problem}");
-                return ControlClient.NotRunning;
-            }
-
-            if (!response.Ok)
-            {
-                error.WriteLine($"hbctl {verb}: {response.Error}");
-                return 1;
-            }
-
-            output.WriteLine(response.Message);
-            return 0;
-        });
+        command.SetAction(parse => ControlClient.Perform(parse.GetValue(runDir)!, new ControlRequest(ControlRequest.CurrentVersion, verb, parse.GetValue(set)), output, error));
         return command;
     }
 }

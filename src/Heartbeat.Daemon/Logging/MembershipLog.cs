@@ -140,4 +140,7 @@ internal static partial class MembershipLog
 
     [LoggerMessage(EventId = 189, Level = LogLevel.Information, Message = "Reload applied: {Change}")]
     public static partial void ReloadApplied(ILogger logger, string change);
+
+    [LoggerMessage(EventId = 190, Level = LogLevel.Warning, Message = "Incoming datagram dropped: the event loop's queue is full (a flood?); {Count} dropped so far")]
+    public static partial void InputDropped(ILogger logger, long count);
 }

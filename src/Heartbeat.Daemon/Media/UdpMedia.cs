@@ -63,16 +63,26 @@ public sealed class MediumSender : IDisposable
         }
     }
 
+    private long _sent;
+    private long _sendErrors;
+
+    /// <summary>Datagrams sent on this medium (readable from any thread).</summary>
+    public long Sent => Interlocked.Read(ref _sent);
+
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
+
     /// <summary>Sends one datagram; returns the socket error instead of throwing, so one bad medium never stops the others.</summary>
     public SocketError Send(ReadOnlySpan<byte> datagram)
     {
         try
         {
             _socket.SendTo(datagram, SocketFlags.None, Destination);
+            Interlocked.Increment(ref _sent);
             return SocketError.Success;
         }
         catch (SocketException ex)
         {
+            Interlocked.Increment(ref _sendErrors);
             return ex.SocketErrorCode;
         }
     }
@@ -113,9 +123,14 @@ public sealed class MediumReceiver : IDisposable
         Description = description;
     }
 
+    private long _received;
+
     public string Interface { get; }
 
     public string Description { get; }
+
+    /// <summary>Datagrams read from this socket, whatever became of them (readable from any thread).</summary>
+    public long Received => Interlocked.Read(ref _received);
 
     /// <summary>What identifies a receiving socket: media with the same key share one.</summary>
     public static (string Interface, IPAddress Bind, int Port) KeyOf(Medium medium) => medium switch
@@ -179,6 +194,7 @@ public sealed class MediumReceiver : IDisposable
                 continue;
             }
 
+            Interlocked.Increment(ref _received);
             await deliver(new ReceivedDatagram(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), Interface)).ConfigureAwait(false);
         }
     }

@@ -128,6 +128,9 @@ public sealed partial class MembershipService
 
     private Systemd.SystemdNotifier? _systemd;
 
+    /// <summary>The keys in use after a reload changed them (the status names the method and index, never the secret).</summary>
+    private Protocol.Auth.AuthKeys? _runningKeys;
+
     /// <summary>
     /// Validate, then apply: the files are read and checked first; any error keeps the running configuration and says
     /// why (file:line). A change only to timers or keys is applied in place (no resource moves); anything else needs a
@@ -168,6 +171,7 @@ public sealed partial class MembershipService
 
         _systemd?.Notify("RELOADING=1");
         engine.Reconfigure(MembershipOptions.FromConfig(check.Config.HaCf), new Protocol.Auth.Authenticator(check.Config.AuthKeys));
+        _runningKeys = check.Config.AuthKeys;
         _runningFiles = files;
         foreach (string change in plan.Changes)
         {
@@ -186,13 +190,15 @@ public sealed partial class MembershipService
             p.Generation,
             p.LastStatusAt is { } at ? (long)(engine.Now - at).TotalMilliseconds : null,
             (_planner as PlannerBase)?.PeerIsOurs ?? false,
-            [.. p.Links.Values.Select(l => new LinkReport(l.Interface, l.Up))])).ToList();
+            [.. p.Links.Values.Select(l => new LinkReport(l.Interface, l.Up, l.Up || l.LastHeard > TimeSpan.Zero ? (long)(engine.Now - l.LastHeard).TotalMilliseconds : null))])).ToList();
         var held = _planner?.Held ?? [];
+        string? peer = engine.Peers.Take(2).ToArray() is [var only] ? only.Name : null; // v1 negotiation: two nodes
         var groups = config.Resources.Groups.Select(g =>
         {
             bool isHeld = held.Contains(g.Key);
             var (state, reason, at) = _groupStates.TryGetValue(g.Key, out var s) ? s : (isHeld ? "held" : "stopped", (string?)null, (DateTimeOffset?)null);
-            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, _groupFailures.GetValueOrDefault(g.Key));
+            string? owner = isHeld ? settings.NodeName : _planner is ResourcePlanner planner && planner.PeerHolds(g.Key) ? peer : null;
+            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, _groupFailures.GetValueOrDefault(g.Key), owner);
         }).ToList();
         return new StatusReport(
             settings.NodeName,
@@ -208,7 +214,24 @@ public sealed partial class MembershipService
             typeof(MembershipService).Assembly.GetName().Version?.ToString(3) ?? "0",
             [.. config.HaCf.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal)],
             [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)],
-            Counters(engine));
+            Counters(engine),
+            ConfigSummary(engine));
+    }
+
+    private ConfigReport ConfigSummary(MembershipEngine engine)
+    {
+        var options = engine.Options;
+        var key = _runningKeys ?? config.AuthKeys;
+        return new ConfigReport(
+            settings.ConfigDirectory,
+            (long)options.Keepalive.TotalMilliseconds,
+            (long)options.Deadtime.TotalMilliseconds,
+            (long)options.Warntime.TotalMilliseconds,
+            (long)options.Initdead.TotalMilliseconds,
+            config.HaCf.UdpPort,
+            [.. config.HaCf.Media.Select(m => m.Describe())],
+            $"{Protocol.Auth.AuthKey.MethodName(key.Active.Method)} (key {key.Active.Index})",
+            config.Resources.Groups.Length);
     }
 
     private CountersReport Counters(MembershipEngine engine)
@@ -224,7 +247,10 @@ public sealed partial class MembershipService
             c.RetransmissionsServed,
             c.LateHeartbeats,
             c.WorstLateMilliseconds,
-            _takeovers);
+            _takeovers,
+            [.. (_media?.Senders ?? []).Select(m => new MediumCounters(m.Medium.Describe(), m.Sent, m.SendErrors))],
+            [.. (_media?.Receivers ?? []).Select(r => new SocketCounters(r.Description, r.Received))],
+            Interlocked.Read(ref _inputDropped));
     }
 
     private void RecordGroupState(string key, string state, string? reason) => _groupStates[key] = (state, reason, time.GetUtcNow());

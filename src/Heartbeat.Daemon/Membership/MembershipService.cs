@@ -26,10 +26,12 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(5);
 
+    // Writers only TryWrite: with FullMode.Wait that returns false when the queue is full, so a drop can be counted
+    // (DropWrite would report success for the dropped item).
     private readonly Channel<LoopInput> _inputs = Channel.CreateBounded<LoopInput>(new BoundedChannelOptions(16384)
     {
         SingleReader = true,
-        FullMode = BoundedChannelFullMode.DropWrite,
+        FullMode = BoundedChannelFullMode.Wait,
     });
 
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,6 +50,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private volatile bool _leaving;
     private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
     private long _sendErrors;
+    private long _inputDropped;
+    private MediaSet? _media;
 
     /// <summary>Groups taken over from a dead or departed peer since start (loop thread only).</summary>
     private long _takeovers;
@@ -104,6 +108,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         MembershipLog.Starting(logger, typeof(MembershipService).Assembly.GetName().Version?.ToString() ?? "?", settings.NodeName, uuid.ToString(), generation);
 
         using var media = MediaSet.Open(haCf.Media);
+        _media = media;
         foreach (var sender in media.Senders)
         {
             MembershipLog.MediumOpen(logger, sender.Medium.Describe(), sender.Destination.ToString());
@@ -283,7 +288,15 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private ValueTask Deliver(ReceivedDatagram datagram)
     {
         // A full queue (a flood) drops new datagrams rather than blocking the readers or growing without bound.
-        _inputs.Writer.TryWrite(LoopInput.From(datagram));
+        if (!_inputs.Writer.TryWrite(LoopInput.From(datagram)))
+        {
+            long count = Interlocked.Increment(ref _inputDropped);
+            if (count <= 10 || count % 1000 == 0)
+            {
+                MembershipLog.InputDropped(logger, count);
+            }
+        }
+
         return ValueTask.CompletedTask;
     }
 

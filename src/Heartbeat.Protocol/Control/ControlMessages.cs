@@ -31,9 +31,32 @@ public sealed record StatusReport(
     string Version,
     IReadOnlyList<string> ConfiguredNodes,
     IReadOnlyList<string> LocalInterfaces,
-    CountersReport Counters);
+    CountersReport Counters,
+    ConfigReport Config);
 
-/// <summary>Packets and events since the daemon started: rejected packets by reason, retransmissions, late heartbeats, takeovers.</summary>
+/// <summary>The running configuration in brief: timers as in effect (after any reload), media, the key's method, never a secret.</summary>
+public sealed record ConfigReport(
+    string Directory,
+    long KeepaliveMilliseconds,
+    long DeadtimeMilliseconds,
+    long WarntimeMilliseconds,
+    long InitdeadMilliseconds,
+    int UdpPort,
+    IReadOnlyList<string> Media,
+    string Authentication,
+    int ResourceGroups);
+
+/// <summary>One medium's sending side: datagrams sent on it and sends that failed.</summary>
+public sealed record MediumCounters(string Medium, long Sent, long SendErrors);
+
+/// <summary>One receiving socket (bcast and ucast of an interface and port share one): datagrams read from it.</summary>
+public sealed record SocketCounters(string Socket, long Received);
+
+/// <summary>
+/// Packets and events since the daemon started: rejected packets by reason, retransmissions, late heartbeats, takeovers,
+/// per medium and per socket; <see cref="InputDropped"/> counts datagrams dropped because the event loop's queue was full
+/// (a flood).
+/// </summary>
 public sealed record CountersReport(
     long Received,
     long Sent,
@@ -44,18 +67,23 @@ public sealed record CountersReport(
     long RetransmissionsServed,
     long LateHeartbeats,
     long WorstLateMilliseconds,
-    long Takeovers);
+    long Takeovers,
+    IReadOnlyList<MediumCounters> Media,
+    IReadOnlyList<SocketCounters> Sockets,
+    long InputDropped);
 
 public sealed record PeerReport(string Name, string Status, ulong Generation, long? LastHeardMilliseconds, bool Ours, IReadOnlyList<LinkReport> Links);
 
-public sealed record LinkReport(string Interface, bool Up);
+/// <summary>A link to a peer over one interface: up or dead, and when a packet last came over it.</summary>
+public sealed record LinkReport(string Interface, bool Up, long? LastHeardMilliseconds = null);
 
 /// <summary>
 /// One haresources line: its home node, whether this node holds it, what it is doing, and the last transition with
 /// its reason and time (a failed start names the resource and the script's message).
 /// </summary>
 /// <param name="LastFailure">The last failed start or stop here with its reason, kept until the group starts here again.</param>
-public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure);
+/// <param name="Owner">The node holding it: this one, or the peer by its last resource report; null when none is known to.</param>
+public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure, string? Owner = null);
 
 /// <summary>Source-generated (NativeAOT-safe) JSON for the control protocol.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -92,6 +92,9 @@ public sealed class MembershipEngine
         }
     }
 
+    /// <summary>The options in effect (after any <see cref="Reconfigure"/>).</summary>
+    public MembershipOptions Options => _options;
+
     public IEnumerable<PeerNode> Peers => _options.Nodes.Where(_peers.ContainsKey).Distinct().Select(n => _peers[n]);
 
     public IReadOnlyDictionary<string, LinkState> OwnLinks => _ownLinks;

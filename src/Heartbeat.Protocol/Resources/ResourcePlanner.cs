@@ -81,10 +81,16 @@ public sealed class ResourcePlanner : PlannerBase
 
     public AutoFailback Policy { get; }
 
-
     /// <summary>What the peer last reported holding (its <c>rsc_hold</c>), from its point of view.</summary>
     public HoldSet PeerReports { get; private set; } = HoldSet.None;
 
+    /// <summary>
+    /// Whether the live peer's last report covers this group: its "local" class is the groups whose home it is, its
+    /// "foreign" class ours. Class bookkeeping, as 3.0.6's: it says what the peer claims, not what its scripts did.
+    /// </summary>
+    public bool PeerHolds(string key) =>
+        _peerAlive && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
+        && (PeerReports & (IsLocal(group) ? HoldSet.Foreign : HoldSet.Local)) != 0;
 
     /// <summary>
     /// The class of groups this node holds, as <c>cl_status rscstatus</c> reports it. Like 3.0.6 this is class

@@ -28,6 +28,9 @@ public sealed class LabNode(string name, string address, string directory, bool 
     /// <summary>A process whose mount namespace our daemon joins (e.g. a private journald's), or null.</summary>
     public int? MountNamespaceOf { get; set; }
 
+    /// <summary>A directory our daemon sees as /var/log (a real node converted to ours keeps writing its own ha-log).</summary>
+    public string? VarLog { get; set; }
+
     /// <summary>Extra environment for our daemon on this node (e.g. systemd's NOTIFY_SOCKET).</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
@@ -87,6 +90,15 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>The haresources every node gets (empty by default: membership tests need no resources).</summary>
     public string Haresources { get; set; } = string.Empty;
 
+    /// <summary>The shared secret of authkeys (method <see cref="AuthMethod"/>, index 1).</summary>
+    public string AuthSecret { get; set; } = "SharedLabSecret";
+
+    /// <summary>
+    /// A node's whole ha.cf, written as given instead of the one made from the settings above (the article's files).
+    /// Set it before <see cref="Declare"/>.
+    /// </summary>
+    public Func<LabNode, string>? HaCfText { get; set; }
+
     public IReadOnlyList<LabNode> Nodes => _nodes;
 
     public static string OurDaemon
@@ -135,13 +147,12 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Our daemon in the node's namespace with the given config and state directories (a real node's, to convert it).</summary>
     public void StartOurs(LabNode node, string etc, string state, params string[] leading)
     {
-        string[] mount = node.MountNamespaceOf is { } pid ? [$"--mount=/proc/{pid}/ns/mnt", "ip"] : [];
-        var info = new ProcessStartInfo(mount.Length > 0 ? "nsenter" : "ip")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in (string[])[.. mount, "netns", "exec", Netns(node), OurDaemon, .. leading, "--config-dir", etc, "--state-dir", state,
+        string[] enter = node.MountNamespaceOf is { } pid ? ["nsenter", $"--mount=/proc/{pid}/ns/mnt", "ip", "netns", "exec", Netns(node)] : ["ip", "netns", "exec", Netns(node)];
+
+        // A private /var/log (a mount namespace of its own, every step an exec: the daemon stays this process).
+        string[] varLog = node.VarLog is { } logs ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /var/log && exec \"$@\"", logs] : [];
+        var info = new ProcessStartInfo(enter[0]);
+        foreach (string arg in (string[])[.. enter[1..], .. varLog, OurDaemon, .. leading, "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
@@ -152,12 +163,8 @@ public sealed class Lab : IAsyncDisposable
             info.Environment[name] = value;
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start our daemon");
-        var log = new StreamWriter(new FileStream(OursLogPath(node), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => Write(log, e.Data);
-        process.ErrorDataReceived += (_, e) => Write(log, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var (process, log) = Processes.StartLogged(info, OursLogPath(node));
+
         // The writer stays open until the lab is disposed: output read after the exit must not be lost.
         _logs.Add(log);
         node.Process = process;
@@ -300,8 +307,24 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>Sends a signal (STOP, CONT, TERM, …) to a process.</summary>
     public static void Signal(int pid, string signal) => Capture("kill", "-" + signal, pid.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>Sets the node's link (its bridge port) up or down: a cut cable.</summary>
+    /// <summary>Sets the node's links (its bridge ports, on both networks) up or down: cut cables.</summary>
     public void Link(LabNode node, bool up) => Script("link", Name, node.Name, up ? "up" : "down");
+
+    /// <summary>A second network for the node (bridge br1): <paramref name="iface"/> with <paramref name="address"/> (ip/prefix).</summary>
+    public void Second(LabNode node, string iface, string address) => Script("second", Name, node.Name, iface, address);
+
+    /// <summary>A power-off: every process in the node's namespace killed (daemons, databases, all), every address gone.</summary>
+    public void PowerOff(LabNode node)
+    {
+        Script("poweroff", Name, node.Name);
+        if (node.Process is { } p)
+        {
+            p.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>Gives an interface its address back (a node powered on again).</summary>
+    public void RestoreAddress(LabNode node, string iface, string address) => Script("addr", Name, node.Name, iface, address);
 
     /// <summary>Drops every Heartbeat datagram to and from the node (links stay up): a partition; false heals it.</summary>
     public void Isolate(LabNode node, bool on) => Script("isolate", Name, node.Name, on ? "on" : "off");
@@ -358,6 +381,21 @@ public sealed class Lab : IAsyncDisposable
     private void WriteConfig(LabNode node)
     {
         var ha = new StringBuilder();
+        if (HaCfText is { } text)
+        {
+            ha.Append(text(node));
+
+            // A real node would log through syslog only, which a namespace does not have: its log file is how the test
+            // watches it (no effect on what it does).
+            if (node.Real)
+            {
+                ha.Append("logfile /var/log/ha-log\n");
+            }
+
+            WriteFiles(node, ha.ToString());
+            return;
+        }
+
         ha.Append(CultureInfo.InvariantCulture, $"keepalive {(long)Keepalive.TotalMilliseconds}ms\n");
         ha.Append(CultureInfo.InvariantCulture, $"deadtime {DeadtimeSeconds}\nwarntime {Math.Max(1, DeadtimeSeconds / 2)}\ninitdead {InitdeadSeconds}\nudpport 694\n");
         if (Media is MediaKind.Bcast or MediaKind.All)
@@ -383,40 +421,29 @@ public sealed class Lab : IAsyncDisposable
             ha.Append(CultureInfo.InvariantCulture, $"auto_failback {AutoFailback}\n");
         }
 
-        ha.Append("logfile /var/log/ha-log\ndebugfile /var/log/ha-debug\ncrm off\n");
+        // A real node's /var/log is its own (bind-mounted by lab.sh); ours runs in the host's mount namespace, so its
+        // files go to the node's directory instead of the machine's /var/log.
+        string logs = node.Real ? "/var/log" : Path.Join(node.Directory, "log");
+        System.IO.Directory.CreateDirectory(Path.Join(node.Directory, "log"));
+        ha.Append(CultureInfo.InvariantCulture, $"logfile {logs}/ha-log\ndebugfile {logs}/ha-debug\ncrm off\n");
         foreach (var n in _nodes)
         {
             ha.Append(CultureInfo.InvariantCulture, $"node {n.Name}\n");
         }
 
-        string authkeys = AuthMethod == "crc" ? "auth 1\n1 crc\n" : $"auth 1\n1 {AuthMethod} SharedLabSecret\n";
+        WriteFiles(node, ha.ToString());
+    }
+
+    private void WriteFiles(LabNode node, string haCf)
+    {
+        string authkeys = AuthMethod == "crc" ? "auth 1\n1 crc\n" : $"auth 1\n1 {AuthMethod} {AuthSecret}\n";
         string dir = node.Real ? node.Directory : Path.Join(node.Directory, "etc");
         System.IO.Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Join(dir, "ha.cf"), ha.ToString());
+        File.WriteAllText(Path.Join(dir, "ha.cf"), haCf);
         File.WriteAllText(Path.Join(dir, "haresources"), Haresources);
         string keys = Path.Join(dir, "authkeys");
         File.WriteAllText(keys, authkeys);
         File.SetUnixFileMode(keys, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
-
-    private static void Write(StreamWriter log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            try
-            {
-                log.WriteLine(line);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The daemon exited; late output is dropped.
-            }
-        }
     }
 
     private static string Script(params string[] args) =>
@@ -424,24 +451,15 @@ public sealed class Lab : IAsyncDisposable
 
     private static string Capture(params string[] command)
     {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in command.Skip(1))
+        var (code, output, error) = Processes.Run(command, TimeSpan.FromSeconds(60));
+        if (code == -1)
         {
-            info.ArgumentList.Add(arg);
+            throw new TimeoutException(error);
         }
 
-        using var process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        if (!process.WaitForExit(60_000))
+        if (code != 0 && command[0] != "kill")
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{string.Join(' ', command)} did not finish");
-        }
-
-        if (process.ExitCode != 0 && command[0] != "kill")
-        {
-            throw new InvalidOperationException($"{string.Join(' ', command)} failed ({process.ExitCode}): {error}");
+            throw new InvalidOperationException($"{string.Join(' ', command)} failed ({code}): {error}");
         }
 
         return output;

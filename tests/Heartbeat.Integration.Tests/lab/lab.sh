@@ -9,7 +9,11 @@
 #                                         authkeys, haresources and receives ha.d/, lib/, log/. Prints nothing; the
 #                                         node's log is DIR/log/ha-log.
 #   lab.sh real-pid LAB NAME              the (host) pid of that node's heartbeat master process, or nothing
-#   lab.sh link LAB NAME up|down          set the node's bridge-side link
+#   lab.sh second LAB NAME IF IP/PREFIX   a second network (bridge br1, e.g. the article's DB network): IF in the
+#                                         node with IP
+#   lab.sh link LAB NAME up|down          set the node's bridge-side links (both networks)
+#   lab.sh poweroff LAB NAME              every process in the node's namespace killed, every address removed
+#   lab.sh addr LAB NAME IF IP/PREFIX     give IF its address back (after a poweroff)
 #   lab.sh netem LAB NAME ARGS...         tc netem on the node's ens18 (ARGS e.g. "loss 20%"), "none" to clear
 #   lab.sh loss LAB NAME PERCENT          drop PERCENT % of the node's outgoing Heartbeat datagrams (netem where the
 #                                         kernel has it, else an nftables random-drop rule); 0 clears
@@ -90,10 +94,43 @@ real-pid)
     echo "$pid"; break
   done
   ;;
+second)
+  name=${3:?node}; ifname=${4:?interface}; addr=${5:?ip/prefix}
+  ns="$lab-$name"
+  if ! ip -n "$br" link show br1 >/dev/null 2>&1; then
+    ip -n "$br" link add br1 type bridge
+    ip -n "$br" link set br1 type bridge stp_state 0 forward_delay 0
+    ip -n "$br" link set br1 up
+  fi
+  port="q$(printf '%s' "$name" | md5sum | cut -c1-8)"
+  ip link add "$ifname" netns "$ns" type veth peer name "$port" netns "$br"
+  ip -n "$br" link set "$port" master br1 up
+  ip -n "$ns" addr add "$addr" brd + dev "$ifname"
+  ip -n "$ns" link set "$ifname" up
+  ;;
 link)
   name=${3:?node}; state=${4:?up|down}
-  port="p$(printf '%s' "$name" | md5sum | cut -c1-8)"
-  ip -n "$br" link set "$port" "$state"
+  hash=$(printf '%s' "$name" | md5sum | cut -c1-8)
+  ip -n "$br" link set "p$hash" "$state"
+  if ip -n "$br" link show "q$hash" >/dev/null 2>&1; then
+    ip -n "$br" link set "q$hash" "$state"
+  fi
+  ;;
+poweroff)
+  name=${3:?node}
+  ns="$lab-$name"
+  for pid in $(pids_of "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    [ -z "$(pids_of "$ns")" ] && break
+    sleep 0.1
+  done
+  for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+    [ "$dev" = lo ] || ip -n "$ns" addr flush dev "$dev"
+  done
+  ;;
+addr)
+  name=${3:?node}; ifname=${4:?interface}; addr=${5:?ip/prefix}
+  ip -n "$lab-$name" addr add "$addr" brd + dev "$ifname"
   ;;
 netem)
   name=${3:?node}; shift 3
