@@ -24,8 +24,8 @@ public class ArticleTests(ITestOutputHelper output)
     {
         bool[] real = [.. setup.Split('+').Select(s => s == "real")];
 
-        // The article's haresources line is "server1 10.10.10.1"; 3.0.6 on Debian cannot run it with a NIC named
-        // ens18 (its IPaddr finds no interface), ours can. With a real node both use the IPaddr2 form, because the
+        // The article's haresources line is "server1 10.10.10.1"; 3.0.6 on Debian 12 cannot run it with a NIC named
+        // ens18 (the OCF IPaddr agent defaults nic to eth0 and refuses findif's ens18: behaviour.md), ours can. With a real node both use the IPaddr2 form, because the
         // group's name on the wire is its first resource as written, and the two nodes must agree on it.
         string resources = real.Any(r => r) ? "server1 IPaddr2::10.10.10.1/24/ens18\n" : "server1 10.10.10.1\n";
         await using var lab = new Lab($"article {setup}")

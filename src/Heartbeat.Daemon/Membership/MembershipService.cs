@@ -403,6 +403,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             case ClusterMessage message:
                 _planner.Received(message.Node, message.Message);
                 break;
+            case OverheardMessage overheard:
+                _planner.Overheard(overheard.Node, overheard.Message);
+                break;
         }
     }
 

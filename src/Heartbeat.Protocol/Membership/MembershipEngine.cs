@@ -298,9 +298,15 @@ public sealed class MembershipEngine
             return;
         }
 
-        // Messages for another node move the sequence tracking forward but go no further (3.0.6 step 11).
+        // Messages for another node move the sequence tracking forward but go no further (3.0.6 step 11); the layers
+        // above may still look at one that is not membership's own.
         if (!IsForUs(message))
         {
+            if (type is not (MessageTypes.Status or MessageTypes.RequestNodes or MessageTypes.ReplyNodes or MessageTypes.ShutdownDone))
+            {
+                _events.Add(new OverheardMessage(peer.Name, message));
+            }
+
             return;
         }
 

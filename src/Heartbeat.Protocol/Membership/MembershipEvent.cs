@@ -72,3 +72,9 @@ public sealed record LocalStall(TimeSpan Paused) : MembershipEvent;
 
 /// <summary>A sequenced message for the layers above membership (resource messages, from [4/8] on).</summary>
 public sealed record ClusterMessage(string Node, Wire.HaMessage Message) : MembershipEvent;
+
+/// <summary>
+/// A sequenced message a node addressed to another node or to itself: 3.0.6 drops these (receive rule 11), and so
+/// does everything here but the legacy planner, which watches for a peer's self-granted group.
+/// </summary>
+public sealed record OverheardMessage(string Node, Wire.HaMessage Message) : MembershipEvent;

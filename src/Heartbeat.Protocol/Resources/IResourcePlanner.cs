@@ -23,6 +23,9 @@ public interface IResourcePlanner
 
     void Received(string from, Wire.HaMessage message);
 
+    /// <summary>A message the peer addressed to someone else or to itself (3.0.6 drops these; legacy watches for self-grants).</summary>
+    void Overheard(string from, Wire.HaMessage message);
+
     void PeerDied(string peer);
 
     /// <summary>The peer left gracefully (its <c>shutdone</c>); membership reports it as a <c>ShutdownNotice</c>.</summary>

@@ -78,6 +78,25 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         }
     }
 
+    /// <summary>
+    /// 3.0.6 (legacy): a node that finds no other node active at its comm up grants itself its groups
+    /// (<c>ip-request-resp dest=&lt;itself&gt; weown=yes</c>) and takes them without asking. A real node that restarts after
+    /// a healed partition can do that before it has seen us active, while we hold its group: both would hold the VIP
+    /// for good (a 3.0.6 peer in our place would keep it too). We give our copy up, because the home node takes it
+    /// either way and legacy always fails back to it.
+    /// </summary>
+    public override void Overheard(string from, HaMessage message)
+    {
+        if (message.Type == "ip-request-resp" && message.GetString("dest") == from && message.GetString("ok") == "OK"
+            && message.GetString("ipaddr") is { } key
+            && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
+            && string.Equals(group.Node, from, StringComparison.OrdinalIgnoreCase)
+            && (HeldKeys.Contains(key) || PendingKeys.Contains(key)))
+        {
+            Release(key, $"{from} granted itself its own group (no active peer at its start)");
+        }
+    }
+
     public override void PeerDied(string peer)
     {
         CancelHeal();

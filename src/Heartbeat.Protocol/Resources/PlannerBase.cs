@@ -113,6 +113,11 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     public abstract void Received(string from, HaMessage message);
 
+    /// <summary>A message the peer addressed to someone else (or to itself); ignored unless a planner needs it.</summary>
+    public virtual void Overheard(string from, HaMessage message)
+    {
+    }
+
     public abstract void PeerDied(string peer);
 
     /// <summary>The peer left gracefully (its <c>shutdone</c>): it holds nothing now.</summary>

@@ -101,10 +101,16 @@ public sealed class Lab : IAsyncDisposable
 
     public IReadOnlyList<LabNode> Nodes => _nodes;
 
+    /// <summary>Our daemon: $HBNET_DAEMON (the benchmark's NativeAOT build), else the one built beside the tests.</summary>
     public static string OurDaemon
     {
         get
         {
+            if (Environment.GetEnvironmentVariable("HBNET_DAEMON") is { Length: > 0 } chosen)
+            {
+                return chosen;
+            }
+
             string beside = Path.Join(AppContext.BaseDirectory, "heartbeat");
             return File.Exists(beside) ? beside : Path.Join(TestPaths.RepositoryRoot, "src", "Heartbeat.Daemon", "bin", "Release", "net10.0", "heartbeat");
         }

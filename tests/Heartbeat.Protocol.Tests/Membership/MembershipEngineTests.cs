@@ -356,4 +356,21 @@ public class MembershipEngineTests
         var acked = lab.Engines["server1"].Peers.Single().AckedOurSeq;
         Assert.True(lab.Engines["server1"].LastSentSeq - acked < 20, $"server1 sent {lab.Engines["server1"].LastSentSeq}, acked {acked}");
     }
+
+    [Fact]
+    public void A_message_for_another_node_is_overheard_not_delivered()
+    {
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(3));
+
+        // 3.0.6's legacy self-grant: addressed to its sender.
+        lab.Engines["server1"].SendSequenced(new HaMessage([HaField.String("t", "ip-request-resp"), HaField.String("dest", "server1"),
+            HaField.String("ipaddr", "10.10.10.1"), HaField.String("weown", "yes"), HaField.String("ok", "OK")]));
+        lab.Engines["server1"].SendSequenced(new HaMessage([HaField.String("t", "ip-request"), HaField.String("ipaddr", "10.10.10.11")]));
+        lab.Run(TimeSpan.FromMilliseconds(500));
+
+        var overheard = Assert.Single(lab.EventsOf<OverheardMessage>("server2"));
+        Assert.Equal(("server1", "ip-request-resp"), (overheard.Node, overheard.Message.Type));
+        var delivered = Assert.Single(lab.EventsOf<ClusterMessage>("server2"));
+        Assert.Equal("ip-request", delivered.Message.Type);
+    }
 }

@@ -664,6 +664,31 @@ public class LegacyResourcePlannerTests
         Assert.False(server1.Healing || server2.Healing);
     }
 
+    [Fact]
+    public void A_home_node_that_grants_itself_its_group_gets_it_and_our_copy_goes()
+    {
+        // server2 took server1's group when server1 died; server1 restarts and, seeing no active peer yet, grants
+        // itself the group (3.0.6's self-addressed ip-request-resp) instead of asking.
+        var server2 = new LegacyResourcePlanner("server2", Resources, TimeProvider.System);
+        server2.CommunicationUp(["server1"], anyPeerAlive: false);
+        Complete(server2);
+        server2.PeerReturned("server1");
+        var selfGrant = new HaMessage([HaField.String("t", "ip-request-resp"), HaField.String("dest", "server1"),
+            HaField.String("ipaddr", "IPaddr2::10.10.10.1/24/ens18"), HaField.String("weown", "yes"), HaField.String("ok", "OK")]);
+
+        server2.Overheard("server1", selfGrant);
+        Assert.Equal(["release IPaddr2::10.10.10.1/24/ens18"], Complete(server2));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], server2.Held);
+
+        // A grant for someone else's group, or one addressed to a third node, changes nothing.
+        server2.Overheard("server1", new HaMessage([HaField.String("t", "ip-request-resp"), HaField.String("dest", "server1"),
+            HaField.String("ipaddr", "IPaddr2::10.10.10.11/24/ens18"), HaField.String("weown", "yes"), HaField.String("ok", "OK")]));
+        server2.Overheard("server1", new HaMessage([HaField.String("t", "ip-request-resp"), HaField.String("dest", "server3"),
+            HaField.String("ipaddr", "IPaddr2::10.10.10.11/24/ens18"), HaField.String("ok", "OK")]));
+        Assert.Empty(Complete(server2));
+        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], server2.Held);
+    }
+
     /// <summary>Completes every group action at once; returns the messages sent, abbreviated.</summary>
     private static List<string> Complete(LegacyResourcePlanner planner)
     {
