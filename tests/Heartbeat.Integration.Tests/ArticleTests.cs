@@ -8,15 +8,29 @@ namespace Heartbeat.Integration.Tests;
 /// The article this project grew from, end to end: MariaDB master-master replication, HAProxy on both nodes bound to
 /// the VIP, Heartbeat moving the VIP with the article's own ha.cf (keepalive 2, deadtime 10), authkeys and haresources.
 /// Every claim the article makes is checked, then server1 goes offline twice (links cut; power-off) and comes back,
-/// while a client queries through the VIP every 100 ms. Both nodes ours; server1 real 3.0.6 beside ours; and both real
-/// 3.0.6, the reference the outages are compared with.
+/// while a client queries through the VIP every 100 ms. Both nodes ours; server1 real 3.0.6 beside ours; and, as the
+/// reference the outages are compared with, both real 3.0.6.
 /// </summary>
 public class ArticleTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
 
-    /// <summary>Which implementation server1 and server2 run.</summary>
-    public static TheoryData<string> Setups() => new() { "ours+ours", "real+ours", "real+real" };
+    /// <summary>
+    /// Which implementation server1 and server2 run. Both real is the reference the outages are compared with, run by
+    /// bench/article-reference.sh (HBNET_REFERENCE=1), not in CI: 3.0.6 itself sometimes never places the VIP at a
+    /// legacy start-up (its ip-request goes out empty: "msg2string: Message with zero fields"), a failure of 3.0.6
+    /// that no change of ours can fix.
+    /// </summary>
+    public static TheoryData<string> Setups()
+    {
+        var setups = new TheoryData<string> { "ours+ours", "real+ours" };
+        if (Environment.GetEnvironmentVariable("HBNET_REFERENCE") == "1")
+        {
+            setups.Add("real+real");
+        }
+
+        return setups;
+    }
 
     [Theory]
     [MemberData(nameof(Setups))]
