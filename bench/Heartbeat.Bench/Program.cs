@@ -37,9 +37,29 @@ public static class Program
             }
         }
 
-        Report.Write(options, results);
-        Console.WriteLine($"bench: {results.Count} trials; report in {options.Output}");
-        return results.All(r => r.Ok) ? 0 : 1;
+        if (results.Count > 0)
+        {
+            Report.Write(options, results);
+            Console.WriteLine($"bench: {results.Count} trials; report in {options.Output}");
+        }
+
+        bool footprintOk = true;
+        if (options.FootprintSeconds > 0)
+        {
+            var footprint = await Footprint.MeasureAsync(options, TimeSpan.FromSeconds(options.FootprintSeconds)).ConfigureAwait(false);
+            Footprint.Write(options, footprint);
+            footprintOk = footprint.All(f => f.Problem is null || (options.Smoke && f.Implementation != "ours"));
+        }
+
+        if (options.Smoke)
+        {
+            var ours = results.Where(r => r.Implementation == "ours").ToList();
+            bool reported = File.Exists(Path.Join(options.Output, "report.md"));
+            Console.WriteLine($"bench smoke: {ours.Count(r => r.Ok)}/{ours.Count} trials of ours ok, {results.Count(r => r.Implementation != "ours" && r.Ok)}/{results.Count(r => r.Implementation != "ours")} reference trials ok, report {(reported ? "written" : "missing")}");
+            return reported && ours.Count > 0 && ours.All(r => r.Ok) && footprintOk ? 0 : 1;
+        }
+
+        return results.All(r => r.Ok) && footprintOk ? 0 : 1;
     }
 }
 
@@ -63,31 +83,67 @@ public enum Scenario
 
     /// <summary>The VIP's home node returns after a crash and takes it back (auto_failback on / VRRP preempt).</summary>
     Failback,
+
+    /// <summary>The operator hands the holder's resources to the peer (hb_standby / hbctl standby / priority down).</summary>
+    Standby,
+
+    /// <summary>The holder's links cut until the peer took over (both hold the VIP), then healed.</summary>
+    PartitionHeal,
 }
 
 /// <summary>One trial: the client's longest outage and the longest time both nodes held the VIP.</summary>
 public sealed record TrialResult(string Implementation, string Scenario, int Trial, bool Ok, double OutageMilliseconds, double DoubleHoldMilliseconds, string? Problem)
 {
+    /// <summary>Crash scenarios: where the takeover's time went (null for the others).</summary>
+    public Breakdown? Breakdown { get; init; }
+
+    /// <summary>Partition and heal: from the heal until one node alone held the VIP for good.</summary>
+    public double? SingleHolderAfterMilliseconds { get; init; }
+
+    /// <summary>Partition and heal: whether a daemon restarted itself.</summary>
+    public bool Restarted { get; init; }
+
     public string Describe() => Ok
-        ? string.Create(CultureInfo.InvariantCulture, $"{Scenario,-14} #{Trial,-3} {Implementation,-10} outage {OutageMilliseconds,7:F0} ms, double hold {DoubleHoldMilliseconds,5:F0} ms")
+        ? string.Create(CultureInfo.InvariantCulture, $"{Scenario,-14} #{Trial,-3} {Implementation,-10} outage {OutageMilliseconds,7:F0} ms, double hold {DoubleHoldMilliseconds,5:F0} ms{(SingleHolderAfterMilliseconds is { } single ? $", single holder after {single:F0} ms{(Restarted ? ", restarted" : string.Empty)}" : string.Empty)}{(Breakdown is { } b ? $"; from last heartbeat: dead {b.DeathDeclared:F1}, VIP {b.VipOnInterface:F1}, ARP {b.FirstArp:F1}, client {b.ClientBack:F1} ms; dead→ARP {b.TakeoverPath:F2} ms{(b.InProcess is { } p ? $" (in process {p:F3} ms)" : string.Empty)}" : string.Empty)}")
         : $"{Scenario,-14} #{Trial,-3} {Implementation,-10} FAILED: {Problem}";
 }
 
 public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios, IReadOnlyList<Implementation> Implementations, int KeepaliveMilliseconds, int DeadtimeSeconds, string Output)
 {
-    public const string Usage = "usage: Heartbeat.Bench [--trials N] [--scenarios crash-cut,crash-kill,graceful,failback] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--out DIR]";
+    /// <summary>
+    /// warntime: halfway between keepalive and deadtime, so that a heartbeat on time is never reported late (every
+    /// implementation would log a warning per heartbeat otherwise, and pay for it in CPU).
+    /// </summary>
+    public TimeSpan Warntime => TimeSpan.FromMilliseconds((KeepaliveMilliseconds + DeadtimeSeconds * 1000) / 2);
+
+    /// <summary>The footprint's idle window in seconds (0: no footprint run).</summary>
+    public int FootprintSeconds { get; init; }
+
+    /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
+    public bool Smoke { get; init; }
+
+    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
         var options = new BenchOptions(
             20,
-            [Scenario.CrashLinksCut, Scenario.CrashKilled, Scenario.GracefulStop, Scenario.Failback],
+            [Scenario.CrashLinksCut, Scenario.CrashKilled, Scenario.GracefulStop, Scenario.Standby, Scenario.Failback, Scenario.PartitionHeal],
             [Implementation.Ours, Implementation.Real, Implementation.Keepalived],
             1000,
             3,
             Path.Join("bench", "results", DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
         for (int i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--smoke")
+            {
+                // CI's smoke: every scenario once, a short footprint; only our own trials must succeed (a flaky
+                // reference run is reported, not failed).
+                options = options with { Trials = 1, FootprintSeconds = 10, Smoke = true };
+                i--;
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 return null;
@@ -96,7 +152,7 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
             string value = args[i + 1];
             switch (args[i])
             {
-                case "--trials" when int.TryParse(value, CultureInfo.InvariantCulture, out int trials) && trials > 0:
+                case "--trials" when int.TryParse(value, CultureInfo.InvariantCulture, out int trials) && trials >= 0:
                     options = options with { Trials = trials };
                     break;
                 case "--scenarios":
@@ -123,6 +179,9 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
                 case "--deadtime" when int.TryParse(value, CultureInfo.InvariantCulture, out int s) && s >= 1:
                     options = options with { DeadtimeSeconds = s };
                     break;
+                case "--footprint" when int.TryParse(value, CultureInfo.InvariantCulture, out int idle) && idle >= 0:
+                    options = options with { FootprintSeconds = idle };
+                    break;
                 case "--out":
                     options = options with { Output = value };
                     break;
@@ -139,6 +198,8 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         Scenario.CrashLinksCut => "crash-cut",
         Scenario.CrashKilled => "crash-kill",
         Scenario.GracefulStop => "graceful",
+        Scenario.Standby => "standby",
+        Scenario.PartitionHeal => "partition",
         _ => "failback",
     };
 
@@ -148,100 +209,13 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         "crash-kill" => Scenario.CrashKilled,
         "graceful" => Scenario.GracefulStop,
         "failback" => Scenario.Failback,
+        "standby" => Scenario.Standby,
+        "partition" => Scenario.PartitionHeal,
         _ => null,
     };
 }
 
-/// <summary>The report: per scenario and implementation min / median / p90 / max, ratios ours ÷ 3.0.6, the chart.</summary>
-public static class Report
-{
-    public static void Write(BenchOptions options, IReadOnlyList<TrialResult> results)
-    {
-        File.WriteAllText(Path.Join(options.Output, "results.json"), JsonSerializer.Serialize(results, BenchJson.Default.IReadOnlyListTrialResult));
-        var c = CultureInfo.InvariantCulture;
-        var md = new StringBuilder();
-        md.Append(c, $"# Failover benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
-        md.Append(c, $"{Environment.ProcessorCount} cores; keepalive {options.KeepaliveMilliseconds} ms, deadtime {options.DeadtimeSeconds} s (keepalived: advert_int {Math.Max(1, options.KeepaliveMilliseconds / 1000)} s, failover after 3 adverts); {options.Trials} trials per scenario, implementations in alternation; a client connects to the VIP every 10 ms. Outage = the longest time without a successful connection.\n\n");
-        md.Append("Double hold: the longest time both nodes held the VIP (polled every 50 ms); with links cut the isolated holder keeps its copy until it hears the peer again, so a value there is expected.\n\n");
-        md.Append("| scenario | implementation | trials ok | min | median | p90 | max | spread | double hold (max) |\n|---|---|---|---|---|---|---|---|---|\n");
-        foreach (var scenario in results.Select(r => r.Scenario).Distinct())
-        {
-            foreach (var implementation in results.Select(r => r.Implementation).Distinct())
-            {
-                var ok = results.Where(r => r.Scenario == scenario && r.Implementation == implementation && r.Ok).Select(r => r.OutageMilliseconds).Order().ToArray();
-                int total = results.Count(r => r.Scenario == scenario && r.Implementation == implementation);
-                if (total == 0)
-                {
-                    continue;
-                }
-
-                double hold = results.Where(r => r.Scenario == scenario && r.Implementation == implementation && r.Ok).Select(r => r.DoubleHoldMilliseconds).DefaultIfEmpty(0).Max();
-                md.Append(ok.Length == 0
-                    ? string.Create(c, $"| {scenario} | {implementation} | 0/{total} | | | | | | |\n")
-                    : string.Create(c, $"| {scenario} | {implementation} | {ok.Length}/{total} | {ok[0]:F0} ms | {Percentile(ok, 0.5):F0} ms | {Percentile(ok, 0.9):F0} ms | {ok[^1]:F0} ms | {ok[^1] - ok[0]:F0} ms | {hold:F0} ms |\n"));
-            }
-        }
-
-        md.Append("\nMedian outage, ours ÷ real 3.0.6: ");
-        md.Append(string.Join("; ", results.Select(r => r.Scenario).Distinct().Select(scenario =>
-        {
-            double? Median(string impl) => results.Where(r => r.Scenario == scenario && r.Implementation == impl && r.Ok).Select(r => r.OutageMilliseconds).Order().ToArray() is { Length: > 0 } v ? Percentile(v, 0.5) : null;
-            return Median("ours") is { } ours && Median("real") is { } real && real > 0 ? string.Create(c, $"{scenario} {ours / real:F2}") : $"{scenario} n/a";
-        })));
-        md.Append("\n\nFailed trials: ");
-        var failed = results.Where(r => !r.Ok).ToList();
-        md.Append(failed.Count == 0 ? "none" : string.Join("; ", failed.Select(f => $"{f.Scenario} #{f.Trial} {f.Implementation}: {f.Problem}")));
-        md.Append('\n');
-        if (Chart(options.Output, results))
-        {
-            md.Append("\n![outages](outages.png)\n");
-        }
-
-        File.WriteAllText(Path.Join(options.Output, "report.md"), md.ToString());
-    }
-
-    private static double Percentile(double[] sorted, double p) => sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(p * sorted.Length))];
-
-    /// <summary>outages.png with gnuplot: every trial's outage as a point, per scenario and implementation.</summary>
-    private static bool Chart(string output, IReadOnlyList<TrialResult> results)
-    {
-        var scenarios = results.Select(r => r.Scenario).Distinct().ToList();
-        var implementations = results.Select(r => r.Implementation).Distinct().ToList();
-        var data = new StringBuilder();
-        foreach (var r in results.Where(r => r.Ok))
-        {
-            int s = scenarios.IndexOf(r.Scenario);
-            int i = implementations.IndexOf(r.Implementation);
-            double x = s * (implementations.Count + 1) + i + 1;
-            data.Append(string.Create(CultureInfo.InvariantCulture, $"{i} {x} {r.OutageMilliseconds}\n"));
-        }
-
-        string dataPath = Path.Join(output, "outages.dat");
-        File.WriteAllText(dataPath, data.ToString());
-        string tics = string.Join(", ", scenarios.Select((s, k) => string.Create(CultureInfo.InvariantCulture, $"\"{s}\" {k * (implementations.Count + 1) + (implementations.Count + 1) / 2.0}")));
-        string plots = string.Join(", ", implementations.Select((impl, i) => $"'{dataPath}' using ($1=={i} ? $2 : 1/0):3 with points pt 7 ps 0.6 title '{impl}'"));
-        string script = $"""
-            set terminal pngcairo size 1000,500
-            set output '{Path.Join(output, "outages.png")}'
-            set ylabel 'client outage (ms)'
-            set yrange [0:*]
-            set xrange [0:{scenarios.Count * (implementations.Count + 1)}]
-            set xtics ({tics})
-            set grid ytics
-            plot {plots}
-            """;
-        try
-        {
-            var (code, _, _) = Heartbeat.Integration.Tests.Support.Processes.Run(["gnuplot", "-e", script.Replace('\n', ';')], TimeSpan.FromSeconds(60));
-            return code == 0 && File.Exists(Path.Join(output, "outages.png"));
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false; // no gnuplot: the report goes without its chart
-        }
-    }
-}
-
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(IReadOnlyList<TrialResult>))]
+[JsonSerializable(typeof(IReadOnlyList<FootprintResult>))]
 internal sealed partial class BenchJson : JsonSerializerContext;

@@ -24,6 +24,7 @@ public static class Trials
             {
                 Keepalive = TimeSpan.FromMilliseconds(options.KeepaliveMilliseconds),
                 DeadtimeSeconds = options.DeadtimeSeconds,
+                Warntime = options.Warntime,
                 InitdeadSeconds = Math.Max(options.DeadtimeSeconds * 2, 6),
                 AutoFailback = "on",
                 Haresources = $"server1 IPaddr2::{Vip}/24/ens18\n",
@@ -34,18 +35,21 @@ public static class Trials
             await using var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options) : new HeartbeatPair(lab);
             pair.Start(holder);
             pair.Start(taker);
-            await using var probe = new VipProbe(lab, nodes, Vip, client, ProbeInterval);
+            await using var probe = new VipProbe(lab, nodes, Vip, client, ProbeInterval, overlapping: true);
             if (!Lab.WaitUntil(() => probe.Holders() is [var h] && h == holder.Name && probe.LastAnswer() == holder.Name, Wait))
             {
                 return Failed("server1 never held the VIP alone");
             }
 
             // 3.0.6 advertises deadtime + 2 s for 5 s after its start; let every implementation settle the same way.
+            // The capture starts first, so it holds the victim's last heartbeats before the fault.
+            using var timeline = scenario is Scenario.CrashLinksCut or Scenario.CrashKilled ? Timeline(lab, implementation, taker, holder) : null;
             Thread.Sleep(6000);
             var mark = probe.Now;
             switch (scenario)
             {
                 case Scenario.CrashLinksCut:
+                case Scenario.PartitionHeal:
                     lab.Link(holder, up: false);
                     break;
                 case Scenario.CrashKilled:
@@ -57,6 +61,9 @@ public static class Trials
                 case Scenario.GracefulStop:
                     pair.Stop(holder);
                     break;
+                case Scenario.Standby:
+                    pair.Standby(holder);
+                    break;
             }
 
             if (!Lab.WaitUntil(() => probe.LastAnswer() == taker.Name, Wait))
@@ -64,6 +71,7 @@ public static class Trials
                 return Failed($"{taker.Name} never answered after the {name}");
             }
 
+            double? settled = null;
             if (scenario == Scenario.Failback)
             {
                 Thread.Sleep(2000);
@@ -74,9 +82,30 @@ public static class Trials
                     return Failed("the VIP did not return to server1");
                 }
             }
+            else if (scenario == Scenario.PartitionHeal)
+            {
+                // Both sides hold the VIP now (the isolated holder cannot know); heal, then wait until one holder is
+                // left and has answered the client for 3 s in a row.
+                Thread.Sleep(2000);
+                mark = probe.Now;
+                lab.Link(holder, up: true);
+                if (!Lab.WaitUntil(() => probe.SingleHolderSince(mark) is { } since && probe.Now - since > TimeSpan.FromSeconds(3) && probe.LastAnswer() == probe.Holders()[0], Wait))
+                {
+                    return Failed("no single holder after the heal");
+                }
+
+                settled = (probe.SingleHolderSince(mark)!.Value - mark).TotalMilliseconds;
+            }
 
             Thread.Sleep(500);
-            return new TrialResult(impl, name, trial, true, probe.LongestOutage(mark).TotalMilliseconds, probe.LongestDoubleHold(mark).TotalMilliseconds, null);
+            var breakdown = timeline?.Read(probe.WallClock(mark), probe.FirstAnswerBy(taker.Name, mark) is { } back ? probe.WallClock(back) : null, Vip);
+            timeline?.Save(Path.Join(options.Output, "trials", $"{name}-{impl}-{trial}"));
+            return new TrialResult(impl, name, trial, true, probe.LongestOutage(mark).TotalMilliseconds, probe.LongestDoubleHold(mark).TotalMilliseconds, null)
+            {
+                Breakdown = breakdown,
+                SingleHolderAfterMilliseconds = settled,
+                Restarted = scenario == Scenario.PartitionHeal && pair.Restarted(holder, taker),
+            };
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
         {
@@ -85,6 +114,15 @@ public static class Trials
 
         TrialResult Failed(string why) => new(impl, name, trial, false, double.NaN, double.NaN, why);
     }
+
+    /// <summary>The survivor's view of a crash takeover; each implementation says "dead" in its own words.</summary>
+    private static TakeoverTimeline Timeline(Lab lab, Implementation implementation, LabNode survivor, LabNode victim) => implementation switch
+    {
+        // Ours writes ha.cf's logfile itself (3.0.6's format), like 3.0.6; its stderr goes through a pipe.
+        Implementation.Ours => new TakeoverTimeline(lab, survivor, victim, Path.Join(survivor.Directory, "log", "ha-log"), $"node {victim.Name}: is dead"),
+        Implementation.Real => new TakeoverTimeline(lab, survivor, victim, survivor.LogPath, $"node {victim.Name}: is dead"),
+        _ => new TakeoverTimeline(lab, survivor, victim, KeepalivedPair.LogPath(survivor), "Entering MASTER STATE"),
+    };
 }
 
 /// <summary>A pair of nodes running one implementation.</summary>
@@ -97,6 +135,12 @@ public interface IPair : IAsyncDisposable
 
     /// <summary>A graceful stop (SIGTERM).</summary>
     void Stop(LabNode node);
+
+    /// <summary>The operator hands the node's resources to the peer (hb_standby, hbctl standby; keepalived: priority down).</summary>
+    void Standby(LabNode node);
+
+    /// <summary>Whether either daemon restarted itself during the trial (3.0.6 does after a healed partition).</summary>
+    bool Restarted(params LabNode[] nodes);
 }
 
 /// <summary>Heartbeat, ours or real 3.0.6, as the integration tests run it.</summary>
@@ -107,6 +151,24 @@ public sealed class HeartbeatPair(Lab lab) : IPair
     public void Kill(LabNode node) => lab.Kill(node);
 
     public void Stop(LabNode node) => lab.Stop(node);
+
+    public void Standby(LabNode node)
+    {
+        if (node.Real)
+        {
+            lab.RunInReal(node, "/usr/share/heartbeat/hb_standby", "all");
+            return;
+        }
+
+        var (code, output) = Lab.RunHbctl(node, "standby", "all");
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"hbctl standby all: {output}");
+        }
+    }
+
+    /// <summary>Each start logs "Starting heartbeat" (3.0.6: "… Starting heartbeat 3.0.6"); a second one is a restart.</summary>
+    public bool Restarted(params LabNode[] nodes) => nodes.Any(n => System.Text.RegularExpressions.Regex.Count(n.Log(), "Starting heartbeat") > 1);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
@@ -119,10 +181,23 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
 {
     private readonly Dictionary<string, Process> _running = new(StringComparer.Ordinal);
 
+    public static string LogPath(LabNode node) => Path.Join(node.Directory, "keepalived", "keepalived.log");
+
+    /// <summary>keepalived's track_file: 1 × weight −100 takes server1 from 150 to 50, below server2's 100.</summary>
+    private static string StandbyFile(LabNode node) => Path.Join(node.Directory, "keepalived", "standby");
+
+    /// <summary>keepalived has no standby command: its operator lowers the priority, and the preempting peer takes over.</summary>
+    public void Standby(LabNode node) => File.WriteAllText(StandbyFile(node), "1\n");
+
+    /// <summary>keepalived never restarts itself.</summary>
+    public bool Restarted(params LabNode[] nodes) => false;
+
     public void Start(LabNode node)
     {
         string dir = Path.Join(node.Directory, "keepalived");
         Directory.CreateDirectory(dir);
+        File.WriteAllText(LogPath(node), string.Empty);
+        File.WriteAllText(StandbyFile(node), "0\n");
         string config = Path.Join(dir, "keepalived.conf");
         int advert = Math.Max(1, options.KeepaliveMilliseconds / 1000);
         File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $$"""
@@ -130,6 +205,10 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
                 router_id {{node.Name}}
                 script_user root
                 enable_script_security
+            }
+            track_file standby {
+                file {{StandbyFile(node)}}
+                weight -100
             }
             vrrp_instance VI_1 {
                 state BACKUP
@@ -139,6 +218,9 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
                 advert_int {{advert}}
                 virtual_ipaddress {
                     {{Trials.Vip}}/24 dev ens18
+                }
+                track_file {
+                    standby
                 }
             }
 
@@ -150,7 +232,7 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
             info.ArgumentList.Add(arg);
         }
 
-        var (process, log) = Processes.StartLogged(info, Path.Join(dir, "keepalived.log"));
+        var (process, log) = Processes.StartLogged(info, LogPath(node));
         process.EnableRaisingEvents = true;
         process.Exited += (_, _) => log.Dispose();
         _running[node.Name] = process;

@@ -1,8 +1,6 @@
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Heartbeat.Ctl;
-using Heartbeat.Daemon.Control;
 using Heartbeat.Protocol.Control;
 using Heartbeat.Protocol.Tests.Support;
 using Json.Schema;
@@ -16,98 +14,19 @@ namespace Heartbeat.Ctl.Tests;
 /// </summary>
 public sealed class StatusCommandTests : IAsyncLifetime
 {
-    private readonly string _runDirectory = Directory.CreateTempSubdirectory("hbctl-status-").FullName;
-    private readonly List<ControlRequest> _requests = [];
-    private Socket? _listener;
-    private Task? _server;
-    private Func<ControlRequest, ControlResponse> _answer = _ => new ControlResponse(ControlRequest.CurrentVersion, true, Status: Sample());
+    private readonly FakeControlSocket _socket = new("hbctl-status-");
 
-    public Task InitializeAsync()
-    {
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(ControlSocketService.PathIn(_runDirectory)));
-        _listener.Listen(8);
-        _server = Task.Run(ServeAsync);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        _listener!.Dispose();
-        await Task.WhenAny(_server!, Task.Delay(5000));
-        Directory.Delete(_runDirectory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _socket.DisposeAsync();
 
-    /// <summary>One request per connection, answered and closed, as the daemon's control socket does.</summary>
-    private async Task ServeAsync()
-    {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener!.AcceptAsync();
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using (client)
-            {
-                byte[] buffer = new byte[65536];
-                int length = 0;
-                while (length == 0 || buffer[length - 1] != (byte)'\n')
-                {
-                    int n = await client.ReceiveAsync(buffer.AsMemory(length));
-                    if (n == 0)
-                    {
-                        break;
-                    }
-
-                    length += n;
-                }
-
-                var request = ControlJsonContext.ParseRequest(buffer.AsSpan(0, length).TrimEnd((byte)'\n'))!;
-                lock (_requests)
-                {
-                    _requests.Add(request);
-                }
-
-                await client.SendAsync((byte[])[.. ControlJsonContext.Serialize(_answer(request)), (byte)'\n']);
-            }
-        }
-    }
-
-    private static StatusReport Sample() => new(
-        "server1",
-        "active",
-        1796015703,
-        "on",
-        "Stable",
-        "local",
-        false,
-        [new PeerReport("server2", "dead", 1796015704, 12500, true, [new LinkReport("ens18", false, 12500), new LinkReport("ens19", false, null)])],
-        [
-            new GroupReport("IPaddr2::10.10.10.1/24/ens18", "server1", true, "held", "local group", DateTimeOffset.Parse("2026-11-30T05:15:16Z", System.Globalization.CultureInfo.InvariantCulture), null, "server1"),
-            new GroupReport("IPaddr2::10.10.10.11/24/ens18 mysql", "server2", false, "failed", "start failed: mysql start exited with 1: port in use", DateTimeOffset.Parse("2026-11-30T05:16:00Z", System.Globalization.CultureInfo.InvariantCulture), "2026-11-30 05:16:00Z start failed: mysql start exited with 1: port in use", null),
-        ],
-        "3ca3da62-f567-4a20-ad16-183040704536",
-        "0.1.0",
-        ["server1", "server2"],
-        ["ens18", "ens19"],
-        new CountersReport(
-            4211, 4300, 4100, 2, new Dictionary<string, long> { ["BadDigest"] = 3, ["UnknownNode"] = 1 }, 5, 7, 1, 1450, 1,
-            [new MediumCounters("bcast ens18 port 694", 4300, 0), new MediumCounters("ucast ens19 10.10.11.3 port 694", 4298, 2)],
-            [new SocketCounters("0.0.0.0:694 on ens18", 4211), new SocketCounters("0.0.0.0:694 on ens19", 4100)],
-            0),
-        new ConfigReport("/etc/ha.d", 2000, 10000, 5000, 20000, 694, ["bcast ens18 port 694", "ucast ens19 10.10.11.3 port 694"], "md5 (key 1)", 2));
+    private static StatusReport Sample() => StatusSample.Create();
 
     private (int Exit, string Output, string Error) Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int exit = Program.BuildRoot(output, error).Parse([.. args, "--run-dir", _runDirectory]).Invoke();
+        int exit = Program.BuildRoot(output, error).Parse([.. args, "--run-dir", _socket.RunDirectory]).Invoke();
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -234,7 +153,7 @@ public sealed class StatusCommandTests : IAsyncLifetime
     [Fact]
     public void Control_commands_print_the_daemons_answer_or_its_refusal_with_exit_1()
     {
-        _answer = request => request.Command == "standby"
+        _socket.Answer = request => request.Command == "standby"
             ? new ControlResponse(ControlRequest.CurrentVersion, false, Error: "standby refused: a transition is under way")
             : new ControlResponse(ControlRequest.CurrentVersion, true, Message: "applied in place, no resource moved:\nha.cf keepalive: 2s → 1s");
 
@@ -245,10 +164,7 @@ public sealed class StatusCommandTests : IAsyncLifetime
         var (reloadExit, reloadOutput, _) = Run("reload", "--dry-run");
         Assert.Equal(0, reloadExit);
         Assert.StartsWith("applied in place", reloadOutput, StringComparison.Ordinal);
-        lock (_requests)
-        {
-            Assert.Equal([("standby", "foreign"), ("reload", "dry-run")], _requests.Select(r => (r.Command, r.Argument)));
-        }
+        Assert.Equal([("standby", "foreign"), ("reload", "dry-run")], _socket.Requests.Select(r => (r.Command, r.Argument)));
     }
 
     [Fact]

@@ -25,9 +25,7 @@ public static class DaemonLogging
 
     public static Serilog.Core.Logger Create(DaemonSettings settings, HaCf haCf)
     {
-        var configuration = new LoggerConfiguration()
-            .MinimumLevel.Is(settings.DebugLevel > 0 ? LogEventLevel.Debug : LogEventLevel.Information)
-            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
+        var configuration = new LoggerConfiguration().MinimumLevel.Verbose();
         configuration = UsesJournal(settings, haCf)
             ? configuration.WriteTo.Sink(new JournaldSink(settings.NodeName, haCf.LogFacility))
             : configuration.WriteTo.Sink(new StderrSink());
@@ -43,6 +41,12 @@ public static class DaemonLogging
             configuration = configuration.WriteTo.Sink(new HaLogFileSink(debugFile, settings.NodeName));
         }
 
-        return configuration.CreateLogger();
+        // The sinks run on the log writer thread (BackgroundSink): nothing on the loop or the takeover path waits for I/O.
+        var level = settings.DebugLevel > 0 ? LogEventLevel.Debug : LogEventLevel.Information;
+        return new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .WriteTo.Sink(new BackgroundSink(configuration.CreateLogger()))
+            .CreateLogger();
     }
 }

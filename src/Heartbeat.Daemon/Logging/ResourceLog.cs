@@ -43,4 +43,7 @@ internal static partial class ResourceLog
 
     [LoggerMessage(EventId = 224, Level = LogLevel.Information, Message = "Group {Group} (a home group) is still up from an earlier run; kept until the negotiation says whether the peer holds it")]
     public static partial void LeftoverKept(ILogger logger, string group);
+
+    [LoggerMessage(EventId = 235, Level = LogLevel.Warning, Message = "Resource {Resource}: cannot be placed on this host now ({Reason}); a start will try again")]
+    public static partial void CannotPrepare(ILogger logger, string resource, string reason);
 }

@@ -166,22 +166,22 @@ public sealed class MediumReceiver : IDisposable
         }
     }
 
-    /// <summary>Reads datagrams until cancelled or disposed, handing each to <paramref name="deliver"/>.</summary>
-    public async Task RunAsync(Func<ReceivedDatagram, ValueTask> deliver, Action<SocketError> onError, CancellationToken cancellation)
+    /// <summary>
+    /// Reads datagrams until cancelled or disposed, handing each to <paramref name="deliver"/>: blocking reads on the
+    /// caller's thread (the daemon gives each receiver one), so a datagram reaches the loop with one thread switch.
+    /// </summary>
+    public void Run(Action<ReceivedDatagram> deliver, Action<SocketError> onError, CancellationToken cancellation)
     {
         // 3.0.6's receive buffer is 262 143 bytes; nothing larger than a UDP payload can arrive anyway.
         byte[] buffer = new byte[65536];
-        var anyone = new IPEndPoint(IPAddress.Any, 0);
+        EndPoint anyone = new IPEndPoint(IPAddress.Any, 0);
+        using var stop = cancellation.Register(_socket.Dispose);
         while (!cancellation.IsCancellationRequested)
         {
-            SocketReceiveFromResult result;
+            int received;
             try
             {
-                result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, anyone, cancellation).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                received = _socket.ReceiveFrom(buffer, SocketFlags.None, ref anyone);
             }
             catch (ObjectDisposedException)
             {
@@ -189,13 +189,22 @@ public sealed class MediumReceiver : IDisposable
             }
             catch (SocketException ex)
             {
+                if (cancellation.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 onError(ex.SocketErrorCode);
-                await Task.Delay(100, cancellation).ConfigureAwait(false);
+                if (cancellation.WaitHandle.WaitOne(100))
+                {
+                    return;
+                }
+
                 continue;
             }
 
             Interlocked.Increment(ref _received);
-            await deliver(new ReceivedDatagram(buffer.AsSpan(0, result.ReceivedBytes).ToArray(), Interface)).ConfigureAwait(false);
+            deliver(new ReceivedDatagram(buffer.AsSpan(0, received).ToArray(), Interface));
         }
     }
 

@@ -32,6 +32,9 @@ public sealed partial class MembershipService
         }
 
         _controlRequests.Enqueue((request, reply));
+
+        // Answered on the loop's next turn: turn it now rather than at the next tick.
+        WakeLoop(LoopInput.Wake);
         return reply.Task;
     }
 

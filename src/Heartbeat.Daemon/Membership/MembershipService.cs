@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Threading.Channels;
@@ -22,7 +23,12 @@ namespace Heartbeat.Daemon.Membership;
 /// </summary>
 public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ResourceExecutor executor, ScriptSettings scripts, ILogger<MembershipService> logger) : BackgroundService
 {
-    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// The regular tick, for timers that are not time-critical (retransmission requests, the planner's 10 s timers);
+    /// engine deadlines get ticks of their own and control requests wake the loop, so this can be slow: every wake-up
+    /// of an idle daemon costs CPU (3.0.6 polls every 250 ms too).
+    /// </summary>
+    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(5);
 
@@ -38,7 +44,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
     /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
     private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason)> _groupResults = new();
-    private readonly Channel<(string Key, GroupAction Action, string? RequestedBy)> _groupActions = Channel.CreateUnbounded<(string, GroupAction, string?)>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>
+    /// Set by every producer after it queued an input (or a flag for the loop): the loop thread sleeps on it until its
+    /// next deadline. No spinning: an idle daemon wakes a few times a second and each wake-up should cost one switch.
+    /// </summary>
+    private bool _leaveNoticed;
+    private readonly ManualResetEventSlim _inputReady = new(initialState: false, spinCount: 0);
+    private readonly Channel<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt)> _groupActions = Channel.CreateUnbounded<(string, GroupAction, string?, long)>(new UnboundedChannelOptions { SingleReader = true });
     private RcHookRunner? _hooks;
     private ResourceExecutor? _executor;
     private IResourcePlanner? _planner;
@@ -70,6 +82,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         // may take a while, so the wait is bounded by the host's shutdown timeout only. A flag, not a queued input: a
         // flood that fills the input queue must not swallow the stop (the loop sees the flag at its next tick).
         _leaving = true;
+        _inputReady.Set();
         await Task.WhenAny(_stopped.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -78,7 +91,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     {
         try
         {
-            await RunAsync(stoppingToken).ConfigureAwait(false);
+            // The cluster loop gets a thread of its own (it blocks between inputs instead of awaiting them), so a
+            // heartbeat or a deadline wakes it directly rather than through the thread pool.
+            await Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is MediumException or StateFileException or IOException or UnauthorizedAccessException)
         {
@@ -136,6 +151,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 ? new LegacyResourcePlanner(settings.NodeName, config.Resources, time)
                 : new ResourcePlanner(settings.NodeName, config.Resources, haCf.AutoFailback, time);
             _planner.AdoptLeftovers(leftovers.KeptGroups);
+
+            // Sockets open and placements resolved now, so a takeover is a netlink request and two frames away.
+            executor.Prepare();
         }
         else
         {
@@ -143,8 +161,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         }
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var receiveTasks = media.Receivers.Select(r => Task.Run(() => r.RunAsync(Deliver, error => MembershipLog.ReceiveFailed(logger, r.Interface, error), loopCancel.Token), CancellationToken.None)).ToArray();
-        var ticker = Task.Run(() => TickAsync(loopCancel.Token), CancellationToken.None);
+        var receivers = media.Receivers.Select(r => StartReceiver(r, loopCancel.Token)).ToArray();
         var groupWorker = Task.Run(RunGroupActionsAsync, CancellationToken.None);
 
         using var systemd = Systemd.SystemdNotifier.FromEnvironment();
@@ -162,8 +179,10 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
         try
         {
-            await foreach (var input in _inputs.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            var nextRegular = engine.Now + TickInterval;
+            while (true)
             {
+                var input = NextInput(engine, ref nextRegular, systemd.WatchdogInterval is null ? TimeSpan.MaxValue : nextWatchdog, stoppingToken);
                 switch (input.Kind)
                 {
                     case LoopInputKind.Datagram:
@@ -258,6 +277,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 {
                     break;
                 }
+
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -272,7 +292,12 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             await loopCancel.CancelAsync().ConfigureAwait(false);
             media.Dispose();
             _groupActions.Writer.TryComplete();
-            await Task.WhenAll([.. receiveTasks, ticker, groupWorker]).ConfigureAwait(false);
+            foreach (var receiver in receivers)
+            {
+                receiver.Join(TimeSpan.FromSeconds(5));
+            }
+
+            await groupWorker.ConfigureAwait(false);
             MembershipLog.ShutdownComplete(logger);
         }
     }
@@ -285,10 +310,10 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         return $"{engine.LocalStatus}; peers: {(peers.Length == 0 ? "none" : peers)}; {holding}";
     }
 
-    private ValueTask Deliver(ReceivedDatagram datagram)
+    private void Deliver(ReceivedDatagram datagram)
     {
         // A full queue (a flood) drops new datagrams rather than blocking the readers or growing without bound.
-        if (!_inputs.Writer.TryWrite(LoopInput.From(datagram)))
+        if (!WakeLoop(LoopInput.From(datagram)))
         {
             long count = Interlocked.Increment(ref _inputDropped);
             if (count <= 10 || count % 1000 == 0)
@@ -296,24 +321,69 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 MembershipLog.InputDropped(logger, count);
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    private async Task TickAsync(CancellationToken cancellation)
+    /// <summary>
+    /// The loop's next input: a queued one (datagram, wake-up), else a tick once the engine's next deadline (the next
+    /// keepalive, the moment a peer or link would be past its window), the watchdog's ping or the regular tick is due.
+    /// Sleeps on <see cref="_inputReady"/> until then: no timer thread, no thread-pool hop between a deadline and the
+    /// death it declares.
+    /// </summary>
+    private LoopInput NextInput(MembershipEngine engine, ref TimeSpan nextRegular, TimeSpan watchdogDue, CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TickInterval, time);
-        try
+        while (true)
         {
-            while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false))
+            if (_inputs.Reader.TryRead(out var queued))
             {
-                _inputs.Writer.TryWrite(LoopInput.Tick);
+                return queued;
             }
+
+            var now = engine.Now;
+            var due = engine.NextDeadline;
+            due = due < nextRegular ? due : nextRegular;
+            due = due < watchdogDue ? due : watchdogDue;
+            if (now >= due || (_leaving && !_leaveNoticed))
+            {
+                _leaveNoticed |= _leaving;
+                if (now >= nextRegular)
+                {
+                    nextRegular = now + TickInterval;
+                }
+
+                return LoopInput.Tick;
+            }
+
+            // Reset, look once more, then sleep: an input queued after the look sets the event again.
+            _inputReady.Reset();
+            if (_inputs.Reader.TryRead(out queued))
+            {
+                return queued;
+            }
+
+            // Rounded up to the timer's millisecond: waking early would only cost a second wait.
+            int milliseconds = (int)Math.Clamp(Math.Ceiling((due - now).TotalMilliseconds), 1, TickInterval.TotalMilliseconds);
+            _inputReady.Wait(milliseconds, stoppingToken);
         }
-        catch (OperationCanceledException)
+    }
+
+    /// <summary>Queues an input for the loop and wakes it; false when the queue is full (a flood).</summary>
+    private bool WakeLoop(LoopInput input)
+    {
+        bool queued = _inputs.Writer.TryWrite(input);
+        _inputReady.Set();
+        return queued;
+    }
+
+    /// <summary>A receiving socket read by a thread of its own (blocking reads: one switch from the wire to the loop).</summary>
+    private Thread StartReceiver(MediumReceiver receiver, CancellationToken cancellation)
+    {
+        var thread = new Thread(() => receiver.Run(Deliver, error => MembershipLog.ReceiveFailed(logger, receiver.Interface, error), cancellation))
         {
-            // Stopping.
-        }
+            IsBackground = true,
+            Name = "receive " + receiver.Interface,
+        };
+        thread.Start();
+        return thread;
     }
 
     private void Flush(MembershipEngine engine, MediaSet media)
@@ -417,6 +487,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 engine.SendSequenced(send.Body);
                 break;
             case AcquireGroup acquire:
+                // The group worker starts at once; logging and bookkeeping follow (the takeover path waits for neither).
+                RunGroupAction(acquire.Key, GroupAction.Acquire, null);
                 _releasing.TryRemove(acquire.Key, out _);
                 MembershipLog.PlannerAction(logger, "acquire", acquire.Key, acquire.Reason);
                 if (acquire.Reason.StartsWith("peer dead", StringComparison.Ordinal) || acquire.Reason.StartsWith("peer shut down", StringComparison.Ordinal))
@@ -428,7 +500,6 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 }
 
                 RecordGroupState(acquire.Key, "starting", acquire.Reason);
-                RunGroupAction(acquire.Key, GroupAction.Acquire, null);
                 break;
             case ReleaseGroup release:
                 _releasing[release.Key] = true;
@@ -450,7 +521,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
     /// in haresources order; each group also has its own queue in the executor.
     /// </summary>
-    private void RunGroupAction(string key, GroupAction action, string? requestedBy) => _groupActions.Writer.TryWrite((key, action, requestedBy));
+    private void RunGroupAction(string key, GroupAction action, string? requestedBy) => _groupActions.Writer.TryWrite((key, action, requestedBy, Stopwatch.GetTimestamp()));
 
     /// <summary>rc.d hooks: a peer's message by its type; a node's status change as 3.0.6's synthesized status message.</summary>
     private void RunHook(MembershipEvent e)
@@ -474,8 +545,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private async Task RunGroupActionsAsync()
     {
         var executor = _executor!;
-        await foreach (var (key, action, requestedBy) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (key, action, requestedBy, decidedAt) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            long pickedAt = Stopwatch.GetTimestamp();
             if (requestedBy is not null && _hooks is { } hooks)
             {
                 // rc.d/ip-request runs $HA_RCDIR/local_giveip before it gives a group up at a peer's request.
@@ -498,6 +570,10 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 };
                 success = outcome.Success;
                 reason = outcome.Reason;
+                if (success && action == GroupAction.Acquire)
+                {
+                    LogAnnouncementDelay(executor, key, decidedAt, pickedAt);
+                }
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
             {
@@ -507,6 +583,33 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             }
 
             _groupResults.Enqueue((key, action, success, reason));
+            WakeLoop(LoopInput.Wake);
+        }
+    }
+
+    /// <summary>
+    /// The takeover path as this process saw it: from the acquisition decided (a death, a shutdone, a grant) to the
+    /// group worker picking it up, to the address requested from the kernel, to the first gratuitous ARP sent.
+    /// </summary>
+    private void LogAnnouncementDelay(ResourceExecutor executor, string key, long decidedAt, long pickedAt)
+    {
+        IpAddressResource? first = null;
+        foreach (var address in executor.AddressesOf(key))
+        {
+            if (address.FirstAnnouncementAt >= decidedAt && (first is null || address.FirstAnnouncementAt < first.FirstAnnouncementAt))
+            {
+                first = address;
+            }
+        }
+
+        if (first is not null)
+        {
+            MembershipLog.FirstAnnouncement(
+                logger,
+                key,
+                (long)Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt).TotalMicroseconds,
+                (long)Stopwatch.GetElapsedTime(decidedAt, pickedAt).TotalMicroseconds,
+                (long)Stopwatch.GetElapsedTime(decidedAt, first.AddressRequestedAt).TotalMicroseconds);
         }
     }
 
@@ -662,11 +765,16 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     {
         Datagram,
         Tick,
+
+        /// <summary>Nothing to feed the engine: a control request waits for this loop turn.</summary>
+        Wake,
     }
 
     private readonly record struct LoopInput(LoopInputKind Kind, ReceivedDatagram Datagram)
     {
         public static LoopInput Tick => new(LoopInputKind.Tick, default);
+
+        public static LoopInput Wake => new(LoopInputKind.Wake, default);
 
         public static LoopInput From(ReceivedDatagram datagram) => new(LoopInputKind.Datagram, datagram);
     }

@@ -56,59 +56,50 @@ public static class GratuitousArp
         return bytes;
     }
 
+    /// <summary>An AF_PACKET socket for ARP frames, opened once and kept, so an announcement needs no socket call first.</summary>
+    internal static FileDescriptorHandle OpenSocket() => SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
+
     /// <summary>
     /// Sends the first round (request + reply) at once and returns the task of the remaining rounds, which run in the
     /// background as send_arp does behind IPaddr2: the address is usable after the first round, and a stop or a
-    /// handover must not wait for the rest. Cancel to stop announcing (the address was given up).
+    /// handover must not wait for the rest. Cancel to stop announcing (the address was given up). The socket is the
+    /// caller's (see <see cref="OpenSocket"/>) and stays open.
     /// </summary>
-    public static Task<int> Announce(int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation)
+    internal static Task<int> Announce(FileDescriptorHandle socket, int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation)
     {
         if (announcement.Count <= 0)
         {
             return Task.FromResult(0);
         }
 
-        var socket = SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
         var destination = BroadcastTo(ifIndex);
         byte[] request = Build(mac, address, reply: false);
         byte[] replyFrame = Build(mac, address, reply: true);
-        try
-        {
-            SendToCall.SendTo(socket, request, destination);
-            SendToCall.SendTo(socket, replyFrame, destination);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        return RemainingRoundsAsync(socket, destination, request, replyFrame, announcement, cancellation);
+        SendToCall.SendTo(socket, request, destination);
+        SendToCall.SendTo(socket, replyFrame, destination);
+        return announcement.Count == 1 ? Task.FromResult(2) : RemainingRoundsAsync(socket, destination, request, replyFrame, announcement, cancellation);
     }
 
     private static async Task<int> RemainingRoundsAsync(FileDescriptorHandle socket, SockAddrLl destination, byte[] request, byte[] reply, ArpAnnouncement announcement, CancellationToken cancellation)
     {
         int sent = 2;
-        using (socket)
+        try
         {
-            try
+            for (int round = 1; round < announcement.Count; round++)
             {
-                for (int round = 1; round < announcement.Count; round++)
-                {
-                    await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
-                    SendToCall.SendTo(socket, request, destination);
-                    SendToCall.SendTo(socket, reply, destination);
-                    sent += 2;
-                }
+                await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
+                SendToCall.SendTo(socket, request, destination);
+                SendToCall.SendTo(socket, reply, destination);
+                sent += 2;
             }
-            catch (OperationCanceledException)
-            {
-                // The address was given up: stop announcing it.
-            }
-            catch (NativeCallException)
-            {
-                // The interface went away; the monitor will notice the address is gone.
-            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The address was given up: stop announcing it.
+        }
+        catch (Exception ex) when (ex is NativeCallException or ObjectDisposedException)
+        {
+            // The interface went away (the monitor will notice the address is gone), or the daemon is exiting.
         }
 
         return sent;

@@ -10,19 +10,200 @@ namespace Heartbeat.Daemon.Resources;
 /// A VIP handled natively (IPaddr, IPaddr2 and the bare-address shorthand): placed like findif should, added and deleted
 /// through rtnetlink, verified with a dump, announced with gratuitous ARP from the interface's MAC.
 /// </summary>
-public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announcement, ILogger logger) : IManagedResource
+/// <remarks>
+/// The takeover path is the point of this class. 3.0.6 forks ResourceManager → IPaddr2 → ip → send_arp after a death;
+/// here the netlink and packet sockets are opened once, the placement (interface, MAC, prefix, broadcast, label) is
+/// resolved ahead (<see cref="Prepare"/>), and a start is one RTM_NEWADDR and two sendto calls before anything else;
+/// the checks that need dumps (the address really there, still the right place, not already elsewhere) come right
+/// after the first ARP round and correct what they find. Start, stop and status of one resource never run at once
+/// (the executor's group queue), and a lock makes sure of it for the shared sockets.
+/// </remarks>
+public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announcement, ILogger logger) : IManagedResource, IDisposable
 {
-    public string Name => spec.Text;
-
+    private readonly Lock _lock = new();
     private CancellationTokenSource? _announcing;
+    private Rtnetlink? _netlink;
+    private Interop.FileDescriptorHandle? _arpSocket;
+    private Prepared? _prepared;
+
+    public string Name => spec.Text;
 
     public ResourceSpec Spec => spec;
 
     /// <summary>The background announcement rounds of the last start (frames sent when complete).</summary>
     public Task<int> Announcing { get; private set; } = Task.FromResult(0);
 
+    /// <summary>When the first gratuitous ARP of the last start went out (a Stopwatch timestamp; 0 before any).</summary>
+    public long FirstAnnouncementAt { get; private set; }
+
+    /// <summary>When the last start asked the kernel for the address (a Stopwatch timestamp; 0 before any).</summary>
+    public long AddressRequestedAt { get; private set; }
+
     /// <summary>Where the address goes on this host now (interfaces and routes read fresh each time).</summary>
-    public IpPlacement Resolve(Rtnetlink netlink)
+    public IpPlacement Resolve(Rtnetlink netlink) => ResolveWithLink(netlink).Placement;
+
+    /// <summary>
+    /// Opens the sockets and resolves the placement ahead of a takeover (and touches every page of the path once, so
+    /// the first takeover of the process is as fast as the next). A placement that cannot be resolved now is not an
+    /// error yet: the start resolves again and reports it.
+    /// </summary>
+    public string? Prepare()
+    {
+        lock (_lock)
+        {
+            try
+            {
+                var netlink = Netlink();
+                _arpSocket ??= GratuitousArp.OpenSocket();
+                var (placement, link) = ResolveWithLink(netlink);
+                _prepared = new Prepared(placement, link.Index, link.Mac);
+                _ = GratuitousArp.Build(link.Mac, placement.Address, reply: false);
+                return null;
+            }
+            catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                _prepared = null;
+                return ex.Message;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds the address (if missing) and sends the first ARP round before anything else: no log entry, no dump, no
+    /// socket to open stands between the decision to take over and the frame on the wire.
+    /// </summary>
+    public Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            try
+            {
+                var netlink = Netlink();
+                _arpSocket ??= GratuitousArp.OpenSocket();
+                AddressRequestedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                bool added;
+                var prepared = _prepared;
+                if (prepared is not null && TryAdd(netlink, prepared, out added))
+                {
+                    Announce(prepared);
+                    (prepared, added) = Reconcile(netlink, prepared, added);
+                }
+                else
+                {
+                    // Nothing prepared, or the prepared interface is gone: the careful way, every dump first.
+                    (prepared, added) = Place(netlink);
+                    Announce(prepared);
+                }
+
+                _prepared = prepared;
+                var toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started, FirstAnnouncementAt);
+                if (added)
+                {
+                    ResourceLog.AddressAdded(logger, Name, prepared.Placement.ToString());
+                }
+                else
+                {
+                    ResourceLog.AddressPresent(logger, Name, prepared.Placement.ToString());
+                }
+
+                return Task.FromResult(ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{prepared.Placement} up, {announcement.Count} rounds of gratuitous ARP from {Convert.ToHexString(prepared.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start")));
+            }
+            catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                _announcing?.Cancel();
+                return Task.FromResult(ResourceOutcome.Failed(ex.Message));
+            }
+        }
+    }
+
+    public Task<ResourceOutcome> StopAsync(CancellationToken cancellation)
+    {
+        lock (_lock)
+        {
+            // Never announce an address we are giving up.
+            _announcing?.Cancel();
+            try
+            {
+                var netlink = Netlink();
+                var existing = Find(netlink);
+                if (existing is null)
+                {
+                    // Stopping a stopped resource succeeds (3.0.6 stops every group at shutdown, held or not).
+                    return Task.FromResult(ResourceOutcome.Ok($"{spec.Ip!.Address} was not configured"));
+                }
+
+                netlink.DeleteAddress(existing.Index, existing.Address, existing.PrefixLength);
+                if (Find(netlink) is not null)
+                {
+                    return Task.FromResult(ResourceOutcome.Failed($"{existing.Address} is still configured after RTM_DELADDR"));
+                }
+
+                ResourceLog.AddressDeleted(logger, Name, $"{existing.Address}/{existing.PrefixLength}");
+                return Task.FromResult(ResourceOutcome.Ok($"{existing.Address}/{existing.PrefixLength} removed"));
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                DropNetlink();
+                return Task.FromResult(ResourceOutcome.Failed(ex.Message));
+            }
+        }
+    }
+
+    public Task<bool> IsRunningAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            return Task.FromResult(IsPresent());
+        }
+        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+        {
+            return Task.FromResult(false);
+        }
+    }
+
+    /// <summary>Whether the VIP is configured on any interface now (throws when the kernel cannot be asked).</summary>
+    public bool IsPresent()
+    {
+        lock (_lock)
+        {
+            try
+            {
+                return Find(Netlink()) is not null;
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                DropNetlink();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The VIP as configured now on any interface (the same address elsewhere is still ours to manage).</summary>
+    public InterfaceAddress? Find(Rtnetlink netlink) => netlink.GetAddresses().FirstOrDefault(a => a.Address.Equals(spec.Ip!.Address));
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _announcing?.Cancel();
+            DropNetlink();
+            _arpSocket?.Dispose();
+            _arpSocket = null;
+        }
+    }
+
+    private Rtnetlink Netlink() => _netlink ??= Rtnetlink.Open();
+
+    /// <summary>A socket that failed once is not trusted again: the next action opens a fresh one.</summary>
+    private void DropNetlink()
+    {
+        _netlink?.Dispose();
+        _netlink = null;
+    }
+
+    private (IpPlacement Placement, LinkInfo Link) ResolveWithLink(Rtnetlink netlink)
     {
         var links = netlink.GetLinks().ToDictionary(l => l.Index);
         var routes = netlink.GetRoutes()
@@ -31,99 +212,100 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             .ToList();
         var labels = netlink.GetAddresses().Where(a => a.Label is not null).Select(a => a.Label!).ToHashSet(StringComparer.Ordinal);
         var result = IpPlacementResolver.Resolve(spec, routes, labels);
-        return result.Placement ?? throw new ResourceException(result.Problem!);
+        var placement = result.Placement ?? throw new ResourceException(result.Problem!);
+        var link = links.Values.FirstOrDefault(l => l.Name == placement.Interface)
+            ?? throw new ResourceException($"interface {placement.Interface} does not exist");
+        return (placement, link);
     }
 
-    public async Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
+    /// <summary>The prepared placement, straight to the kernel; false when that interface no longer exists.</summary>
+    private static bool TryAdd(Rtnetlink netlink, Prepared prepared, out bool added)
     {
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        await Task.Yield();
+        var p = prepared.Placement;
         try
         {
-            using var netlink = Rtnetlink.Open();
-            var existing = Find(netlink);
-            IpPlacement placement;
-            LinkInfo link;
-            if (existing is not null)
-            {
-                link = netlink.GetLinks().Single(l => l.Index == existing.Index);
-                placement = new IpPlacement(existing.Address, existing.PrefixLength, link.Name, existing.Broadcast, existing.Label);
-                ResourceLog.AddressPresent(logger, Name, placement.ToString());
-            }
-            else
-            {
-                placement = Resolve(netlink);
-                link = netlink.GetLinks().FirstOrDefault(l => l.Name == placement.Interface)
-                    ?? throw new ResourceException($"interface {placement.Interface} does not exist");
-                netlink.AddAddress(link.Index, placement.Address, placement.PrefixLength, placement.Broadcast, placement.Label);
-
-                // Trust, but verify: the address must now be in the kernel's own list.
-                if (Find(netlink) is null)
-                {
-                    throw new ResourceException($"{placement} was accepted by the kernel but is not on {placement.Interface}");
-                }
-
-                ResourceLog.AddressAdded(logger, Name, placement.ToString());
-            }
-
-            // First round now; the rest in the background (cancelled when the address is given up).
-            _announcing?.Cancel();
-            _announcing = new CancellationTokenSource();
-            Announcing = GratuitousArp.Announce(link.Index, link.Mac, placement.Address, announcement, _announcing.Token);
-            var toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            return ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{placement} up, {announcement.Count} rounds of gratuitous ARP from {Convert.ToHexString(link.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start"));
+            added = netlink.AddAddress(prepared.Index, p.Address, p.PrefixLength, p.Broadcast, p.Label);
+            return true;
         }
-        catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+        catch (Interop.NativeCallException ex) when (ex.Errno == 19)
         {
-            return ResourceOutcome.Failed(ex.Message);
+            // ENODEV: the interface went away since it was prepared.
+            added = false;
+            return false;
         }
     }
 
-    public Task<ResourceOutcome> StopAsync(CancellationToken cancellation)
+    /// <summary>The careful start: the address where it already is, or placed afresh from links, routes and labels.</summary>
+    private (Prepared Prepared, bool Added) Place(Rtnetlink netlink)
     {
-        // Never announce an address we are giving up.
+        if (Find(netlink) is { } existing)
+        {
+            var link = netlink.GetLinks().Single(l => l.Index == existing.Index);
+            return (new Prepared(new IpPlacement(existing.Address, existing.PrefixLength, link.Name, existing.Broadcast, existing.Label), link.Index, link.Mac), false);
+        }
+
+        var (placement, resolvedLink) = ResolveWithLink(netlink);
+        netlink.AddAddress(resolvedLink.Index, placement.Address, placement.PrefixLength, placement.Broadcast, placement.Label);
+
+        // Trust, but verify: the address must now be in the kernel's own list.
+        if (Find(netlink) is null)
+        {
+            throw new ResourceException($"{placement} was accepted by the kernel but is not on {placement.Interface}");
+        }
+
+        return (new Prepared(placement, resolvedLink.Index, resolvedLink.Mac), true);
+    }
+
+    /// <summary>
+    /// After the fast start's first ARP: the address must be in the kernel's list; if it was already configured
+    /// somewhere else (an admin, a leftover), the copy just added goes and that one is announced instead; and if the
+    /// placement resolved now differs from the prepared one (routes changed since), the address moves there.
+    /// </summary>
+    private (Prepared Prepared, bool Added) Reconcile(Rtnetlink netlink, Prepared prepared, bool added)
+    {
+        var p = prepared.Placement;
+        var copies = netlink.GetAddresses().Where(a => a.Address.Equals(p.Address)).ToList();
+        var ours = copies.FirstOrDefault(a => a.Index == prepared.Index && a.PrefixLength == p.PrefixLength);
+        if (ours is null)
+        {
+            throw new ResourceException($"{p} was accepted by the kernel but is not on {p.Interface}");
+        }
+
+        if (added && copies.FirstOrDefault(a => a != ours) is { } elsewhere)
+        {
+            netlink.DeleteAddress(ours.Index, ours.Address, ours.PrefixLength);
+            var link = netlink.GetLinks().Single(l => l.Index == elsewhere.Index);
+            var kept = new Prepared(new IpPlacement(elsewhere.Address, elsewhere.PrefixLength, link.Name, elsewhere.Broadcast, elsewhere.Label), link.Index, link.Mac);
+            Announce(kept);
+            return (kept, false);
+        }
+
+        if (added)
+        {
+            var (fresh, freshLink) = ResolveWithLink(netlink);
+            if (freshLink.Index != prepared.Index || fresh.PrefixLength != p.PrefixLength || !Equals(fresh.Broadcast, p.Broadcast) || !freshLink.Mac.AsSpan().SequenceEqual(prepared.Mac))
+            {
+                netlink.DeleteAddress(prepared.Index, p.Address, p.PrefixLength);
+                netlink.AddAddress(freshLink.Index, fresh.Address, fresh.PrefixLength, fresh.Broadcast, fresh.Label);
+                var moved = new Prepared(fresh, freshLink.Index, freshLink.Mac);
+                Announce(moved);
+                return (moved, true);
+            }
+        }
+
+        return (prepared, added);
+    }
+
+    private void Announce(Prepared prepared)
+    {
         _announcing?.Cancel();
-        try
-        {
-            using var netlink = Rtnetlink.Open();
-            var existing = Find(netlink);
-            if (existing is null)
-            {
-                // Stopping a stopped resource succeeds (3.0.6 stops every group at shutdown, held or not).
-                return Task.FromResult(ResourceOutcome.Ok($"{spec.Ip!.Address} was not configured"));
-            }
-
-            netlink.DeleteAddress(existing.Index, existing.Address, existing.PrefixLength);
-            if (Find(netlink) is not null)
-            {
-                return Task.FromResult(ResourceOutcome.Failed($"{existing.Address} is still configured after RTM_DELADDR"));
-            }
-
-            ResourceLog.AddressDeleted(logger, Name, $"{existing.Address}/{existing.PrefixLength}");
-            return Task.FromResult(ResourceOutcome.Ok($"{existing.Address}/{existing.PrefixLength} removed"));
-        }
-        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
-        {
-            return Task.FromResult(ResourceOutcome.Failed(ex.Message));
-        }
+        _announcing = new CancellationTokenSource();
+        Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Index, prepared.Mac, prepared.Placement.Address, announcement, _announcing.Token);
+        FirstAnnouncementAt = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
-    public Task<bool> IsRunningAsync(CancellationToken cancellation)
-    {
-        try
-        {
-            using var netlink = Rtnetlink.Open();
-            return Task.FromResult(Find(netlink) is not null);
-        }
-        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
-        {
-            return Task.FromResult(false);
-        }
-    }
-
-    /// <summary>The VIP as configured now on any interface (the same address elsewhere is still ours to manage).</summary>
-    public InterfaceAddress? Find(Rtnetlink netlink) => netlink.GetAddresses().FirstOrDefault(a => a.Address.Equals(spec.Ip!.Address));
+    /// <summary>A placement resolved ahead: where the address goes, and the interface's index and MAC.</summary>
+    private sealed record Prepared(IpPlacement Placement, int Index, byte[] Mac);
 }
 
 /// <summary>A resource action that cannot be done; the message says why.</summary>

@@ -13,7 +13,7 @@ public sealed record GroupOutcome(string Group, bool Success, string Reason);
 /// start left to right with a status check first (what already runs is left alone), stop right to left. A start that
 /// fails stops what it started (and the failed resource) in reverse order and reports the group failed with the reason.
 /// </summary>
-public sealed class ResourceExecutor
+public sealed class ResourceExecutor : IDisposable
 {
     /// <summary>3.0.6 retries a failing stop every second, 10 more times (HA_STOPRETRYMAX).</summary>
     public const int StopRetries = 10;
@@ -36,6 +36,35 @@ public sealed class ResourceExecutor
     }
 
     public IEnumerable<ResourceGroupSpec> Groups => _groups.Values.Select(g => g.Spec);
+
+    /// <summary>
+    /// Readies every VIP for a fast start (sockets open, placement resolved; see <see cref="IpAddressResource.Prepare"/>)
+    /// and logs the ones that cannot be placed on this host now: better said at start-up than at the takeover.
+    /// </summary>
+    public void Prepare()
+    {
+        foreach (var (_, resources, _) in _groups.Values)
+        {
+            foreach (var vip in resources.OfType<IpAddressResource>())
+            {
+                if (vip.Prepare() is { } problem)
+                {
+                    ResourceLog.CannotPrepare(_logger, vip.Name, problem);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, resources, _) in _groups.Values)
+        {
+            foreach (var disposable in resources.OfType<IDisposable>())
+            {
+                disposable.Dispose();
+            }
+        }
+    }
 
     public IReadOnlyList<IManagedResource> ResourcesOf(string key) => _groups[key].Resources;
 

@@ -1,5 +1,4 @@
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Resources;
@@ -36,8 +35,7 @@ public sealed class VipMonitor(IReadOnlyList<IpAddressResource> held, TimeSpan i
             bool present;
             try
             {
-                using var netlink = Rtnetlink.Open();
-                present = vip.Find(netlink) is not null;
+                present = vip.IsPresent();
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {

@@ -201,6 +201,47 @@ public sealed class MembershipEngine
         AdvanceCommunication(now);
     }
 
+    /// <summary>
+    /// The earliest time (on <see cref="Now"/>'s clock) at which <see cref="Tick"/> has something to do: the next
+    /// keepalive, or the first moment a live peer or link would be past its window. The daemon wakes exactly then rather
+    /// than on its next coarse tick, so a death is declared within a timer slack of the deadtime (3.0.6 checks only
+    /// every 250 ms) and keepalives keep their phase. Other timers (retransmission requests, the node-list handshake)
+    /// are not time-critical and ride on the regular tick.
+    /// </summary>
+    public TimeSpan NextDeadline
+    {
+        get
+        {
+            if (!_started)
+            {
+                return TimeSpan.MaxValue;
+            }
+
+            var next = _nextKeepalive;
+            foreach (var peer in _peers.Values)
+            {
+                var window = CurrentWindow(peer);
+                if (!peer.IsDead)
+                {
+                    // Strictly greater than the window, as CheckLiveness tests it: one clock tick past.
+                    next = Min(next, peer.WindowStart + window + TimeSpan.FromTicks(1));
+                }
+
+                foreach (var link in peer.Links.Values)
+                {
+                    if (link.Up)
+                    {
+                        next = Min(next, link.LastHeard + window + TimeSpan.FromTicks(1));
+                    }
+                }
+            }
+
+            return next;
+
+            static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+        }
+    }
+
     /// <summary>One received datagram and the interface it came in on.</summary>
     public void Receive(ReadOnlyMemory<byte> datagram, string iface)
     {

@@ -133,9 +133,19 @@ public sealed class ResourcePlanner : PlannerBase
         if (!anyPeerAlive)
         {
             // Alone: no live peer will report; our own report moves us on and the 10 s timer runs (rscstatus shows
-            // "transition" meanwhile), after which our own groups are taken.
+            // "transition" meanwhile). 3.0.6 takes its own groups at once beside the dead peer's (mach_down runs
+            // beside req_our_resources; behaviour-startup-alone-initdead: every VIP up 0.6 s after initdead), so a
+            // lone node is serving right after initdead, not 10 s later.
             SendReport(isStable: false, info: null);
             EnterResourcesReceived();
+            if (deadPeers.Count > 0)
+            {
+                _claimed |= HoldSet.Local;
+                foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
+                {
+                    Acquire(group.Key, "local group, alone");
+                }
+            }
         }
     }
 

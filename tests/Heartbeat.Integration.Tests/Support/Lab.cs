@@ -77,6 +77,9 @@ public sealed class Lab : IAsyncDisposable
 
     public int DeadtimeSeconds { get; set; } = 1;
 
+    /// <summary>ha.cf's warntime (half the deadtime, at least 1 s, unless given).</summary>
+    public TimeSpan? Warntime { get; set; }
+
     /// <summary>Long enough that a node starting a few seconds late on a loaded 2-core machine is not declared dead at start.</summary>
     public int InitdeadSeconds { get; set; } = 8;
 
@@ -403,7 +406,8 @@ public sealed class Lab : IAsyncDisposable
         }
 
         ha.Append(CultureInfo.InvariantCulture, $"keepalive {(long)Keepalive.TotalMilliseconds}ms\n");
-        ha.Append(CultureInfo.InvariantCulture, $"deadtime {DeadtimeSeconds}\nwarntime {Math.Max(1, DeadtimeSeconds / 2)}\ninitdead {InitdeadSeconds}\nudpport 694\n");
+        string warntime = Warntime is { } w ? $"{(long)w.TotalMilliseconds}ms" : Math.Max(1, DeadtimeSeconds / 2).ToString(CultureInfo.InvariantCulture);
+        ha.Append(CultureInfo.InvariantCulture, $"deadtime {DeadtimeSeconds}\nwarntime {warntime}\ninitdead {InitdeadSeconds}\nudpport 694\n");
         if (Media is MediaKind.Bcast or MediaKind.All)
         {
             ha.Append("bcast ens18\n");

@@ -15,6 +15,10 @@ public sealed class VipProbe : IAsyncDisposable
 {
     public const int Port = 7694;
     private readonly TimeSpan _connectInterval;
+    private readonly bool _overlapping;
+    private readonly NetnsSocketFactory _clientSockets;
+    private readonly IPAddress _vipAddress;
+    private readonly Dictionary<string, AddressWatch> _addressWatches = new(StringComparer.Ordinal);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan HolderInterval = TimeSpan.FromMilliseconds(50);
 
@@ -25,13 +29,27 @@ public sealed class VipProbe : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private readonly List<(TimeSpan At, string? AnsweredBy)> _attempts = [];
     private readonly List<(TimeSpan At, string[] Holders)> _holders = [];
     private readonly List<Task> _tasks = [];
 
     /// <param name="connectInterval">How often the client connects (20 ms unless given; the benchmark uses 10 ms).</param>
-    public VipProbe(Lab lab, LabNode[] nodes, string vip, string clientNetns, TimeSpan? connectInterval = null)
+    /// <param name="overlapping">
+    /// Start an attempt every interval even while earlier ones wait (the benchmark): a SYN sent to the old holder's MAC
+    /// just before the takeover then does not hide the new holder for the rest of its timeout.
+    /// </param>
+    public VipProbe(Lab lab, LabNode[] nodes, string vip, string clientNetns, TimeSpan? connectInterval = null, bool overlapping = false)
     {
+        _overlapping = overlapping;
+        _clientSockets = new NetnsSocketFactory(clientNetns);
+        _vipAddress = IPAddress.Parse(vip);
+        foreach (var node in nodes)
+        {
+            using var factory = new NetnsSocketFactory(lab.Netns(node));
+            _addressWatches[node.Name] = factory.CreateAddressWatch();
+        }
+
         (_lab, _nodes, _vip, _clientNetns) = (lab, nodes, vip, clientNetns);
         _connectInterval = connectInterval ?? TimeSpan.FromMilliseconds(20);
         foreach (var node in nodes)
@@ -55,7 +73,7 @@ public sealed class VipProbe : IAsyncDisposable
     /// <summary>The longest run without a successful connection after <paramref name="from"/> (from the last success before it to the first after).</summary>
     public TimeSpan LongestOutage(TimeSpan from, TimeSpan? to = null)
     {
-        var attempts = Snapshot(_attempts).Where(a => a.At >= from && a.At <= (to ?? TimeSpan.MaxValue)).ToList();
+        var attempts = Snapshot(_attempts).Where(a => a.At >= from && a.At <= (to ?? TimeSpan.MaxValue)).OrderBy(a => a.At).ToList();
         TimeSpan worst = TimeSpan.Zero;
         TimeSpan? lastSuccess = null;
         TimeSpan? failingSince = null;
@@ -85,8 +103,15 @@ public sealed class VipProbe : IAsyncDisposable
         return worst;
     }
 
+    /// <summary>The wall-clock time of a probe time (to line it up with packet captures and logs).</summary>
+    public DateTimeOffset WallClock(TimeSpan at) => _startedAt + at;
+
+    /// <summary>When the first connection after <paramref name="from"/> that <paramref name="node"/> answered was made.</summary>
+    public TimeSpan? FirstAnswerBy(string node, TimeSpan from) =>
+        Snapshot(_attempts).Where(a => a.At >= from && a.AnsweredBy == node).Select(a => (TimeSpan?)a.At).Min();
+
     /// <summary>Who answered the client last (null: nobody yet or the last attempt failed).</summary>
-    public string? LastAnswer() => Snapshot(_attempts).LastOrDefault().AnsweredBy;
+    public string? LastAnswer() => Snapshot(_attempts).MaxBy(a => a.At).AnsweredBy;
 
     public int Successes(TimeSpan from) => Snapshot(_attempts).Count(a => a.At >= from && a.AnsweredBy is not null);
 
@@ -111,6 +136,21 @@ public sealed class VipProbe : IAsyncDisposable
         return worst;
     }
 
+    /// <summary>
+    /// The start of the last run of polls after <paramref name="from"/> in which exactly one node held the VIP (null
+    /// while the last poll saw none or several).
+    /// </summary>
+    public TimeSpan? SingleHolderSince(TimeSpan from)
+    {
+        TimeSpan? since = null;
+        foreach (var (at, holders) in Snapshot(_holders).Where(h => h.At >= from))
+        {
+            since = holders.Length == 1 ? since ?? at : null;
+        }
+
+        return since;
+    }
+
     /// <summary>Whether the node held the VIP at any poll after <paramref name="from"/>.</summary>
     public bool EverHeldBy(string node, TimeSpan from) => Snapshot(_holders).Any(h => h.At >= from && h.Holders.Contains(node));
 
@@ -129,6 +169,15 @@ public sealed class VipProbe : IAsyncDisposable
         }
 
         await Task.WhenAny(Task.WhenAll(_tasks), Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+
+        // Overlapping attempts end within their timeout.
+        await Task.Delay(ConnectTimeout).ConfigureAwait(false);
+        _clientSockets.Dispose();
+        foreach (var watch in _addressWatches.Values)
+        {
+            watch.Dispose();
+        }
+
         _stop.Dispose();
     }
 
@@ -162,30 +211,13 @@ public sealed class VipProbe : IAsyncDisposable
     private async Task ConnectLoopAsync()
     {
         var endpoint = new IPEndPoint(IPAddress.Parse(_vip), Port);
-        byte[] buffer = new byte[64];
         while (!_stop.IsCancellationRequested)
         {
             var at = _clock.Elapsed;
-            string? answeredBy = null;
-            using (var client = NetnsSocket.CreateTcp(_clientNetns))
-            using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+            var attempt = AttemptAsync(endpoint, at);
+            if (!_overlapping)
             {
-                attempt.CancelAfter(ConnectTimeout);
-                try
-                {
-                    await client.ConnectAsync(endpoint, attempt.Token).ConfigureAwait(false);
-                    int n = await client.ReceiveAsync(buffer, SocketFlags.None, attempt.Token).ConfigureAwait(false);
-                    answeredBy = n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : null;
-                }
-                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
-                {
-                    // No answer within the timeout: this attempt counts as an outage.
-                }
-            }
-
-            lock (_attempts)
-            {
-                _attempts.Add((at, answeredBy));
+                await attempt.ConfigureAwait(false);
             }
 
             var next = at + _connectInterval - _clock.Elapsed;
@@ -193,6 +225,30 @@ public sealed class VipProbe : IAsyncDisposable
             {
                 await Task.Delay(next).ConfigureAwait(false);
             }
+        }
+    }
+
+    private async Task AttemptAsync(IPEndPoint endpoint, TimeSpan at)
+    {
+        byte[] buffer = new byte[64];
+        string? answeredBy = null;
+        try
+        {
+            using var client = _clientSockets.CreateTcp();
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            attempt.CancelAfter(ConnectTimeout);
+            await client.ConnectAsync(endpoint, attempt.Token).ConfigureAwait(false);
+            int n = await client.ReceiveAsync(buffer, SocketFlags.None, attempt.Token).ConfigureAwait(false);
+            answeredBy = n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : null;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // No answer within the timeout: this attempt counts as an outage.
+        }
+
+        lock (_attempts)
+        {
+            _attempts.Add((at, answeredBy));
         }
     }
 
@@ -215,5 +271,16 @@ public sealed class VipProbe : IAsyncDisposable
         }
     }
 
-    private bool Holds(LabNode node) => _lab.HasAddress(node, _vip);
+    /// <summary>Asked over a netlink socket in the node's namespace (no `ip` process every 50 ms to load the machine).</summary>
+    private bool Holds(LabNode node)
+    {
+        try
+        {
+            return _addressWatches[node.Name].Has(_vipAddress);
+        }
+        catch (InvalidDataException)
+        {
+            return _lab.HasAddress(node, _vip);
+        }
+    }
 }

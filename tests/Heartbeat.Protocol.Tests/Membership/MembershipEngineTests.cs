@@ -201,6 +201,41 @@ public class MembershipEngineTests
     }
 
     [Fact]
+    public void The_next_deadline_is_the_exact_moment_a_silent_peer_is_past_its_window()
+    {
+        var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(6));
+        var watcher = lab.Engines["server1"];
+        lab.Engines.Remove("server2");
+
+        // Until the peer's window ends, every deadline is a keepalive of our own: ticking at each declares nothing.
+        var deadAt = watcher.NextDeadline;
+        for (int i = 0; i < 20 && lab.EventsOf<NodeDead>("server1").Count() == 0; i++)
+        {
+            deadAt = watcher.NextDeadline;
+            Assert.True(deadAt > watcher.Now, "a deadline is always in the future after a tick");
+            lab.Time.Advance(deadAt - watcher.Now);
+            watcher.Tick();
+            lab.Pump();
+        }
+
+        // The tick at the deadline itself declared the death: silence one clock tick past the 1 s window, not a
+        // coarse tick later.
+        var dead = Assert.Single(lab.EventsOf<NodeDead>("server1"));
+        Assert.Equal(TimeSpan.FromSeconds(1), dead.Window);
+        Assert.InRange(dead.Silence, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(1));
+
+        // Dead peers no longer set deadlines: only our next keepalive is left.
+        Assert.InRange(watcher.NextDeadline - watcher.Now, TimeSpan.Zero, lab.Options.Keepalive);
+    }
+
+    [Fact]
+    public void Before_the_start_there_is_no_deadline()
+    {
+        var lab = new EngineHarness();
+        Assert.Equal(TimeSpan.MaxValue, lab.Add("server1").NextDeadline);
+    }
+
+    [Fact]
     public void A_lone_node_waits_initdead_then_comes_up_without_the_handshake()
     {
         var lab = new EngineHarness();

@@ -95,16 +95,18 @@ public class ResourcePlannerTests
     }
 
     [Fact]
-    public void A_lone_node_takes_the_dead_peers_groups_at_once_and_its_own_after_the_delay()
+    public void A_lone_node_takes_every_group_at_once_and_stays_in_transition_for_the_delay()
     {
+        // behaviour-startup-alone-initdead: the peer declared dead at initdead, then every VIP up 0.6 s later.
         var pair = new PlannerPair(TwoGroups, AutoFailback.On);
         pair.Up("server1", alive: false, dead: ["server2"]);
         pair.Exchange(only: "server1");
-        Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server1"));
-        Assert.True(pair.Planners["server1"].InTransition);
+        Assert.Equal(2, pair.Held("server1").Count);
+        Assert.True(pair.Planners["server1"].InTransition, "rscstatus says transition during the 10 s timer");
         pair.Run(TimeSpan.FromSeconds(10.1));
         Assert.Equal(2, pair.Held("server1").Count);
         Assert.Equal(HoldSet.All, pair.Planners["server1"].Holding);
+        Assert.False(pair.Planners["server1"].InTransition);
     }
 
     [Fact]

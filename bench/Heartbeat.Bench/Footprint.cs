@@ -1,0 +1,315 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Heartbeat.Integration.Tests.Support;
+
+namespace Heartbeat.Bench;
+
+/// <summary>What one implementation costs to run, measured on a pair at rest and on a lone node's start.</summary>
+public sealed record FootprintResult(
+    string Implementation,
+    int KeepaliveMilliseconds,
+    int Processes,
+    double RssMegabytes,
+    double PssMegabytes,
+    double CpuSecondsPer10Minutes,
+    double PacketsPerSecond,
+    double? ExecToFirstKeepaliveMilliseconds,
+    double? LoneExecToVipMilliseconds,
+    double IdleSeconds,
+    string? Problem);
+
+/// <summary>
+/// Footprint: for each implementation, a pair started side by side with the others (same machine, same minutes):
+/// time from exec to the holder's first keepalive on the wire (tcpdump in its namespace), then, at rest, the CPU
+/// seconds of every process of the daemon (utime + stime from /proc, scaled to 10 minutes), their total RSS and PSS,
+/// and the packets per second both nodes send; and a lone node with initdead = deadtime: exec to its VIP up.
+/// </summary>
+public static class Footprint
+{
+    private const string Vip = Trials.Vip;
+
+    public static async Task<IReadOnlyList<FootprintResult>> MeasureAsync(BenchOptions options, TimeSpan idle)
+    {
+        var runs = options.Implementations.Select(implementation => Task.Run(() => MeasureOne(implementation, options, idle))).ToArray();
+        return await Task.WhenAll(runs).ConfigureAwait(false);
+    }
+
+    public static void Write(BenchOptions options, IReadOnlyList<FootprintResult> results)
+    {
+        File.WriteAllText(Path.Join(options.Output, "footprint.json"), JsonSerializer.Serialize(results, BenchJson.Default.IReadOnlyListFootprintResult));
+        var c = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.Append(c, $"# Footprint, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
+        md.Append(c, $"Each implementation as a pair at keepalive {options.KeepaliveMilliseconds} ms / deadtime {options.DeadtimeSeconds} s (keepalived: advert_int {Math.Max(1, options.KeepaliveMilliseconds / 1000)} s), all three at the same time on this {Environment.ProcessorCount}-core machine. At rest for the idle window: CPU seconds of every process of the daemon on both nodes (utime + stime, scaled to 10 minutes), total RSS and PSS of those processes (both nodes), packets per second sent by both nodes. Exec → first keepalive: the holder's first heartbeat (keepalived: VRRP advert, sent only once it is master) on its wire after the exec. Lone start: one node alone with initdead = deadtime, exec → its VIP on the interface.\n\n");
+        md.Append("| implementation | processes | RSS total | PSS total | CPU s / 10 min | packets/s | exec → first keepalive | lone exec → VIP | idle window |\n|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var r in results)
+        {
+            md.Append(r.Problem is { } problem
+                ? $"| {r.Implementation} | failed: {problem} | | | | | | | |\n"
+                : string.Create(c, $"| {r.Implementation} | {r.Processes} | {r.RssMegabytes:F1} MB | {r.PssMegabytes:F1} MB | {r.CpuSecondsPer10Minutes:F2} | {r.PacketsPerSecond:F1} | {Ms(r.ExecToFirstKeepaliveMilliseconds)} | {Ms(r.LoneExecToVipMilliseconds)} | {r.IdleSeconds:F0} s |\n"));
+        }
+
+        File.WriteAllText(Path.Join(options.Output, "footprint.md"), md.ToString());
+        Console.Write(md.ToString());
+
+        static string Ms(double? value) => value is { } v ? v.ToString("F0", CultureInfo.InvariantCulture) + " ms" : "n/a";
+    }
+
+    private static FootprintResult MeasureOne(Implementation implementation, BenchOptions options, TimeSpan idle)
+    {
+        string impl = implementation.ToString().ToLowerInvariant();
+        try
+        {
+            var (processes, rss, pss, cpu, packets, firstKeepalive) = MeasurePair(implementation, options, idle);
+            double? lone = MeasureLoneStart(implementation, options);
+            return new FootprintResult(impl, options.KeepaliveMilliseconds, processes, rss, pss, cpu, packets, firstKeepalive, lone, idle.TotalSeconds, null);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+        {
+            return new FootprintResult(impl, options.KeepaliveMilliseconds, 0, 0, 0, 0, 0, null, null, idle.TotalSeconds, ex.Message);
+        }
+    }
+
+    private static Lab NewLab(string purpose, BenchOptions options) => new(purpose)
+    {
+        Keepalive = TimeSpan.FromMilliseconds(options.KeepaliveMilliseconds),
+        DeadtimeSeconds = options.DeadtimeSeconds,
+        Warntime = options.Warntime,
+        InitdeadSeconds = options.DeadtimeSeconds,
+        AutoFailback = "on",
+        Haresources = $"server1 IPaddr2::{Vip}/24/ens18\n",
+    };
+
+    private static (int Processes, double Rss, double Pss, double Cpu, double Packets, double? FirstKeepalive) MeasurePair(Implementation implementation, BenchOptions options, TimeSpan idle)
+    {
+        string impl = implementation.ToString().ToLowerInvariant();
+        var lab = NewLab($"foot {impl}", options);
+        try
+        {
+            var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
+            var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options) : new HeartbeatPair(lab);
+            try
+            {
+                double? firstKeepalive;
+                using (var capture = new FirstPacket(lab, nodes[0], implementation == Implementation.Keepalived))
+                {
+                    var exec = DateTimeOffset.UtcNow;
+                    pair.Start(nodes[0]);
+                    pair.Start(nodes[1]);
+                    firstKeepalive = capture.Wait(TimeSpan.FromSeconds(30)) is { } first ? (first - exec).TotalMilliseconds : null;
+                }
+
+                using (var watch = new AddressPoll(lab, nodes[0]))
+                {
+                    if (!Lab.WaitUntil(() => watch.Has(IPAddress.Parse(Vip)), TimeSpan.FromSeconds(90)))
+                    {
+                        throw new TimeoutException("server1 never held the VIP");
+                    }
+                }
+
+                // At rest: past every start-up effect (3.0.6's first 5 s, keepalived's election).
+                Thread.Sleep(10_000);
+                var before = nodes.Select(n => Sample(lab, n)).ToArray();
+                var clock = Stopwatch.StartNew();
+                Thread.Sleep(idle);
+                var after = nodes.Select(n => Sample(lab, n)).ToArray();
+                double seconds = clock.Elapsed.TotalSeconds;
+                double cpu = after.Sum(a => a.CpuSeconds) - before.Sum(b => b.CpuSeconds);
+                double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
+                return (after.Sum(a => a.Processes), after.Sum(a => a.RssKb) / 1024.0, after.Sum(a => a.PssKb) / 1024.0, cpu / seconds * 600, packets / seconds, firstKeepalive);
+            }
+            finally
+            {
+                pair.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            lab.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>One node alone, initdead = deadtime: exec → its VIP on the interface (polled every 5 ms over rtnetlink).</summary>
+    private static double? MeasureLoneStart(Implementation implementation, BenchOptions options)
+    {
+        string impl = implementation.ToString().ToLowerInvariant();
+        var lab = NewLab($"lone {impl}", options);
+        try
+        {
+            var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
+            var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options) : new HeartbeatPair(lab);
+            try
+            {
+                using var watch = new AddressPoll(lab, nodes[0]);
+                var clock = Stopwatch.StartNew();
+                pair.Start(nodes[0]);
+                var vip = IPAddress.Parse(Vip);
+                while (clock.Elapsed < TimeSpan.FromSeconds(90))
+                {
+                    if (watch.Has(vip))
+                    {
+                        return clock.Elapsed.TotalMilliseconds;
+                    }
+
+                    Thread.Sleep(5);
+                }
+
+                return null;
+            }
+            finally
+            {
+                pair.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            lab.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private sealed record NodeSample(int Processes, double CpuSeconds, long RssKb, long PssKb, long TxPackets);
+
+    /// <summary>Every daemon process in the node's network namespace (heartbeat's master and children; keepalived's two).</summary>
+    private static NodeSample Sample(Lab lab, LabNode node)
+    {
+        string netns = lab.Netns(node);
+        string target = $"net:[{Inode($"/var/run/netns/{netns}")}]";
+        int count = 0;
+        double cpu = 0;
+        long rss = 0, pss = 0;
+        long ticks = 100; // USER_HZ on Linux
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            string pid = Path.GetFileName(dir);
+            if (!int.TryParse(pid, CultureInfo.InvariantCulture, out _))
+            {
+                continue;
+            }
+
+            try
+            {
+                string comm = File.ReadAllText(Path.Join(dir, "comm")).Trim();
+                if (comm is not ("heartbeat" or "keepalived") || ReadLink(Path.Join(dir, "ns", "net")) != target)
+                {
+                    continue;
+                }
+
+                string stat = File.ReadAllText(Path.Join(dir, "stat"));
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields[0] == "Z")
+                {
+                    continue;
+                }
+
+                // Fields 14 and 15 of stat (utime, stime), counted from the state (field 3).
+                cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / (double)ticks;
+                rss += Kb(File.ReadAllLines(Path.Join(dir, "status")), "VmRSS:");
+                pss += Kb(File.ReadAllLines(Path.Join(dir, "smaps_rollup")), "Pss:");
+                count++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        var (_, json, _) = Processes.Run(["ip", "-n", netns, "-s", "-j", "link", "show", "ens18"], TimeSpan.FromSeconds(10));
+        using var doc = JsonDocument.Parse(json);
+        long tx = doc.RootElement[0].GetProperty("stats64").GetProperty("tx").GetProperty("packets").GetInt64();
+        return new NodeSample(count, cpu, rss, pss, tx);
+    }
+
+    private static long Kb(string[] lines, string key) =>
+        lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal)) is { } line
+            ? long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture)
+            : 0;
+
+    private static string? ReadLink(string path) => new FileInfo(path).LinkTarget;
+
+    private static string Inode(string path)
+    {
+        var (_, output, _) = Processes.Run(["stat", "-L", "-c", "%i", path], TimeSpan.FromSeconds(10));
+        return output.Trim();
+    }
+
+    /// <summary>tcpdump in the node's namespace: the time of its first heartbeat (or VRRP advert) on the wire.</summary>
+    private sealed class FirstPacket : IDisposable
+    {
+        private readonly Process _tcpdump;
+        private readonly TaskCompletionSource<DateTimeOffset> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public FirstPacket(Lab lab, LabNode node, bool vrrp)
+        {
+            var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in (string[])["netns", "exec", lab.Netns(node), "tcpdump", "-l", "-n", "-tt", "-c", "1", "-i", "ens18", vrrp ? $"src {node.Address} and ip proto 112" : $"src {node.Address} and udp dst port 694"])
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using var listening = new ManualResetEventSlim();
+            _tcpdump = new Process { StartInfo = info };
+            _tcpdump.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line && line.IndexOf(' ', StringComparison.Ordinal) is > 0 and var space
+                    && decimal.TryParse(line.AsSpan(0, space), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal epoch))
+                {
+                    _first.TrySetResult(DateTimeOffset.UnixEpoch.AddTicks((long)(epoch * TimeSpan.TicksPerSecond)));
+                }
+            };
+            _tcpdump.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+                {
+                    listening.Set();
+                }
+            };
+            _tcpdump.Start();
+            _tcpdump.BeginOutputReadLine();
+            _tcpdump.BeginErrorReadLine();
+            if (!listening.Wait(TimeSpan.FromSeconds(10)))
+            {
+                throw new TimeoutException("tcpdump did not start");
+            }
+        }
+
+        public DateTimeOffset? Wait(TimeSpan timeout) => _first.Task.Wait(timeout) ? _first.Task.Result : null;
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!_tcpdump.HasExited)
+                {
+                    _tcpdump.Kill(entireProcessTree: true);
+                }
+
+                _tcpdump.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            _tcpdump.Dispose();
+        }
+    }
+
+    /// <summary>An rtnetlink socket in the node's namespace, asked on demand.</summary>
+    private sealed class AddressPoll : IDisposable
+    {
+        private readonly AddressWatch _watch;
+
+        public AddressPoll(Lab lab, LabNode node)
+        {
+            using var factory = new NetnsSocketFactory(lab.Netns(node));
+            _watch = factory.CreateAddressWatch();
+        }
+
+        public bool Has(IPAddress address) => _watch.Has(address);
+
+        public void Dispose() => _watch.Dispose();
+    }
+}

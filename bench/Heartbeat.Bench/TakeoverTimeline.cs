@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Heartbeat.Integration.Tests.Support;
+
+namespace Heartbeat.Bench;
+
+/// <summary>
+/// Where the time of one crash takeover goes, seen from the surviving node, on one wall clock: the victim's last
+/// heartbeat (or VRRP advert) arriving, the survivor declaring it dead (the line appearing in its log), the VIP
+/// appearing on the survivor's interface (rtnetlink, <c>ip -ts monitor</c>), the survivor's first gratuitous ARP on
+/// the wire (tcpdump), and the client's first successful connection. Our daemon also reports the decision → first ARP
+/// in microseconds from inside the process.
+/// </summary>
+public sealed partial class TakeoverTimeline : IDisposable
+{
+    private readonly Process _capture;
+    private readonly Process _monitor;
+    private readonly List<string> _captured = [];
+    private readonly List<string> _monitored = [];
+    private readonly string _logPath;
+    private readonly string _deathMarker;
+    private readonly string _victimAddress;
+    private readonly Thread _logWatcher;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly long _logStart;
+    private DateTimeOffset? _deathLogged;
+    private string _logTail = string.Empty;
+
+    /// <param name="deathMarker">The survivor's log line that says it took the victim for dead.</param>
+    public TakeoverTimeline(Lab lab, LabNode survivor, LabNode victim, string logPath, string deathMarker)
+    {
+        (_logPath, _deathMarker, _victimAddress) = (logPath, deathMarker, victim.Address);
+        _logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
+        using var listening = new ManualResetEventSlim();
+        _capture = Spawn(["ip", "netns", "exec", lab.Netns(survivor), "tcpdump", "-l", "-n", "-tt", "-i", "ens18", "udp port 694 or arp or ip proto 112"], _captured, listening);
+        _monitor = Spawn(["ip", "netns", "exec", lab.Netns(survivor), "ip", "-ts", "monitor", "address"], _monitored, null);
+        if (!listening.Wait(TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException("tcpdump did not start");
+        }
+
+        _logWatcher = new Thread(WatchLog) { IsBackground = true, Name = "log watcher" };
+        _logWatcher.Start();
+    }
+
+    /// <summary>The timeline after <paramref name="mark"/> (the fault), with the client's first success given.</summary>
+    public Breakdown Read(DateTimeOffset mark, DateTimeOffset? clientBack, string vip)
+    {
+        // Let tcpdump and the monitor print what they saw, then stop them.
+        Thread.Sleep(300);
+        Stop();
+        DateTimeOffset? lastHeartbeat = null;
+        DateTimeOffset? firstArp = null;
+        foreach (string line in Snapshot(_captured))
+        {
+            if (CaptureTime(line) is not { } at)
+            {
+                continue;
+            }
+
+            // Heartbeats leave from any port to 694: "IP a.b.c.d.port > x.694:"; VRRP adverts "IP a.b.c.d > 224.0.0.18".
+            if ((line.Contains($" IP {_victimAddress}.", StringComparison.Ordinal) && line.Contains(".694:", StringComparison.Ordinal) || line.Contains($" IP {_victimAddress} > ", StringComparison.Ordinal)) && at <= (firstArp ?? DateTimeOffset.MaxValue))
+            {
+                lastHeartbeat = lastHeartbeat is { } h && h > at ? h : at;
+            }
+
+            // A gratuitous ARP for the VIP: "who-has VIP tell VIP" (keepalived adds the target MAC in brackets) or
+            // "Reply VIP is-at".
+            if (at > mark && firstArp is null && ((line.Contains($"who-has {vip} ", StringComparison.Ordinal) && line.Contains($"tell {vip},", StringComparison.Ordinal)) || line.Contains($"Reply {vip} is-at", StringComparison.Ordinal)))
+            {
+                firstArp = at;
+            }
+        }
+
+        DateTimeOffset? vipAdded = null;
+        foreach (string line in Snapshot(_monitored))
+        {
+            if (MonitorTime(line) is { } at && at > mark && line.Contains($"inet {vip}/", StringComparison.Ordinal) && !line.Contains("Deleted", StringComparison.Ordinal))
+            {
+                vipAdded = at;
+                break;
+            }
+        }
+
+        string log = _logTail;
+        double? inProcess = OurFirstAnnouncement().Match(log) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / 1000 : null;
+        return new Breakdown(
+            Since(lastHeartbeat, mark),
+            Since(_deathLogged, lastHeartbeat),
+            Since(vipAdded, lastHeartbeat),
+            Since(firstArp, lastHeartbeat),
+            Since(clientBack, lastHeartbeat),
+            firstArp is { } arp && _deathLogged is { } dead ? (arp - dead).TotalMilliseconds : null,
+            inProcess);
+    }
+
+    /// <summary>Keeps the raw evidence of the trial (capture, address monitor, the survivor's log from the fault on).</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllLines(Path.Join(directory, "capture.txt"), Snapshot(_captured));
+        File.WriteAllLines(Path.Join(directory, "addresses.txt"), Snapshot(_monitored));
+        File.WriteAllText(Path.Join(directory, "survivor.log"), _logTail);
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _capture.Dispose();
+        _monitor.Dispose();
+        _stop.Dispose();
+    }
+
+    private static double? Since(DateTimeOffset? at, DateTimeOffset? origin) => at is { } a && origin is { } o ? (a - o).TotalMilliseconds : null;
+
+    private void Stop()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        foreach (var process in (Process[])[_capture, _monitor])
+        {
+            try
+            {
+                Lab.Signal(process.Id, "INT");
+                if (!process.WaitForExit(5000))
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+
+                process.WaitForExit(5000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+
+        _logWatcher.Join(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Polls the survivor's log every millisecond: the time a line appears is when the survivor wrote it.</summary>
+    private void WatchLog()
+    {
+        long offset = _logStart;
+        var text = new StringBuilder();
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var file = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                if (file.Length > offset)
+                {
+                    file.Position = offset;
+                    byte[] buffer = new byte[file.Length - offset];
+                    int n = file.Read(buffer);
+                    offset += n;
+                    text.Append(Encoding.UTF8.GetString(buffer, 0, n));
+                    if (_deathLogged is null && text.ToString().Contains(_deathMarker, StringComparison.Ordinal))
+                    {
+                        _deathLogged = DateTimeOffset.UtcNow;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // Not there yet, or being rotated: try again.
+            }
+
+            Thread.Sleep(1);
+        }
+
+        _logTail = text.ToString();
+    }
+
+    private static DateTimeOffset? CaptureTime(string line)
+    {
+        int space = line.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 && decimal.TryParse(line.AsSpan(0, space), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal epoch)
+            ? DateTimeOffset.UnixEpoch.AddTicks((long)(epoch * TimeSpan.TicksPerSecond))
+            : null;
+    }
+
+    private static DateTimeOffset? MonitorTime(string line) =>
+        line.StartsWith('[') && line.IndexOf(']', StringComparison.Ordinal) is > 1 and var end
+            && DateTime.TryParseExact(line.AsSpan(1, end - 1), "yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var local)
+            ? new DateTimeOffset(local)
+            : null;
+
+    private static List<string> Snapshot(List<string> lines)
+    {
+        lock (lines)
+        {
+            return [.. lines];
+        }
+    }
+
+    private static Process Spawn(string[] command, List<string> into, ManualResetEventSlim? ready)
+    {
+        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in command[1..])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (into)
+                {
+                    into.Add(e.Data);
+                }
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && e.Data.Contains("listening on", StringComparison.Ordinal))
+            {
+                ready?.Set();
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    [GeneratedRegex(@"first gratuitous ARP on the wire (\d+) µs after the acquisition was decided")]
+    private static partial Regex OurFirstAnnouncement();
+}
+
+/// <summary>
+/// One crash takeover in milliseconds from the victim's last heartbeat seen by the survivor (LastHeartbeatAfterFault: that
+/// heartbeat relative to the fault; negative when it came before). TakeoverPath = first ARP on the wire − death logged;
+/// InProcess = our daemon's own decision → first ARP.
+/// </summary>
+public sealed record Breakdown(double? LastHeartbeatAfterFault, double? DeathDeclared, double? VipOnInterface, double? FirstArp, double? ClientBack, double? TakeoverPath, double? InProcess);
