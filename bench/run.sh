@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The failover benchmark: ours, real Heartbeat 3.0.6 and keepalived in alternation, N trials per scenario (crash with
-# links cut, crash by SIGKILL with the addresses gone, graceful stop, failback), each in a fresh network-namespace lab
-# with identical ha.cf/authkeys/haresources (keepalived: one VRRP instance, advert_int = keepalive), a client
-# connecting to the VIP every 10 ms. Writes bench/results/<date>/{report.md,results.json,outages.png}.
+# links cut, crash by SIGKILL with the addresses gone, graceful stop, standby, failback, partition and heal), each in a
+# fresh network-namespace lab with identical ha.cf/authkeys/haresources (keepalived: one VRRP instance, advert_int =
+# keepalive), a client connecting to the VIP every 10 ms; crash trials broken down from captures and logs. Writes
+# bench/results/<date>/{report.md,results.json,outages.png} and the raw evidence of each crash trial in trials/.
 #
-#   bash bench/run.sh [--trials 20] [--scenarios crash-cut,crash-kill,graceful,failback] [--impl ours,real,keepalived]
-#                     [--keepalive 1000] [--deadtime 3] [--out DIR]
+#   bash bench/run.sh [--trials 20] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition]
+#                     [--impl ours,real,keepalived] [--keepalive 1000] [--deadtime 3] [--out DIR]
+#                     [--footprint IDLE_SECONDS]            footprint.md: RSS, CPU, packets, start-up times
+#                     [--stability SEARCH_SECONDS [--confirm 600]]   stability.md: fastest stable timers under stress-ng
+#   bash bench/run.sh --smoke [--out DIR]                  CI: one trial per scenario, a 10 s footprint
 #
-# Needs root. Installs heartbeat, keepalived and gnuplot if missing (their services are not started). Our daemon
-# runs as the NativeAOT build, as the .deb ships it.
+# Needs root. Installs heartbeat, keepalived, gnuplot and stress-ng if missing (their services are not started). Our
+# daemon runs as the NativeAOT build, as the .deb ships it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -17,6 +21,7 @@ missing=()
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
 command -v keepalived >/dev/null 2>&1 || missing+=(keepalived)
 command -v gnuplot >/dev/null 2>&1 || missing+=(gnuplot-nox)
+command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
 if [ "${#missing[@]}" -gt 0 ]; then
   policy=/usr/sbin/policy-rc.d; own_policy=0
   if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; own_policy=1; fi

@@ -43,6 +43,12 @@ public static class Program
             Console.WriteLine($"bench: {results.Count} trials; report in {options.Output}");
         }
 
+        if (options.StabilitySeconds > 0)
+        {
+            var stability = Stability.Run(options, TimeSpan.FromSeconds(options.StabilitySeconds), TimeSpan.FromSeconds(options.ConfirmSeconds));
+            Stability.Write(options, stability);
+        }
+
         bool footprintOk = true;
         if (options.FootprintSeconds > 0)
         {
@@ -119,10 +125,16 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>The footprint's idle window in seconds (0: no footprint run).</summary>
     public int FootprintSeconds { get; init; }
 
+    /// <summary>The fastest-stable search's window per level in seconds (0: no search).</summary>
+    public int StabilitySeconds { get; init; }
+
+    /// <summary>The confirmation window of the fastest stable level found (the 10 minutes).</summary>
+    public int ConfirmSeconds { get; init; } = 600;
+
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS] [--stability SEARCH_SECONDS [--confirm SECONDS]] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -181,6 +193,12 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
                     break;
                 case "--footprint" when int.TryParse(value, CultureInfo.InvariantCulture, out int idle) && idle >= 0:
                     options = options with { FootprintSeconds = idle };
+                    break;
+                case "--stability" when int.TryParse(value, CultureInfo.InvariantCulture, out int search) && search >= 0:
+                    options = options with { StabilitySeconds = search };
+                    break;
+                case "--confirm" when int.TryParse(value, CultureInfo.InvariantCulture, out int confirm) && confirm > 0:
+                    options = options with { ConfirmSeconds = confirm };
                     break;
                 case "--out":
                     options = options with { Output = value };

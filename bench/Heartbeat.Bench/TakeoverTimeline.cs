@@ -20,16 +20,19 @@ public sealed partial class TakeoverTimeline : IDisposable
     private readonly List<string> _captured = [];
     private readonly List<string> _monitored = [];
     private readonly string _logPath;
-    private readonly string _deathMarker;
+    private readonly string? _deathMarker;
     private readonly string _victimAddress;
-    private readonly Thread _logWatcher;
+    private readonly Thread? _logWatcher;
     private readonly CancellationTokenSource _stop = new();
     private readonly long _logStart;
     private DateTimeOffset? _deathLogged;
     private string _logTail = string.Empty;
 
-    /// <param name="deathMarker">The survivor's log line that says it took the victim for dead.</param>
-    public TakeoverTimeline(Lab lab, LabNode survivor, LabNode victim, string logPath, string deathMarker)
+    /// <param name="deathMarker">
+    /// The survivor's log line that says it took the victim for dead, watched as it appears; null for ours, which
+    /// stamps its decision itself (its log is written after the ARP).
+    /// </param>
+    public TakeoverTimeline(Lab lab, LabNode survivor, LabNode victim, string logPath, string? deathMarker)
     {
         (_logPath, _deathMarker, _victimAddress) = (logPath, deathMarker, victim.Address);
         _logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
@@ -41,8 +44,11 @@ public sealed partial class TakeoverTimeline : IDisposable
             throw new TimeoutException("tcpdump did not start");
         }
 
-        _logWatcher = new Thread(WatchLog) { IsBackground = true, Name = "log watcher" };
-        _logWatcher.Start();
+        if (deathMarker is not null)
+        {
+            _logWatcher = new Thread(WatchLog) { IsBackground = true, Name = "log watcher" };
+            _logWatcher.Start();
+        }
     }
 
     /// <summary>The timeline after <paramref name="mark"/> (the fault), with the client's first success given.</summary>
@@ -84,15 +90,25 @@ public sealed partial class TakeoverTimeline : IDisposable
             }
         }
 
+        // Ours says when it decided (same loop turn as the death, µs wall clock) and how long until the frames went to
+        // the kernel; the wire's own stamp of the first ARP minus that decision is its takeover path.
         string log = _logTail;
-        double? inProcess = OurFirstAnnouncement().Match(log) is { Success: true } m ? double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / 1000 : null;
+        double? inProcess = null;
+        DateTimeOffset? decided = null;
+        if (OurFirstAnnouncement().Match(log) is { Success: true } m)
+        {
+            inProcess = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) / 1000;
+            decided = DateTimeOffset.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        }
+
+        var dead = decided ?? _deathLogged;
         return new Breakdown(
             Since(lastHeartbeat, mark),
-            Since(_deathLogged, lastHeartbeat),
+            Since(dead, lastHeartbeat),
             Since(vipAdded, lastHeartbeat),
             Since(firstArp, lastHeartbeat),
             Since(clientBack, lastHeartbeat),
-            firstArp is { } arp && _deathLogged is { } dead ? (arp - dead).TotalMilliseconds : null,
+            firstArp is { } arp && dead is { } d ? (arp - d).TotalMilliseconds : null,
             inProcess);
     }
 
@@ -141,10 +157,29 @@ public sealed partial class TakeoverTimeline : IDisposable
             }
         }
 
-        _logWatcher.Join(TimeSpan.FromSeconds(5));
+        _logWatcher?.Join(TimeSpan.FromSeconds(5));
+        if (_logWatcher is null)
+        {
+            _logTail = ReadFrom(_logPath, _logStart);
+        }
     }
 
-    /// <summary>Polls the survivor's log every millisecond: the time a line appears is when the survivor wrote it.</summary>
+    private static string ReadFrom(string path, long offset)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            file.Position = Math.Min(offset, file.Length);
+            using var reader = new StreamReader(file, Encoding.UTF8);
+            return reader.ReadToEnd();
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>Polls the survivor's log every 2 ms: the time a line appears is when the survivor wrote it.</summary>
     private void WatchLog()
     {
         long offset = _logStart;
@@ -161,7 +196,7 @@ public sealed partial class TakeoverTimeline : IDisposable
                     int n = file.Read(buffer);
                     offset += n;
                     text.Append(Encoding.UTF8.GetString(buffer, 0, n));
-                    if (_deathLogged is null && text.ToString().Contains(_deathMarker, StringComparison.Ordinal))
+                    if (_deathLogged is null && text.ToString().Contains(_deathMarker!, StringComparison.Ordinal))
                     {
                         _deathLogged = DateTimeOffset.UtcNow;
                     }
@@ -172,7 +207,7 @@ public sealed partial class TakeoverTimeline : IDisposable
                 // Not there yet, or being rotated: try again.
             }
 
-            Thread.Sleep(1);
+            Thread.Sleep(2);
         }
 
         _logTail = text.ToString();
@@ -232,7 +267,7 @@ public sealed partial class TakeoverTimeline : IDisposable
         return process;
     }
 
-    [GeneratedRegex(@"first gratuitous ARP on the wire (\d+) µs after the acquisition was decided")]
+    [GeneratedRegex(@"first gratuitous ARP handed to the kernel (\d+) µs after the acquisition was decided .*decided at (\S+)\)")]
     private static partial Regex OurFirstAnnouncement();
 }
 

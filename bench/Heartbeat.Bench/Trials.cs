@@ -119,7 +119,7 @@ public static class Trials
     private static TakeoverTimeline Timeline(Lab lab, Implementation implementation, LabNode survivor, LabNode victim) => implementation switch
     {
         // Ours writes ha.cf's logfile itself (3.0.6's format), like 3.0.6; its stderr goes through a pipe.
-        Implementation.Ours => new TakeoverTimeline(lab, survivor, victim, Path.Join(survivor.Directory, "log", "ha-log"), $"node {victim.Name}: is dead"),
+        Implementation.Ours => new TakeoverTimeline(lab, survivor, victim, Path.Join(survivor.Directory, "log", "ha-log"), null),
         Implementation.Real => new TakeoverTimeline(lab, survivor, victim, survivor.LogPath, $"node {victim.Name}: is dead"),
         _ => new TakeoverTimeline(lab, survivor, victim, KeepalivedPair.LogPath(survivor), "Entering MASTER STATE"),
     };
@@ -199,10 +199,13 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
         File.WriteAllText(LogPath(node), string.Empty);
         File.WriteAllText(StandbyFile(node), "0\n");
         string config = Path.Join(dir, "keepalived.conf");
-        int advert = Math.Max(1, options.KeepaliveMilliseconds / 1000);
+        // Whole seconds as VRRPv2 (the comparison at 1 s); faster adverts need VRRPv3, whose advert_int counts in
+        // centiseconds (keepalived's fastest setting is 0.01 s).
+        double advert = Math.Max(0.01, Math.Round(options.KeepaliveMilliseconds / 1000.0, 2));
+        string version = advert < 1 ? "    vrrp_version 3\n" : string.Empty;
         File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $$"""
             global_defs {
-                router_id {{node.Name}}
+            {{version}}    router_id {{node.Name}}
                 script_user root
                 enable_script_security
             }
@@ -215,7 +218,7 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
                 interface ens18
                 virtual_router_id 51
                 priority {{(node.Name == "server1" ? 150 : 100)}}
-                advert_int {{advert}}
+                advert_int {{advert.ToString(CultureInfo.InvariantCulture)}}
                 virtual_ipaddress {
                     {{Trials.Vip}}/24 dev ens18
                 }

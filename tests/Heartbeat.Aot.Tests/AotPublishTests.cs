@@ -51,15 +51,26 @@ public sealed class AotPublishTests(AotBuilds builds) : IClassFixture<AotBuilds>
         Assert.Equal(0, code);
         Assert.Matches(@"\d+\.\d+\.\d+", version);
 
-        // ha.cf's defaults, and the sample configuration read and the groups listed: the parsers and the resource
-        // model run in the AOT build.
+        // ha.cf's defaults, and a configuration read and its groups listed: the parsers and the resource model run in
+        // the AOT build (the sample's haresources, with an ha.cf for this machine's loopback).
         var (defaultsCode, defaults) = Run(builds.Daemon.Binary, TimeSpan.FromSeconds(30), "-D");
         Assert.Equal(0, defaultsCode);
         Assert.Contains("deadtime", defaults, StringComparison.Ordinal);
-        string node = File.ReadAllLines(Path.Join(SampleConfig, "haresources")).First(l => l.Length > 0 && !l.StartsWith('#')).Split(' ')[0];
-        var (listCode, keys) = Run(builds.Daemon.Binary, TimeSpan.FromSeconds(30), "resource", "listkeys", node, "--config-dir", SampleConfig, "--node", node);
-        Assert.True(listCode == 0, keys);
-        Assert.Contains("10.10.10.1", keys, StringComparison.Ordinal);
+        string config = Directory.CreateTempSubdirectory("hbnet-aot-etc-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Join(config, "ha.cf"), "keepalive 1\ndeadtime 3\nucast lo 127.0.0.2\nauto_failback on\nnode server1\nnode server2\ncrm off\n");
+            File.WriteAllText(Path.Join(config, "authkeys"), "auth 1\n1 md5 securepass\n");
+            File.SetUnixFileMode(Path.Join(config, "authkeys"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Copy(Path.Join(SampleConfig, "haresources"), Path.Join(config, "haresources"));
+            var (listCode, keys) = Run(builds.Daemon.Binary, TimeSpan.FromSeconds(30), "resource", "listkeys", "server1", "--config-dir", config, "--node", "server1");
+            Assert.True(listCode == 0, keys);
+            Assert.Contains("10.10.10.1", keys, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(config, recursive: true);
+        }
     }
 
     [Fact]

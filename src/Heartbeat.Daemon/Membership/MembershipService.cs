@@ -50,7 +50,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// </summary>
     private bool _leaveNoticed;
     private readonly ManualResetEventSlim _inputReady = new(initialState: false, spinCount: 0);
-    private readonly Channel<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt)> _groupActions = Channel.CreateUnbounded<(string, GroupAction, string?, long)>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Group actions in the planner's order, for the group worker thread.</summary>
+    private readonly System.Collections.Concurrent.BlockingCollection<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt, DateTimeOffset DecidedWhen)> _groupActions = [];
     private RcHookRunner? _hooks;
     private ResourceExecutor? _executor;
     private IResourcePlanner? _planner;
@@ -162,7 +163,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var receivers = media.Receivers.Select(r => StartReceiver(r, loopCancel.Token)).ToArray();
-        var groupWorker = Task.Run(RunGroupActionsAsync, CancellationToken.None);
+        // A thread of its own, blocked until the planner issues an action: a takeover starts without waking a pool thread.
+        var groupWorker = new Thread(RunGroupActions) { IsBackground = true, Name = "group worker" };
+        groupWorker.Start();
 
         using var systemd = Systemd.SystemdNotifier.FromEnvironment();
         _systemd = systemd;
@@ -291,13 +294,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             LogCounters(engine);
             await loopCancel.CancelAsync().ConfigureAwait(false);
             media.Dispose();
-            _groupActions.Writer.TryComplete();
+            _groupActions.CompleteAdding();
             foreach (var receiver in receivers)
             {
                 receiver.Join(TimeSpan.FromSeconds(5));
             }
 
-            await groupWorker.ConfigureAwait(false);
+            await Task.Run(() => groupWorker.Join()).ConfigureAwait(false);
             MembershipLog.ShutdownComplete(logger);
         }
     }
@@ -521,7 +524,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
     /// in haresources order; each group also has its own queue in the executor.
     /// </summary>
-    private void RunGroupAction(string key, GroupAction action, string? requestedBy) => _groupActions.Writer.TryWrite((key, action, requestedBy, Stopwatch.GetTimestamp()));
+    private void RunGroupAction(string key, GroupAction action, string? requestedBy) => _groupActions.TryAdd((key, action, requestedBy, Stopwatch.GetTimestamp(), time.GetUtcNow()));
 
     /// <summary>rc.d hooks: a peer's message by its type; a node's status change as 3.0.6's synthesized status message.</summary>
     private void RunHook(MembershipEvent e)
@@ -542,10 +545,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         }
     }
 
-    private async Task RunGroupActionsAsync()
+    /// <summary>
+    /// The group worker: one action at a time, synchronously (a script's wait blocks this thread only; the loop goes on).
+    /// </summary>
+    private void RunGroupActions()
     {
         var executor = _executor!;
-        await foreach (var (key, action, requestedBy, decidedAt) in _groupActions.Reader.ReadAllAsync().ConfigureAwait(false))
+        foreach (var (key, action, requestedBy, decidedAt, decidedWhen) in _groupActions.GetConsumingEnumerable())
         {
             long pickedAt = Stopwatch.GetTimestamp();
             if (requestedBy is not null && _hooks is { } hooks)
@@ -555,7 +561,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                     Protocol.Wire.HaField.String("t", "ip-request"),
                     Protocol.Wire.HaField.String("src", requestedBy),
                     Protocol.Wire.HaField.String("ipaddr", key)]);
-                await hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.Environment(request, settings.NodeName, null, niceFailback: false), "ip-request").ConfigureAwait(false);
+                hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.Environment(request, settings.NodeName, null, niceFailback: false), "ip-request").GetAwaiter().GetResult();
             }
 
             bool success;
@@ -564,15 +570,15 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             {
                 var outcome = action switch
                 {
-                    GroupAction.Acquire => await executor.TakeGroupAsync(key, CancellationToken.None).ConfigureAwait(false),
-                    GroupAction.Release => await executor.GiveGroupAsync(key, CancellationToken.None).ConfigureAwait(false),
-                    _ => await executor.AnnounceGroupAsync(key, CancellationToken.None).ConfigureAwait(false),
+                    GroupAction.Acquire => executor.TakeGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                    GroupAction.Release => executor.GiveGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                    _ => executor.AnnounceGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
                 };
                 success = outcome.Success;
                 reason = outcome.Reason;
                 if (success && action == GroupAction.Acquire)
                 {
-                    LogAnnouncementDelay(executor, key, decidedAt, pickedAt);
+                    LogAnnouncementDelay(executor, key, decidedAt, decidedWhen, pickedAt);
                 }
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
@@ -591,7 +597,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// The takeover path as this process saw it: from the acquisition decided (a death, a shutdone, a grant) to the
     /// group worker picking it up, to the address requested from the kernel, to the first gratuitous ARP sent.
     /// </summary>
-    private void LogAnnouncementDelay(ResourceExecutor executor, string key, long decidedAt, long pickedAt)
+    private void LogAnnouncementDelay(ResourceExecutor executor, string key, long decidedAt, DateTimeOffset decidedWhen, long pickedAt)
     {
         IpAddressResource? first = null;
         foreach (var address in executor.AddressesOf(key))
@@ -609,7 +615,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 key,
                 (long)Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt).TotalMicroseconds,
                 (long)Stopwatch.GetElapsedTime(decidedAt, pickedAt).TotalMicroseconds,
-                (long)Stopwatch.GetElapsedTime(decidedAt, first.AddressRequestedAt).TotalMicroseconds);
+                (long)Stopwatch.GetElapsedTime(decidedAt, first.AddressRequestedAt).TotalMicroseconds,
+                decidedWhen.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
         }
     }
 

@@ -33,7 +33,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// <summary>The background announcement rounds of the last start (frames sent when complete).</summary>
     public Task<int> Announcing { get; private set; } = Task.FromResult(0);
 
-    /// <summary>When the first gratuitous ARP of the last start went out (a Stopwatch timestamp; 0 before any).</summary>
+    /// <summary>When the first gratuitous ARP of the last start was handed to the kernel (a Stopwatch timestamp; 0 before any).</summary>
     public long FirstAnnouncementAt { get; private set; }
 
     /// <summary>When the last start asked the kernel for the address (a Stopwatch timestamp; 0 before any).</summary>
@@ -300,8 +300,10 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     {
         _announcing?.Cancel();
         _announcing = new CancellationTokenSource();
-        Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Index, prepared.Mac, prepared.Placement.Address, announcement, _announcing.Token);
+        // Stamped as the frames are handed to the kernel: the send itself can take milliseconds, because on a veth or a
+        // bridge the receivers' processing (a client flushing its queued SYNs to us) runs inside it.
         FirstAnnouncementAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Index, prepared.Mac, prepared.Placement.Address, announcement, _announcing.Token);
     }
 
     /// <summary>A placement resolved ahead: where the address goes, and the interface's index and MAC.</summary>

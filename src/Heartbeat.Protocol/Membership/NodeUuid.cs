@@ -58,8 +58,8 @@ public readonly record struct NodeUuid
     /// </summary>
     public static NodeUuid FromNodeName(string name)
     {
-        Span<byte> hash = stackalloc byte[MD5.HashSizeInBytes];
-        MD5.HashData(Encoding.UTF8.GetBytes(name), hash);
+        Span<byte> hash = stackalloc byte[Auth.ManagedDigests.Md5Size];
+        Auth.ManagedDigests.Md5(Encoding.UTF8.GetBytes(name), hash);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x30);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
         return FromBytes(hash);

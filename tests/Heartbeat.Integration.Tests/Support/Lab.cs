@@ -77,6 +77,9 @@ public sealed class Lab : IAsyncDisposable
 
     public int DeadtimeSeconds { get; set; } = 1;
 
+    /// <summary>ha.cf's deadtime in milliseconds when given (sub-second timers); otherwise <see cref="DeadtimeSeconds"/>.</summary>
+    public TimeSpan? Deadtime { get; set; }
+
     /// <summary>ha.cf's warntime (half the deadtime, at least 1 s, unless given).</summary>
     public TimeSpan? Warntime { get; set; }
 
@@ -407,7 +410,8 @@ public sealed class Lab : IAsyncDisposable
 
         ha.Append(CultureInfo.InvariantCulture, $"keepalive {(long)Keepalive.TotalMilliseconds}ms\n");
         string warntime = Warntime is { } w ? $"{(long)w.TotalMilliseconds}ms" : Math.Max(1, DeadtimeSeconds / 2).ToString(CultureInfo.InvariantCulture);
-        ha.Append(CultureInfo.InvariantCulture, $"deadtime {DeadtimeSeconds}\nwarntime {warntime}\ninitdead {InitdeadSeconds}\nudpport 694\n");
+        string deadtime = Deadtime is { } d ? $"{(long)d.TotalMilliseconds}ms" : DeadtimeSeconds.ToString(CultureInfo.InvariantCulture);
+        ha.Append(CultureInfo.InvariantCulture, $"deadtime {deadtime}\nwarntime {warntime}\ninitdead {InitdeadSeconds}\nudpport 694\n");
         if (Media is MediaKind.Bcast or MediaKind.All)
         {
             ha.Append("bcast ens18\n");

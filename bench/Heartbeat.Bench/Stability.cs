@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Heartbeat.Integration.Tests.Support;
+
+namespace Heartbeat.Bench;
+
+/// <summary>One timer setting held (or not) under load for a window.</summary>
+public sealed record StabilityResult(string Implementation, string Setting, int KeepaliveMilliseconds, int DeadtimeMilliseconds, double WindowSeconds, int FalseDeaths, string Phase, string? Problem);
+
+/// <summary>
+/// The fastest stable setting of each implementation: pairs at ever shorter timers, all implementations at the same
+/// time, while stress-ng keeps both cores busy; a setting is stable when the window passes without a false death
+/// (heartbeat: "node …: is dead" in either log; keepalived: the backup entering MASTER). The search uses a short
+/// window per level; the fastest level found is then confirmed over the long window (10 minutes by default), stepping
+/// back a level if it fails.
+/// </summary>
+public static partial class Stability
+{
+    /// <summary>keepalive / deadtime ladders (ms); keepalived's advert interval, failover after 3 adverts.</summary>
+    private static readonly (int Keepalive, int Deadtime)[] HeartbeatLadder = [(1000, 3000), (500, 1500), (250, 1000), (200, 600), (100, 400), (50, 200), (20, 100)];
+    private static readonly int[] KeepalivedLadder = [1000, 500, 250, 100, 50, 20, 10];
+
+    public static IReadOnlyList<StabilityResult> Run(BenchOptions options, TimeSpan searchWindow, TimeSpan confirmWindow)
+    {
+        var results = new List<StabilityResult>();
+        var fastest = options.Implementations.ToDictionary(i => i, _ => -1);
+        var searching = options.Implementations.ToHashSet();
+        for (int level = 0; searching.Count > 0; level++)
+        {
+            var round = searching.Where(i => level < LadderLength(i)).ToList();
+            if (round.Count == 0)
+            {
+                break;
+            }
+
+            var outcomes = RunLevel(options, round.Select(i => (i, level)).ToList(), searchWindow, "search");
+            foreach (var outcome in outcomes)
+            {
+                results.Add(outcome);
+                Console.WriteLine(Describe(outcome));
+                var implementation = Enum.Parse<Implementation>(outcome.Implementation, ignoreCase: true);
+                if (outcome.FalseDeaths == 0 && outcome.Problem is null)
+                {
+                    fastest[implementation] = level;
+                }
+                else
+                {
+                    searching.Remove(implementation);
+                }
+            }
+
+            searching.RemoveWhere(i => level + 1 >= LadderLength(i));
+        }
+
+        // Confirmation over the long window; a failure steps back one level (at most twice).
+        var confirming = fastest.Where(f => f.Value >= 0).ToDictionary(f => f.Key, f => f.Value);
+        for (int attempt = 0; attempt < 3 && confirming.Count > 0; attempt++)
+        {
+            var outcomes = RunLevel(options, [.. confirming.Select(c => (c.Key, c.Value))], confirmWindow, "confirm");
+            var next = new Dictionary<Implementation, int>();
+            foreach (var outcome in outcomes)
+            {
+                results.Add(outcome);
+                Console.WriteLine(Describe(outcome));
+                var implementation = Enum.Parse<Implementation>(outcome.Implementation, ignoreCase: true);
+                if ((outcome.FalseDeaths > 0 || outcome.Problem is not null) && confirming[implementation] > 0)
+                {
+                    next[implementation] = confirming[implementation] - 1;
+                }
+            }
+
+            confirming = next;
+        }
+
+        return results;
+    }
+
+    public static void Write(BenchOptions options, IReadOnlyList<StabilityResult> results)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var md = new StringBuilder();
+        md.Append(c, $"# Fastest stable settings, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
+        md.Append(c, $"Pairs of each implementation at ever shorter timers, all at the same time on this {Environment.ProcessorCount}-core machine, while `stress-ng --cpu {Environment.ProcessorCount}` loads every core. A false death: \"is dead\" in either heartbeat log, or keepalived's backup entering MASTER. Search windows first, then the fastest level found confirmed over the long window.\n\n");
+        md.Append("| implementation | setting | phase | window | false deaths |\n|---|---|---|---|---|\n");
+        foreach (var r in results)
+        {
+            md.Append(c, $"| {r.Implementation} | {r.Setting} | {r.Phase} | {r.WindowSeconds:F0} s | {(r.Problem is { } p ? "failed: " + p : r.FalseDeaths.ToString(c))} |\n");
+        }
+
+        md.Append("\nFastest stable (confirmed): ");
+        var confirmed = results.Where(r => r.Phase == "confirm" && r.FalseDeaths == 0 && r.Problem is null).ToList();
+        md.Append(confirmed.Count == 0 ? "none confirmed" : string.Join("; ", confirmed.Select(r => $"{r.Implementation} {r.Setting}")));
+        if (confirmed.FirstOrDefault(r => r.Implementation == "ours") is { } ours && confirmed.FirstOrDefault(r => r.Implementation == "real") is { } real)
+        {
+            md.Append(c, $"\n\nDeadtime ours ÷ 3.0.6: {ours.DeadtimeMilliseconds} ms ÷ {real.DeadtimeMilliseconds} ms = 1/{(double)real.DeadtimeMilliseconds / ours.DeadtimeMilliseconds:F1} (target ≤ 1/4)");
+        }
+
+        md.Append('\n');
+        File.WriteAllText(Path.Join(options.Output, "stability.md"), md.ToString());
+        Console.Write(md.ToString());
+    }
+
+    /// <summary>The setting of one implementation at one ladder level, as options for its pair.</summary>
+    public static (int Keepalive, int Deadtime, string Text) Setting(Implementation implementation, int level)
+    {
+        if (implementation == Implementation.Keepalived)
+        {
+            int advert = KeepalivedLadder[level];
+            return (advert, advert * 3, string.Create(CultureInfo.InvariantCulture, $"advert_int {advert / 1000.0:0.###} s (failover ~{advert * 3} ms)"));
+        }
+
+        var (keepalive, deadtime) = HeartbeatLadder[level];
+        return (keepalive, deadtime, string.Create(CultureInfo.InvariantCulture, $"keepalive {keepalive} ms / deadtime {deadtime} ms"));
+    }
+
+    private static int LadderLength(Implementation implementation) => implementation == Implementation.Keepalived ? KeepalivedLadder.Length : HeartbeatLadder.Length;
+
+    private static string Describe(StabilityResult r) =>
+        string.Create(CultureInfo.InvariantCulture, $"stability {r.Phase,-7} {r.Implementation,-10} {r.Setting,-40} {r.WindowSeconds,4:F0} s: {(r.Problem is { } p ? "FAILED " + p : $"{r.FalseDeaths} false deaths")}");
+
+    /// <summary>Every pair of the round started and placed, then stress-ng for the window, then the logs counted.</summary>
+    private static List<StabilityResult> RunLevel(BenchOptions options, List<(Implementation Implementation, int Level)> round, TimeSpan window, string phase)
+    {
+        var pairs = new List<(Implementation Implementation, int Level, Lab Lab, LabNode[] Nodes, IPair Pair, string? Problem)>();
+        try
+        {
+            foreach (var (implementation, level) in round)
+            {
+                var (keepalive, deadtime, _) = Setting(implementation, level);
+                var lab = new Lab($"stable {implementation.ToString().ToLowerInvariant()} {level}")
+                {
+                    Keepalive = TimeSpan.FromMilliseconds(keepalive),
+                    Deadtime = TimeSpan.FromMilliseconds(deadtime),
+                    DeadtimeSeconds = Math.Max(1, deadtime / 1000),
+                    Warntime = TimeSpan.FromMilliseconds((keepalive + deadtime) / 2),
+                    InitdeadSeconds = Math.Max(2, 2 * deadtime / 1000 + 1),
+                    AutoFailback = "on",
+                    Haresources = $"server1 IPaddr2::{Trials.Vip}/24/ens18\n",
+                };
+                var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
+                var pairOptions = options with { KeepaliveMilliseconds = keepalive };
+                IPair pair = implementation == Implementation.Keepalived ? new KeepalivedPair(lab, pairOptions) : new HeartbeatPair(lab);
+                pair.Start(nodes[0]);
+                pair.Start(nodes[1]);
+                pairs.Add((implementation, level, lab, nodes, pair, null));
+            }
+
+            // Placed, then a few seconds past every start-up effect.
+            var placed = pairs.Select(p => Lab.WaitUntil(() => p.Lab.HasAddress(p.Nodes[0], Trials.Vip) && !p.Lab.HasAddress(p.Nodes[1], Trials.Vip), TimeSpan.FromSeconds(90))).ToArray();
+            Thread.Sleep(8000);
+            var before = pairs.Select(p => FalseDeaths(p.Implementation, p.Nodes)).ToArray();
+            using (var stress = Stress(window))
+            {
+                Thread.Sleep(window);
+                stress.WaitForExit(30_000);
+            }
+
+            var results = new List<StabilityResult>();
+            for (int i = 0; i < pairs.Count; i++)
+            {
+                var p = pairs[i];
+                var (keepalive, deadtime, text) = Setting(p.Implementation, p.Level);
+                int deaths = FalseDeaths(p.Implementation, p.Nodes) - before[i];
+                results.Add(new StabilityResult(p.Implementation.ToString().ToLowerInvariant(), text, keepalive, deadtime, window.TotalSeconds, deaths, phase, placed[i] ? null : "server1 never held the VIP alone"));
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var p in pairs)
+            {
+                p.Pair.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                p.Lab.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
+    private static int FalseDeaths(Implementation implementation, LabNode[] nodes) => implementation == Implementation.Keepalived
+        ? MasterEntries().Count(File.Exists(KeepalivedPair.LogPath(nodes[1])) ? Heartbeat.Integration.Tests.Support.LabNode.ReadShared(KeepalivedPair.LogPath(nodes[1])) : string.Empty)
+        : nodes.Sum(n => DeathLines().Count(n.Log()));
+
+    private static Process Stress(TimeSpan window)
+    {
+        var info = new ProcessStartInfo("stress-ng") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in (string[])["--cpu", "0", "--timeout", ((int)window.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s", "--quiet"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("stress-ng did not start");
+    }
+
+    [GeneratedRegex(@"node \S+: is dead")]
+    private static partial Regex DeathLines();
+
+    [GeneratedRegex("Entering MASTER STATE")]
+    private static partial Regex MasterEntries();
+}
