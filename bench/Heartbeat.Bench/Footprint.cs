@@ -102,7 +102,7 @@ public static class Footprint
                     firstKeepalive = capture.Wait(TimeSpan.FromSeconds(30)) is { } first ? (first - exec).TotalMilliseconds : null;
                 }
 
-                using (var watch = new AddressPoll(lab, nodes[0]))
+                using (var watch = WatchAddresses(lab, nodes[0]))
                 {
                     if (!Lab.WaitUntil(() => watch.Has(IPAddress.Parse(Vip)), TimeSpan.FromSeconds(90)))
                     {
@@ -143,7 +143,7 @@ public static class Footprint
             var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options) : new HeartbeatPair(lab);
             try
             {
-                using var watch = new AddressPoll(lab, nodes[0]);
+                using var watch = WatchAddresses(lab, nodes[0]);
                 var clock = Stopwatch.StartNew();
                 pair.Start(nodes[0]);
                 var vip = IPAddress.Parse(Vip);
@@ -238,78 +238,31 @@ public static class Footprint
     /// <summary>tcpdump in the node's namespace: the time of its first heartbeat (or VRRP advert) on the wire.</summary>
     private sealed class FirstPacket : IDisposable
     {
-        private readonly Process _tcpdump;
+        private readonly PacketCapture _capture;
         private readonly TaskCompletionSource<DateTimeOffset> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public FirstPacket(Lab lab, LabNode node, bool vrrp)
-        {
-            var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string arg in (string[])["netns", "exec", lab.Netns(node), "tcpdump", "-l", "-n", "-tt", "-c", "1", "-i", "ens18", vrrp ? $"src {node.Address} and ip proto 112" : $"src {node.Address} and udp dst port 694"])
+        public FirstPacket(Lab lab, LabNode node, bool vrrp) => _capture = new PacketCapture(
+            lab.Netns(node),
+            vrrp ? $"src {node.Address} and ip proto 112" : $"src {node.Address} and udp dst port 694",
+            count: 1,
+            onLine: line =>
             {
-                info.ArgumentList.Add(arg);
-            }
-
-            using var listening = new ManualResetEventSlim();
-            _tcpdump = new Process { StartInfo = info };
-            _tcpdump.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line && line.IndexOf(' ', StringComparison.Ordinal) is > 0 and var space
+                if (line.IndexOf(' ', StringComparison.Ordinal) is > 0 and var space
                     && decimal.TryParse(line.AsSpan(0, space), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal epoch))
                 {
                     _first.TrySetResult(DateTimeOffset.UnixEpoch.AddTicks((long)(epoch * TimeSpan.TicksPerSecond)));
                 }
-            };
-            _tcpdump.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
-                {
-                    listening.Set();
-                }
-            };
-            _tcpdump.Start();
-            _tcpdump.BeginOutputReadLine();
-            _tcpdump.BeginErrorReadLine();
-            if (!listening.Wait(TimeSpan.FromSeconds(10)))
-            {
-                throw new TimeoutException("tcpdump did not start");
-            }
-        }
+            });
 
         public DateTimeOffset? Wait(TimeSpan timeout) => _first.Task.Wait(timeout) ? _first.Task.Result : null;
 
-        public void Dispose()
-        {
-            try
-            {
-                if (!_tcpdump.HasExited)
-                {
-                    _tcpdump.Kill(entireProcessTree: true);
-                }
-
-                _tcpdump.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
-
-            _tcpdump.Dispose();
-        }
+        public void Dispose() => _capture.Dispose();
     }
 
     /// <summary>An rtnetlink socket in the node's namespace, asked on demand.</summary>
-    private sealed class AddressPoll : IDisposable
+    private static AddressWatch WatchAddresses(Lab lab, LabNode node)
     {
-        private readonly AddressWatch _watch;
-
-        public AddressPoll(Lab lab, LabNode node)
-        {
-            using var factory = new NetnsSocketFactory(lab.Netns(node));
-            _watch = factory.CreateAddressWatch();
-        }
-
-        public bool Has(IPAddress address) => _watch.Has(address);
-
-        public void Dispose() => _watch.Dispose();
+        using var factory = new NetnsSocketFactory(lab.Netns(node));
+        return factory.CreateAddressWatch();
     }
 }

@@ -15,9 +15,8 @@ namespace Heartbeat.Bench;
 /// </summary>
 public sealed partial class TakeoverTimeline : IDisposable
 {
-    private readonly Process _capture;
+    private readonly PacketCapture _capture;
     private readonly Process _monitor;
-    private readonly List<string> _captured = [];
     private readonly List<string> _monitored = [];
     private readonly string _logPath;
     private readonly string? _deathMarker;
@@ -36,13 +35,8 @@ public sealed partial class TakeoverTimeline : IDisposable
     {
         (_logPath, _deathMarker, _victimAddress) = (logPath, deathMarker, victim.Address);
         _logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
-        using var listening = new ManualResetEventSlim();
-        _capture = Spawn(["ip", "netns", "exec", lab.Netns(survivor), "tcpdump", "-l", "-n", "-tt", "-i", "ens18", "udp port 694 or arp or ip proto 112"], _captured, listening);
-        _monitor = Spawn(["ip", "netns", "exec", lab.Netns(survivor), "ip", "-ts", "monitor", "address"], _monitored, null);
-        if (!listening.Wait(TimeSpan.FromSeconds(10)))
-        {
-            throw new TimeoutException("tcpdump did not start");
-        }
+        _capture = new PacketCapture(lab.Netns(survivor), "udp port 694 or arp or ip proto 112");
+        _monitor = Spawn(["ip", "netns", "exec", lab.Netns(survivor), "ip", "-ts", "monitor", "address"], _monitored);
 
         if (deathMarker is not null)
         {
@@ -59,7 +53,7 @@ public sealed partial class TakeoverTimeline : IDisposable
         Stop();
         DateTimeOffset? lastHeartbeat = null;
         DateTimeOffset? firstArp = null;
-        foreach (string line in Snapshot(_captured))
+        foreach (string line in _capture.Lines())
         {
             if (CaptureTime(line) is not { } at)
             {
@@ -116,7 +110,7 @@ public sealed partial class TakeoverTimeline : IDisposable
     public void Save(string directory)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllLines(Path.Join(directory, "capture.txt"), Snapshot(_captured));
+        File.WriteAllLines(Path.Join(directory, "capture.txt"), _capture.Lines());
         File.WriteAllLines(Path.Join(directory, "addresses.txt"), Snapshot(_monitored));
         File.WriteAllText(Path.Join(directory, "survivor.log"), _logTail);
     }
@@ -139,22 +133,20 @@ public sealed partial class TakeoverTimeline : IDisposable
         }
 
         _stop.Cancel();
-        foreach (var process in (Process[])[_capture, _monitor])
+        _capture.Stop();
+        try
         {
-            try
+            Lab.Signal(_monitor.Id, "INT");
+            if (!_monitor.WaitForExit(5000))
             {
-                Lab.Signal(process.Id, "INT");
-                if (!process.WaitForExit(5000))
-                {
-                    process.Kill(entireProcessTree: true);
-                }
+                _monitor.Kill(entireProcessTree: true);
+            }
 
-                process.WaitForExit(5000);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already gone.
-            }
+            _monitor.WaitForExit(5000);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
         }
 
         _logWatcher?.Join(TimeSpan.FromSeconds(5));
@@ -235,7 +227,7 @@ public sealed partial class TakeoverTimeline : IDisposable
         }
     }
 
-    private static Process Spawn(string[] command, List<string> into, ManualResetEventSlim? ready)
+    private static Process Spawn(string[] command, List<string> into)
     {
         var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in command[1..])
@@ -252,13 +244,6 @@ public sealed partial class TakeoverTimeline : IDisposable
                 {
                     into.Add(e.Data);
                 }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null && e.Data.Contains("listening on", StringComparison.Ordinal))
-            {
-                ready?.Set();
             }
         };
         process.Start();

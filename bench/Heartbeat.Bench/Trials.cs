@@ -241,16 +241,7 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
         _running[node.Name] = process;
     }
 
-    public void Kill(LabNode node)
-    {
-        // keepalived and its VRRP child: both, at once.
-        if (_running.Remove(node.Name, out var process))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-            process.Dispose();
-        }
-    }
+    public void Kill(LabNode node) => Kill(node.Name);
 
     public void Stop(LabNode node)
     {
@@ -264,16 +255,22 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
 
     public ValueTask DisposeAsync()
     {
-        foreach (var node in _running.Keys.ToList())
+        foreach (string name in _running.Keys.ToList())
         {
-            if (_running.Remove(node, out var process))
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-                process.Dispose();
-            }
+            Kill(name);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void Kill(string name)
+    {
+        // keepalived and its VRRP child: both, at once.
+        if (_running.Remove(name, out var process))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+            process.Dispose();
+        }
     }
 }

@@ -207,81 +207,29 @@ public partial class ResourceTests(ITestOutputHelper output)
     private static partial Regex AcquiringRegex();
 }
 
-/// <summary>tcpdump in a namespace, reading ARP frames with their epoch times until stopped.</summary>
+/// <summary>The ARP frames seen in a namespace, with their epoch times, until stopped.</summary>
 internal sealed partial class ArpCapture : IDisposable
 {
-    private readonly Process _process;
-    private readonly List<string> _lines = [];
+    private readonly PacketCapture _capture;
 
-    private ArpCapture(Process process) => _process = process;
+    private ArpCapture(string netns) => _capture = new PacketCapture(netns, "arp", linkLevel: true);
 
-    public static ArpCapture Start(string netns)
-    {
-        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in (string[])["netns", "exec", netns, "tcpdump", "-l", "-n", "-e", "-tt", "-i", "ens18", "arp"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        var capture = new ArpCapture(process);
-        var listening = new ManualResetEventSlim();
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
-            {
-                listening.Set();
-            }
-        };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lock (capture._lines)
-                {
-                    capture._lines.Add(line);
-                }
-            }
-        };
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        Assert.True(listening.Wait(TimeSpan.FromSeconds(10)), "tcpdump did not start");
-        return capture;
-    }
+    public static ArpCapture Start(string netns) => new(netns);
 
     /// <summary>Stops the capture; the gratuitous ARPs seen: time, kind (Request/Reply), sender MAC and IP.</summary>
     public List<(double Time, string Kind, string Mac, string Ip)> Stop(int expectedAtLeast = 1)
     {
         // Give tcpdump time to print what it saw (bounded), then stop it and drain its output pipe.
-        Lab.WaitUntil(() => { lock (_lines) { return _lines.Count(l => FrameRegex().IsMatch(l)) >= expectedAtLeast; } }, TimeSpan.FromSeconds(3));
-        Thread.Sleep(100);
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            _process.WaitForExit(5000);
-        }
-
-        _process.WaitForExit();
-
-        lock (_lines)
-        {
-            return [.. _lines.Select(l => FrameRegex().Match(l)).Where(m => m.Success).Select(m => (
-                double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture),
-                m.Groups[3].Value,
-                m.Groups[2].Value,
-                m.Groups[4].Success && m.Groups[4].Value.Length > 0 ? m.Groups[4].Value : m.Groups[5].Value))];
-        }
+        Lab.WaitUntil(() => _capture.Lines().Count(l => FrameRegex().IsMatch(l)) >= expectedAtLeast, TimeSpan.FromSeconds(3));
+        _capture.Stop();
+        return [.. _capture.Lines().Select(l => FrameRegex().Match(l)).Where(m => m.Success).Select(m => (
+            double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture),
+            m.Groups[3].Value,
+            m.Groups[2].Value,
+            m.Groups[4].Success && m.Groups[4].Value.Length > 0 ? m.Groups[4].Value : m.Groups[5].Value))];
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-        }
-
-        _process.Dispose();
-    }
+    public void Dispose() => _capture.Dispose();
 
     // 1764460000.123456 aa:bb:cc:dd:ee:ff > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.10.10.1 tell 10.10.10.1, length 28
     // 1764460000.123465 aa:bb:cc:dd:ee:ff > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Reply 10.10.10.1 is-at aa:bb:cc:dd:ee:ff, length 28

@@ -63,21 +63,19 @@ public static class GratuitousArp
     /// Sends the first round (request + reply) at once and returns the task of the remaining rounds, which run in the
     /// background as send_arp does behind IPaddr2: the address is usable after the first round, and a stop or a
     /// handover must not wait for the rest. Cancel to stop announcing (the address was given up). The socket is the
-    /// caller's (see <see cref="OpenSocket"/>) and stays open.
+    /// caller's (see <see cref="OpenSocket"/>) and stays open; the frames are built ahead (<see cref="ArpFrames.For"/>),
+    /// so the first round allocates nothing.
     /// </summary>
-    internal static Task<int> Announce(FileDescriptorHandle socket, int ifIndex, byte[] mac, IPAddress address, ArpAnnouncement announcement, CancellationToken cancellation)
+    internal static Task<int> Announce(FileDescriptorHandle socket, ArpFrames frames, ArpAnnouncement announcement, CancellationToken cancellation)
     {
         if (announcement.Count <= 0)
         {
             return Task.FromResult(0);
         }
 
-        var destination = BroadcastTo(ifIndex);
-        byte[] request = Build(mac, address, reply: false);
-        byte[] replyFrame = Build(mac, address, reply: true);
-        SendToCall.SendTo(socket, request, destination);
-        SendToCall.SendTo(socket, replyFrame, destination);
-        return announcement.Count == 1 ? Task.FromResult(2) : RemainingRoundsAsync(socket, destination, request, replyFrame, announcement, cancellation);
+        SendToCall.SendTo(socket, frames.Request, frames.Destination);
+        SendToCall.SendTo(socket, frames.Reply, frames.Destination);
+        return announcement.Count == 1 ? Task.FromResult(2) : RemainingRoundsAsync(socket, frames.Destination, frames.Request, frames.Reply, announcement, cancellation);
     }
 
     private static async Task<int> RemainingRoundsAsync(FileDescriptorHandle socket, SockAddrLl destination, byte[] request, byte[] reply, ArpAnnouncement announcement, CancellationToken cancellation)
@@ -105,7 +103,7 @@ public static class GratuitousArp
         return sent;
     }
 
-    private static unsafe SockAddrLl BroadcastTo(int ifIndex)
+    internal static unsafe SockAddrLl BroadcastTo(int ifIndex)
     {
         var address = new SockAddrLl
         {
@@ -121,4 +119,24 @@ public static class GratuitousArp
 
         return address;
     }
+}
+
+/// <summary>The two frames of one announcement round and where they go, built once per placement.</summary>
+internal sealed class ArpFrames
+{
+    private ArpFrames(byte[] request, byte[] reply, SockAddrLl destination)
+    {
+        Request = request;
+        Reply = reply;
+        Destination = destination;
+    }
+
+    public byte[] Request { get; }
+
+    public byte[] Reply { get; }
+
+    public SockAddrLl Destination { get; }
+
+    public static ArpFrames For(int ifIndex, byte[] mac, IPAddress address) =>
+        new(GratuitousArp.Build(mac, address, reply: false), GratuitousArp.Build(mac, address, reply: true), GratuitousArp.BroadcastTo(ifIndex));
 }

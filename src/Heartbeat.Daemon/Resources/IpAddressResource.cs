@@ -39,9 +39,6 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// <summary>When the last start asked the kernel for the address (a Stopwatch timestamp; 0 before any).</summary>
     public long AddressRequestedAt { get; private set; }
 
-    /// <summary>Where the address goes on this host now (interfaces and routes read fresh each time).</summary>
-    public IpPlacement Resolve(Rtnetlink netlink) => ResolveWithLink(netlink).Placement;
-
     /// <summary>
     /// Opens the sockets and resolves the placement ahead of a takeover (and touches every page of the path once, so
     /// the first takeover of the process is as fast as the next). A placement that cannot be resolved now is not an
@@ -57,7 +54,6 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
                 _arpSocket ??= GratuitousArp.OpenSocket();
                 var (placement, link) = ResolveWithLink(netlink);
                 _prepared = new Prepared(placement, link.Index, link.Mac);
-                _ = GratuitousArp.Build(link.Mac, placement.Address, reply: false);
                 return null;
             }
             catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
@@ -164,13 +160,26 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     }
 
     /// <summary>Whether the VIP is configured on any interface now (throws when the kernel cannot be asked).</summary>
-    public bool IsPresent()
+    public bool IsPresent() => Locate() is not null;
+
+    /// <summary>
+    /// Where the VIP is configured now ("address/prefix" and the interface's name), or null when it is on none (throws
+    /// when the kernel cannot be asked). The same address on another interface is still ours to manage.
+    /// </summary>
+    public (string Address, string Interface)? Locate()
     {
         lock (_lock)
         {
             try
             {
-                return Find(Netlink()) is not null;
+                var netlink = Netlink();
+                if (Find(netlink) is not { } present)
+                {
+                    return null;
+                }
+
+                string iface = netlink.GetLinks().FirstOrDefault(l => l.Index == present.Index)?.Name ?? "?";
+                return ($"{present.Address}/{present.PrefixLength}", iface);
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
@@ -180,8 +189,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         }
     }
 
-    /// <summary>The VIP as configured now on any interface (the same address elsewhere is still ours to manage).</summary>
-    public InterfaceAddress? Find(Rtnetlink netlink) => netlink.GetAddresses().FirstOrDefault(a => a.Address.Equals(spec.Ip!.Address));
+    private InterfaceAddress? Find(Rtnetlink netlink) => netlink.GetAddresses().FirstOrDefault(a => a.Address.Equals(spec.Ip!.Address));
 
     public void Dispose()
     {
@@ -303,11 +311,14 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         // Stamped as the frames are handed to the kernel: the send itself can take milliseconds, because on a veth or a
         // bridge the receivers' processing (a client flushing its queued SYNs to us) runs inside it.
         FirstAnnouncementAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Index, prepared.Mac, prepared.Placement.Address, announcement, _announcing.Token);
+        Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Frames, announcement, _announcing.Token);
     }
 
-    /// <summary>A placement resolved ahead: where the address goes, and the interface's index and MAC.</summary>
-    private sealed record Prepared(IpPlacement Placement, int Index, byte[] Mac);
+    /// <summary>A placement resolved ahead: where the address goes, the interface's index and MAC, and the ARP frames.</summary>
+    private sealed record Prepared(IpPlacement Placement, int Index, byte[] Mac)
+    {
+        public ArpFrames Frames { get; } = ArpFrames.For(Index, Mac, Placement.Address);
+    }
 }
 
 /// <summary>A resource action that cannot be done; the message says why.</summary>

@@ -223,20 +223,12 @@ public sealed class ResourceExecutor : IDisposable
 
             foreach (var vip in resources.OfType<IpAddressResource>())
             {
-                InterfaceAddress? present;
-                string iface;
-                using (var netlink = Rtnetlink.Open())
-                {
-                    present = vip.Find(netlink);
-                    iface = present is null ? string.Empty : netlink.GetLinks().FirstOrDefault(l => l.Index == present.Index)?.Name ?? "?";
-                }
-
-                if (present is null)
+                if (vip.Locate() is not { } present)
                 {
                     continue;
                 }
 
-                ResourceLog.LeftoverReleased(_logger, vip.Name, $"{present.Address}/{present.PrefixLength}", iface);
+                ResourceLog.LeftoverReleased(_logger, vip.Name, present.Address, present.Interface);
                 var outcome = await vip.StopAsync(cancellation).ConfigureAwait(false);
                 ResourceLog.ResourceResult(_logger, vip.Name, "stop", outcome.Success, outcome.Detail);
                 released += outcome.Success ? 1 : 0;

@@ -21,30 +21,19 @@ public static class ManagedDigests
 
     private static readonly int[] Md5Shifts = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 
-    public static void Md5(ReadOnlySpan<byte> data, Span<byte> digest)
-    {
-        Span<uint> state = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-        Hash(data, state, Md5Block, bigEndianLength: false);
-        for (int i = 0; i < 4; i++)
-        {
-            BinaryPrimitives.WriteUInt32LittleEndian(digest[(i * 4)..], state[i]);
-        }
-    }
+    /// <summary>The initial chaining values (RFC 1321 §3.3, FIPS 180-4 §5.3.1); one array each, never written.</summary>
+    private static readonly uint[] Md5Initial = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
-    public static void Sha1(ReadOnlySpan<byte> data, Span<byte> digest)
-    {
-        Span<uint> state = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-        Hash(data, state, Sha1Block, bigEndianLength: true);
-        for (int i = 0; i < 5; i++)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(digest[(i * 4)..], state[i]);
-        }
-    }
+    private static readonly uint[] Sha1Initial = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+
+    public static void Md5(ReadOnlySpan<byte> data, Span<byte> digest) => Digest(data, digest, Md5Block, bigEndianLength: false, Md5Initial);
+
+    public static void Sha1(ReadOnlySpan<byte> data, Span<byte> digest) => Digest(data, digest, Sha1Block, bigEndianLength: true, Sha1Initial);
 
     /// <summary>HMAC-MD5: keys longer than a block are hashed first, as the RFC (and 3.0.6) do.</summary>
-    public static void HmacMd5(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> mac) => Hmac(key, data, mac, Md5Size, Md5Block, bigEndianLength: false, [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476]);
+    public static void HmacMd5(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> mac) => Hmac(key, data, mac, Md5Size, Md5Block, bigEndianLength: false, Md5Initial);
 
-    public static void HmacSha1(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> mac) => Hmac(key, data, mac, Sha1Size, Sha1Block, bigEndianLength: true, [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]);
+    public static void HmacSha1(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> mac) => Hmac(key, data, mac, Sha1Size, Sha1Block, bigEndianLength: true, Sha1Initial);
 
     private delegate void BlockFunction(Span<uint> state, ReadOnlySpan<byte> block);
 

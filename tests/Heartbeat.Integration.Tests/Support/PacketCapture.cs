@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Heartbeat.Integration.Tests.Support;
+
+/// <summary>
+/// tcpdump on one interface of a lab namespace, line-buffered with epoch timestamps (<c>-l -n -tt</c>), collecting what
+/// it prints. The constructor returns once tcpdump says it is listening, so nothing sent afterwards is missed. Used by
+/// the integration tests (ARP frames of a takeover) and the benchmark (takeover timelines, first keepalive on the wire).
+/// </summary>
+public sealed class PacketCapture : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly Action<string>? _onLine;
+
+    /// <param name="netns">The namespace to capture in.</param>
+    /// <param name="filter">A pcap filter expression.</param>
+    /// <param name="interfaceName">The interface (the lab's nodes and client use ens18).</param>
+    /// <param name="linkLevel">Print the Ethernet header too (<c>-e</c>): source and destination MAC.</param>
+    /// <param name="count">Exit after this many packets (<c>-c</c>); 0 for no limit.</param>
+    /// <param name="onLine">Called with every line as it is printed (on tcpdump's reader thread).</param>
+    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null)
+    {
+        _onLine = onLine;
+        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        List<string> arguments = ["netns", "exec", netns, "tcpdump", "-l", "-n", "-tt"];
+        if (linkLevel)
+        {
+            arguments.Add("-e");
+        }
+
+        if (count > 0)
+        {
+            arguments.AddRange(["-c", count.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        arguments.AddRange(["-i", interfaceName, filter]);
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var listening = new ManualResetEventSlim();
+        _process = new Process { StartInfo = info };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lock (_lines)
+                {
+                    _lines.Add(line);
+                }
+
+                _onLine?.Invoke(line);
+            }
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("listening on", StringComparison.Ordinal) == true)
+            {
+                // The event may be disposed once the constructor has returned (or thrown).
+                try
+                {
+                    listening.Set();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        };
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        if (!listening.Wait(TimeSpan.FromSeconds(10)))
+        {
+            Dispose();
+            throw new TimeoutException($"tcpdump did not start in {netns}");
+        }
+    }
+
+    /// <summary>The lines printed so far.</summary>
+    public List<string> Lines()
+    {
+        lock (_lines)
+        {
+            return [.. _lines];
+        }
+    }
+
+    /// <summary>
+    /// Stops tcpdump the way that keeps its last lines (SIGINT flushes them), then waits for its output to be drained;
+    /// bounded at every step. Safe to call more than once.
+    /// </summary>
+    public void Stop()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                Lab.Signal(_process.Id, "INT");
+                if (!_process.WaitForExit(5000))
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+
+            // Without a timeout this also waits for the redirected output to reach the handlers.
+            if (_process.WaitForExit(5000))
+            {
+                _process.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already disposed.
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _process.Dispose();
+    }
+}
