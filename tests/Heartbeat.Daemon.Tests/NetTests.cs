@@ -39,6 +39,21 @@ public class NetTests
         Assert.Throws<InvalidDataException>(() => NetlinkMessages.Parse(buffer, 9, (_, _) => { }, out _));
     }
 
+    [Fact]
+    public void Notifications_are_read_whatever_their_sequence_and_a_deleted_address_is_recognised()
+    {
+        // What a subscriber receives after "ip addr del" (sequence of that tool's request) and an add by anyone else.
+        byte[] deleted = NetlinkMessages.AddressRequest(add: false, 41, 3, IPAddress.Parse("10.10.10.1"), 24, null, null);
+        byte[] added = NetlinkMessages.AddressRequest(add: true, 0, 2, IPAddress.Parse("192.168.0.9"), 24, null, "eth1");
+        byte[] buffer = [.. deleted, .. added];
+        var seen = new List<(ushort Type, string Address)>();
+        NetlinkMessages.ParseNotifications(buffer, (type, payload) => seen.Add((type, NetlinkMessages.ParseAddress(payload)!.Address.ToString())));
+        Assert.Equal([(NetlinkMessages.RtmDelAddr, "10.10.10.1"), (NetlinkMessages.RtmNewAddr, "192.168.0.9")], seen);
+
+        // A length that runs past the buffer is refused, as for replies.
+        Assert.Throws<InvalidDataException>(() => NetlinkMessages.ParseNotifications(buffer.AsSpan(0, deleted.Length + 20), (_, _) => { }));
+    }
+
     [Theory]
     [InlineData(false, "0001080006040001aabbccddeeff0a0a0a01000000000000" + "0a0a0a01")]
     [InlineData(true, "0001080006040002aabbccddeeff0a0a0a01ffffffffffff" + "0a0a0a01")]

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Media;
+using Heartbeat.Daemon.Net;
 using Heartbeat.Daemon.State;
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Config;
@@ -29,6 +31,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// of an idle daemon costs CPU (3.0.6 polls every 250 ms too).
     /// </summary>
     private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the address watcher blocks on the kernel before it looks whether the daemon is stopping.</summary>
+    private static readonly TimeSpan AddressWatchWait = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(5);
 
@@ -57,6 +62,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private IResourcePlanner? _planner;
     private bool _readyToLeave;
     private int _monitorRunning;
+
+    /// <summary>Set by the address watcher: a configured VIP was deleted (or notifications were lost); the loop checks.</summary>
+    private int _addressesChanged;
 
     /// <summary>Groups with a release issued and no acquisition since: the monitor must not bring their VIPs back.</summary>
     private readonly ConcurrentDictionary<string, bool> _releasing = new(StringComparer.Ordinal);
@@ -155,6 +163,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
             // Sockets open and placements resolved now, so a takeover is a netlink request and two frames away.
             executor.Prepare();
+            StartAddressWatcher(executor, haCf.Keepalive, stoppingToken);
         }
         else
         {
@@ -233,7 +242,11 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 if (input.Kind == LoopInputKind.Tick)
                 {
                     _planner?.Tick();
-                    MonitorHeldAddresses(haCf.Keepalive);
+                }
+
+                if (Interlocked.Exchange(ref _addressesChanged, 0) != 0)
+                {
+                    CheckHeldAddresses();
                 }
 
                 Flush(engine, media);
@@ -621,13 +634,73 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     }
 
     /// <summary>
-    /// Every keepalive, the VIPs of held groups are checked (and restored) off the loop thread, each inside its group's
-    /// queue and only while the group is still meant to be held: a release issued earlier always wins.
+    /// Watches the kernel's address notifications on a thread of its own: when a configured VIP is deleted (an
+    /// <c>ifdown</c>, an admin's <c>ip addr del</c>, our own release) or notifications were lost, the loop is asked to
+    /// check the held groups' VIPs. Why not a check every keepalive, as before: at rest that woke the loop, a pool
+    /// thread and a timer every second to learn nothing; now a removed VIP is noticed at once and rest costs nothing.
+    /// If the subscription cannot be opened, the watcher checks every keepalive instead.
     /// </summary>
-    private void MonitorHeldAddresses(TimeSpan keepalive)
+    private void StartAddressWatcher(ResourceExecutor executor, TimeSpan keepalive, CancellationToken stop)
     {
-        if (_planner is null || _executor is null || _leaving || _planner.Held.Count == 0 || Interlocked.CompareExchange(ref _monitorRunning, 1, 0) != 0)
+        var configured = executor.AllAddresses.Select(v => v.Spec.Ip!.Address).ToHashSet();
+        if (configured.Count == 0)
         {
+            return;
+        }
+
+        var watcher = new Thread(() =>
+        {
+            AddressEvents? events = null;
+            try
+            {
+                events = AddressEvents.Open(AddressWatchWait);
+            }
+            catch (Interop.NativeCallException ex)
+            {
+                ResourceLog.MonitorError(logger, "address notifications", ex.Message);
+            }
+
+            using (events)
+            {
+                var deleted = new List<IPAddress>();
+                while (!stop.IsCancellationRequested && !_leaving)
+                {
+                    deleted.Clear();
+                    bool check = events is null
+                        ? !stop.WaitHandle.WaitOne(keepalive)
+                        : events.Wait(deleted) switch
+                        {
+                            AddressEventKind.Overflow => true,
+                            AddressEventKind.Changes => deleted.Exists(configured.Contains),
+                            _ => false,
+                        };
+                    if (check)
+                    {
+                        Volatile.Write(ref _addressesChanged, 1);
+                        WakeLoop(LoopInput.Wake);
+                    }
+                }
+            }
+        })
+        { IsBackground = true, Name = "address watcher" };
+        watcher.Start();
+    }
+
+    /// <summary>
+    /// The VIPs of held groups are checked (and restored) off the loop thread, each inside its group's queue and only
+    /// while the group is still meant to be held: a release issued earlier always wins. A check asked for while one
+    /// runs is kept for the next loop turn.
+    /// </summary>
+    private void CheckHeldAddresses()
+    {
+        if (_planner is null || _executor is null || _leaving || _planner.Held.Count == 0)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _monitorRunning, 1, 0) != 0)
+        {
+            Volatile.Write(ref _addressesChanged, 1);
             return;
         }
 
@@ -643,12 +716,10 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                     {
                         if (!_leaving && !_releasing.ContainsKey(key))
                         {
-                            await new VipMonitor(executor.AddressesOf(key), keepalive, logger).CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
+                            await new VipMonitor(executor.AddressesOf(key), logger).CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
                         }
                     }, CancellationToken.None).ConfigureAwait(false);
                 }
-
-                await Task.Delay(keepalive).ConfigureAwait(false);
             }
             finally
             {

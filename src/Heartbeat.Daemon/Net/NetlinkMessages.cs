@@ -84,16 +84,8 @@ public static class NetlinkMessages
     {
         errno = null;
         int offset = 0;
-        while (buffer.Length - offset >= HeaderSize)
+        while (Next(buffer, ref offset, out var header, out var payload))
         {
-            var header = MemoryMarshal.Read<NlMsgHdr>(buffer[offset..]);
-            if (header.Length < HeaderSize || header.Length > buffer.Length - offset)
-            {
-                throw new InvalidDataException($"netlink message length {header.Length} at {offset} does not fit the {buffer.Length}-byte buffer");
-            }
-
-            var payload = buffer.Slice(offset + HeaderSize, (int)header.Length - HeaderSize);
-            offset += Align((int)header.Length);
             if (header.Sequence != sequence)
             {
                 continue; // a late answer to an earlier request
@@ -112,6 +104,39 @@ public static class NetlinkMessages
             }
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// Walks the messages of one buffer received on a subscribed socket: every message is a notification, whatever its
+    /// sequence number (the kernel copies the sequence of the request that caused the change, made by anyone).
+    /// </summary>
+    public static void ParseNotifications(ReadOnlySpan<byte> buffer, Action<ushort, ReadOnlySpan<byte>> onMessage)
+    {
+        int offset = 0;
+        while (Next(buffer, ref offset, out var header, out var payload))
+        {
+            onMessage(header.Type, payload);
+        }
+    }
+
+    private static bool Next(ReadOnlySpan<byte> buffer, ref int offset, out NlMsgHdr header, out ReadOnlySpan<byte> payload)
+    {
+        if (buffer.Length - offset < HeaderSize)
+        {
+            header = default;
+            payload = default;
+            return false;
+        }
+
+        header = MemoryMarshal.Read<NlMsgHdr>(buffer[offset..]);
+        if (header.Length < HeaderSize || header.Length > buffer.Length - offset)
+        {
+            throw new InvalidDataException($"netlink message length {header.Length} at {offset} does not fit the {buffer.Length}-byte buffer");
+        }
+
+        payload = buffer.Slice(offset + HeaderSize, (int)header.Length - HeaderSize);
+        offset += Align((int)header.Length);
         return true;
     }
 

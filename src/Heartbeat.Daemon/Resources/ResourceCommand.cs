@@ -123,7 +123,7 @@ public static class ResourceCommand
         }
 
         ResourceLog.Holding(logger, key, (long)keepalive.TotalMilliseconds);
-        new VipMonitor(executor.AddressesOf(key), keepalive, logger).RunAsync(stop.Token).GetAwaiter().GetResult();
+        new VipMonitor(executor.AddressesOf(key), logger).RunAsync(keepalive, stop.Token).GetAwaiter().GetResult();
         return Report(executor.GiveGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult());
     }
 

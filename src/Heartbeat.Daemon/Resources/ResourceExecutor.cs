@@ -204,6 +204,9 @@ public sealed class ResourceExecutor : IDisposable
         }
     }
 
+    /// <summary>Every native VIP of every group.</summary>
+    public IReadOnlyList<IpAddressResource> AllAddresses => [.. _groups.Values.SelectMany(g => g.Resources.OfType<IpAddressResource>())];
+
     /// <summary>The native VIPs of a group.</summary>
     public IReadOnlyList<IpAddressResource> AddressesOf(string key) => [.. _groups[key].Resources.OfType<IpAddressResource>()];
 

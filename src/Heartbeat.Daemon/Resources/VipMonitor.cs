@@ -4,15 +4,16 @@ using Microsoft.Extensions.Logging;
 namespace Heartbeat.Daemon.Resources;
 
 /// <summary>
-/// Watches the VIPs this node holds: one that disappears (an <c>ifdown</c>, an admin's <c>ip addr del</c>) is put back
-/// and announced again at the next check, and the event is logged. Checks every <paramref name="interval"/>
-/// (the keepalive), so a removed VIP returns within one keepalive.
+/// Checks the VIPs this node holds: one that disappeared (an <c>ifdown</c>, an admin's <c>ip addr del</c>) is put back
+/// and announced again, and the event is logged. The daemon checks when the kernel reports a VIP deleted (see
+/// MembershipService's address watcher); <c>heartbeat resource hold</c> checks at a fixed interval.
 /// </summary>
-public sealed class VipMonitor(IReadOnlyList<IpAddressResource> held, TimeSpan interval, ILogger logger)
+public sealed class VipMonitor(IReadOnlyList<IpAddressResource> held, ILogger logger)
 {
     public int Restored { get; private set; }
 
-    public async Task RunAsync(CancellationToken cancellation)
+    /// <summary>Checks every <paramref name="interval"/> until cancelled, so a removed VIP returns within one interval.</summary>
+    public async Task RunAsync(TimeSpan interval, CancellationToken cancellation)
     {
         using var timer = new PeriodicTimer(interval);
         try

@@ -59,6 +59,15 @@ public sealed class Lab : IAsyncDisposable
     private readonly List<LabNode> _nodes = [];
     private readonly List<StreamWriter> _logs = [];
 
+    static Lab()
+    {
+        // The lab blocks threads by design (waits on processes, polls with sleeps) while process output is read on
+        // pool threads. With the default minimum (one per core: 2 here), a test run alone starved the pool and each
+        // command's output waited for the pool to grow (~1 s, once per stall): timings measured by a test grew by that.
+        ThreadPool.GetMinThreads(out int workers, out int completions);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(completions, 32));
+    }
+
     public Lab(string purpose)
     {
         // Unique: the test host's pid and a counter keep parallel tests and parallel runs apart (lab.sh sweep reads the pid).

@@ -1,0 +1,81 @@
+using System.Net;
+using Heartbeat.Daemon.Interop;
+
+namespace Heartbeat.Daemon.Net;
+
+/// <summary>What one wait on <see cref="AddressEvents"/> brought.</summary>
+public enum AddressEventKind
+{
+    /// <summary>Nothing arrived within the wait.</summary>
+    Quiet,
+
+    /// <summary>Address changes arrived; the deleted IPv4 addresses (possibly none) were collected.</summary>
+    Changes,
+
+    /// <summary>The kernel dropped notifications (ENOBUFS): anything may have changed, check everything.</summary>
+    Overflow,
+}
+
+/// <summary>
+/// A NETLINK_ROUTE socket subscribed to IPv4 address changes (RTMGRP_IPV4_IFADDR). Why: the VIPs a node holds must
+/// come back when something removes them, and asking the kernel for a dump every keepalive wakes the daemon (and a
+/// pool thread, a timer) for nothing nearly every time; the kernel tells a subscriber the moment an address goes.
+/// Blocking reads with a timeout, so the reader's owner can stop it; not thread-safe (one reader).
+/// </summary>
+public sealed class AddressEvents : IDisposable
+{
+    private const uint RtmgrpIpv4Ifaddr = 0x10;
+    private const int Enobufs = 105;
+
+    private readonly FileDescriptorHandle _socket;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+
+    private AddressEvents(FileDescriptorHandle socket) => _socket = socket;
+
+    /// <param name="wait">How long one <see cref="Wait"/> blocks when nothing happens.</param>
+    public static AddressEvents Open(TimeSpan wait)
+    {
+        var socket = SocketCall.Open(SocketCall.AfNetlink, SocketCall.SockRaw, SocketCall.NetlinkRoute);
+        try
+        {
+            BindCall.Bind(socket, new SockAddrNl { Family = SocketCall.AfNetlink, Groups = RtmgrpIpv4Ifaddr });
+            SetSockOptCall.ReceiveTimeout(socket, wait);
+            return new AddressEvents(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Blocks until address changes arrive or the wait passes; deleted IPv4 addresses are added to <paramref name="deleted"/>.</summary>
+    public AddressEventKind Wait(ICollection<IPAddress> deleted)
+    {
+        int received;
+        try
+        {
+            received = RecvCall.Receive(_socket, _buffer);
+        }
+        catch (NativeCallException ex) when (ex.Errno == Enobufs)
+        {
+            return AddressEventKind.Overflow;
+        }
+
+        if (received < 0)
+        {
+            return AddressEventKind.Quiet;
+        }
+
+        NetlinkMessages.ParseNotifications(_buffer.AsSpan(0, received), (type, payload) =>
+        {
+            if (type == NetlinkMessages.RtmDelAddr && NetlinkMessages.ParseAddress(payload) is { } gone)
+            {
+                deleted.Add(gone.Address);
+            }
+        });
+        return AddressEventKind.Changes;
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
