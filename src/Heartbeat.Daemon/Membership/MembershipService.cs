@@ -660,26 +660,43 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 ResourceLog.MonitorError(logger, "address notifications", ex.Message);
             }
 
-            using (events)
+            try
             {
                 var deleted = new List<IPAddress>();
                 while (!stop.IsCancellationRequested && !_leaving)
                 {
                     deleted.Clear();
-                    bool check = events is null
-                        ? !stop.WaitHandle.WaitOne(keepalive)
-                        : events.Wait(deleted) switch
-                        {
-                            AddressEventKind.Overflow => true,
-                            AddressEventKind.Changes => deleted.Exists(configured.Contains),
-                            _ => false,
-                        };
+                    bool check;
+                    try
+                    {
+                        check = events is null
+                            ? !stop.WaitHandle.WaitOne(keepalive)
+                            : events.Wait(deleted) switch
+                            {
+                                AddressEventKind.Overflow => true,
+                                AddressEventKind.Changes => deleted.Exists(configured.Contains),
+                                _ => false,
+                            };
+                    }
+                    catch (Interop.NativeCallException ex)
+                    {
+                        // The subscription broke: never let this thread take the daemon down; check every keepalive.
+                        ResourceLog.MonitorError(logger, "address notifications", ex.Message);
+                        events?.Dispose();
+                        events = null;
+                        check = true;
+                    }
+
                     if (check)
                     {
                         Volatile.Write(ref _addressesChanged, 1);
                         WakeLoop(LoopInput.Wake);
                     }
                 }
+            }
+            finally
+            {
+                events?.Dispose();
             }
         })
         { IsBackground = true, Name = "address watcher" };

@@ -26,6 +26,7 @@ public sealed class AddressEvents : IDisposable
 {
     private const uint RtmgrpIpv4Ifaddr = 0x10;
     private const int Enobufs = 105;
+    private const int Eintr = 4;
 
     private readonly FileDescriptorHandle _socket;
     private readonly byte[] _buffer = new byte[64 * 1024];
@@ -61,19 +62,34 @@ public sealed class AddressEvents : IDisposable
         {
             return AddressEventKind.Overflow;
         }
+        catch (NativeCallException ex) when (ex.Errno == Eintr)
+        {
+            // A signal (SIGCHLD of a resource script, SIGHUP) landed on this thread: with SO_RCVTIMEO set, the kernel
+            // does not restart recv. Nothing was read.
+            return AddressEventKind.Quiet;
+        }
 
         if (received < 0)
         {
             return AddressEventKind.Quiet;
         }
 
-        NetlinkMessages.ParseNotifications(_buffer.AsSpan(0, received), (type, payload) =>
+        try
         {
-            if (type == NetlinkMessages.RtmDelAddr && NetlinkMessages.ParseAddress(payload) is { } gone)
+            NetlinkMessages.ParseNotifications(_buffer.AsSpan(0, received), (type, payload) =>
             {
-                deleted.Add(gone.Address);
-            }
-        });
+                if (type == NetlinkMessages.RtmDelAddr && NetlinkMessages.ParseAddress(payload) is { } gone)
+                {
+                    deleted.Add(gone.Address);
+                }
+            });
+        }
+        catch (InvalidDataException)
+        {
+            // A message we cannot walk: what it said is unknown, so treat it as lost notifications.
+            return AddressEventKind.Overflow;
+        }
+
         return AddressEventKind.Changes;
     }
 
