@@ -8,7 +8,10 @@
 #   bash bench/run.sh [--trials 20] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition]
 #                     [--impl ours,real,keepalived] [--keepalive 1000] [--deadtime 3] [--out DIR]
 #                     [--footprint IDLE_SECONDS]            footprint.md: RSS, CPU, packets, start-up times
-#                     [--stability SEARCH_SECONDS [--confirm 600]]   stability.md: fastest stable timers under stress-ng
+#                     [--stability SEARCH_SECONDS [--confirm 600] [--fastest-trials 20]]
+#                                 stability.md: fastest stable timers under stress-ng (the ladder starts at --keepalive),
+#                                 then crash trials of ours and keepalived each at its confirmed fastest setting
+#   --deadtime takes whole seconds, or a fraction below 1 (0.025 = 25 ms) for sub-second timers
 #   bash bench/run.sh --smoke [--out DIR]                  CI: one trial per scenario, a 10 s footprint
 #
 # Needs root. Installs heartbeat, keepalived, gnuplot and stress-ng if missing (their services are not started). Our

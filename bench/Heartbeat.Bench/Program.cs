@@ -45,8 +45,9 @@ public static class Program
 
         if (options.StabilitySeconds > 0)
         {
-            var stability = Stability.Run(options, TimeSpan.FromSeconds(options.StabilitySeconds), TimeSpan.FromSeconds(options.ConfirmSeconds));
-            Stability.Write(options, stability);
+            var (stability, fastest) = Stability.Run(options, TimeSpan.FromSeconds(options.StabilitySeconds), TimeSpan.FromSeconds(options.ConfirmSeconds));
+            var crashes = await Stability.CrashAtFastestAsync(options, fastest).ConfigureAwait(false);
+            Stability.Write(options, stability, crashes);
         }
 
         bool footprintOk = true;
@@ -120,7 +121,15 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// warntime: halfway between keepalive and deadtime, so that a heartbeat on time is never reported late (every
     /// implementation would log a warning per heartbeat otherwise, and pay for it in CPU).
     /// </summary>
-    public TimeSpan Warntime => TimeSpan.FromMilliseconds((KeepaliveMilliseconds + DeadtimeSeconds * 1000) / 2);
+    public TimeSpan Warntime => TimeSpan.FromMilliseconds((KeepaliveMilliseconds + EffectiveDeadtimeMilliseconds) / 2);
+
+    /// <summary>A deadtime in milliseconds (sub-second timers: <c>--deadtime 0.025</c>, the fastest settings); null: whole seconds.</summary>
+    public int? DeadtimeMilliseconds { get; init; }
+
+    public int EffectiveDeadtimeMilliseconds => DeadtimeMilliseconds ?? DeadtimeSeconds * 1000;
+
+    /// <summary>Crash (SIGKILL) trials per implementation at its confirmed fastest stable setting, after the stability search.</summary>
+    public int FastestTrials { get; init; } = 20;
 
     /// <summary>The footprint's idle window in seconds (0: no footprint run).</summary>
     public int FootprintSeconds { get; init; }
@@ -134,7 +143,7 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS] [--stability SEARCH_SECONDS [--confirm SECONDS]] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -185,11 +194,17 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
 
                     options = options with { Implementations = [.. implementations.Select(v => v!.Value)] };
                     break;
-                case "--keepalive" when int.TryParse(value, CultureInfo.InvariantCulture, out int ms) && ms >= 100:
+                case "--keepalive" when int.TryParse(value, CultureInfo.InvariantCulture, out int ms) && ms >= 1:
                     options = options with { KeepaliveMilliseconds = ms };
                     break;
                 case "--deadtime" when int.TryParse(value, CultureInfo.InvariantCulture, out int s) && s >= 1:
-                    options = options with { DeadtimeSeconds = s };
+                    options = options with { DeadtimeSeconds = s, DeadtimeMilliseconds = null };
+                    break;
+                case "--deadtime" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds) && seconds is > 0 and < 1:
+                    options = options with { DeadtimeSeconds = 1, DeadtimeMilliseconds = (int)Math.Round(seconds * 1000) };
+                    break;
+                case "--fastest-trials" when int.TryParse(value, CultureInfo.InvariantCulture, out int fastest) && fastest >= 0:
+                    options = options with { FastestTrials = fastest };
                     break;
                 case "--footprint" when int.TryParse(value, CultureInfo.InvariantCulture, out int idle) && idle >= 0:
                     options = options with { FootprintSeconds = idle };

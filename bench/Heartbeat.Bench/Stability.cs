@@ -19,17 +19,26 @@ public sealed record StabilityResult(string Implementation, string Setting, int 
 public static partial class Stability
 {
     /// <summary>keepalive / deadtime ladders (ms); keepalived's advert interval, failover after 3 adverts.</summary>
-    private static readonly (int Keepalive, int Deadtime)[] HeartbeatLadder = [(1000, 3000), (500, 1500), (250, 1000), (200, 600), (100, 400), (50, 200), (20, 100)];
+    private static readonly (int Keepalive, int Deadtime)[] HeartbeatLadder = [(1000, 3000), (500, 1500), (250, 1000), (200, 600), (100, 400), (50, 200), (20, 100), (10, 50), (5, 25), (2, 10)];
     private static readonly int[] KeepalivedLadder = [1000, 500, 250, 100, 50, 20, 10];
 
-    public static IReadOnlyList<StabilityResult> Run(BenchOptions options, TimeSpan searchWindow, TimeSpan confirmWindow)
+    /// <summary>
+    /// The search (from the first level whose keepalive is at most <c>--keepalive</c>, so a run can start where an
+    /// earlier one left off), then the confirmation; returns every window and the confirmed level of each implementation.
+    /// </summary>
+    public static (IReadOnlyList<StabilityResult> Results, IReadOnlyDictionary<Implementation, int> Confirmed) Run(BenchOptions options, TimeSpan searchWindow, TimeSpan confirmWindow)
     {
         var results = new List<StabilityResult>();
         var fastest = options.Implementations.ToDictionary(i => i, _ => -1);
         var searching = options.Implementations.ToHashSet();
         for (int level = 0; searching.Count > 0; level++)
         {
-            var round = searching.Where(i => level < LadderLength(i)).ToList();
+            var round = searching.Where(i => level < LadderLength(i) && Setting(i, level).Keepalive <= options.KeepaliveMilliseconds).ToList();
+            if (round.Count == 0 && searching.Any(i => level < LadderLength(i)))
+            {
+                continue;
+            }
+
             if (round.Count == 0)
             {
                 break;
@@ -55,6 +64,7 @@ public static partial class Stability
         }
 
         // Confirmation over the long window; a failure steps back one level (at most twice).
+        var confirmed = new Dictionary<Implementation, int>();
         var confirming = fastest.Where(f => f.Value >= 0).ToDictionary(f => f.Key, f => f.Value);
         for (int attempt = 0; attempt < 3 && confirming.Count > 0; attempt++)
         {
@@ -69,15 +79,43 @@ public static partial class Stability
                 {
                     next[implementation] = confirming[implementation] - 1;
                 }
+                else if (outcome.FalseDeaths == 0 && outcome.Problem is null)
+                {
+                    confirmed[implementation] = confirming[implementation];
+                }
             }
 
             confirming = next;
         }
 
+        return (results, confirmed);
+    }
+
+    /// <summary>
+    /// Crash trials (SIGKILL, addresses removed) with ours and keepalived each at its own confirmed fastest setting, in
+    /// alternation: what the fastest timers buy a client (3.0.6 is compared by its fastest deadtime; its outage at
+    /// fast timers is dominated by its script chain, measured in the main report).
+    /// </summary>
+    public static async Task<IReadOnlyList<TrialResult>> CrashAtFastestAsync(BenchOptions options, IReadOnlyDictionary<Implementation, int> confirmed)
+    {
+        var results = new List<TrialResult>();
+        for (int trial = 1; trial <= options.FastestTrials; trial++)
+        {
+            foreach (var (implementation, level) in confirmed.Where(c => c.Key != Implementation.Real).OrderBy(c => c.Key))
+            {
+                var (keepalive, deadtime, text) = Setting(implementation, level);
+                var at = options with { KeepaliveMilliseconds = keepalive, DeadtimeSeconds = Math.Max(1, deadtime / 1000), DeadtimeMilliseconds = deadtime };
+                var result = await Trials.RunAsync(implementation, Scenario.CrashKilled, trial, at).ConfigureAwait(false);
+                result = result with { Scenario = "crash-kill at " + text };
+                results.Add(result);
+                Console.WriteLine(result.Describe());
+            }
+        }
+
         return results;
     }
 
-    public static void Write(BenchOptions options, IReadOnlyList<StabilityResult> results)
+    public static void Write(BenchOptions options, IReadOnlyList<StabilityResult> results, IReadOnlyList<TrialResult> crashes)
     {
         var c = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
@@ -95,6 +133,33 @@ public static partial class Stability
         if (confirmed.FirstOrDefault(r => r.Implementation == "ours") is { } ours && confirmed.FirstOrDefault(r => r.Implementation == "real") is { } real)
         {
             md.Append(c, $"\n\nDeadtime ours ÷ 3.0.6: {ours.DeadtimeMilliseconds} ms ÷ {real.DeadtimeMilliseconds} ms = 1/{(double)real.DeadtimeMilliseconds / ours.DeadtimeMilliseconds:F1} (target ≤ 1/4)");
+        }
+
+        if (crashes.Count > 0)
+        {
+            md.Append(c, $"\n\n## Crash outage at each implementation's fastest stable setting\n\nThe holder SIGKILLed and its addresses removed, {options.FastestTrials} trials each for ours and keepalived in alternation, each at its own confirmed setting; a client connects to the VIP every 10 ms (no stress-ng here).\n\n");
+            md.Append("| implementation | setting | trials ok | min | median | p90 | max | spread |\n|---|---|---|---|---|---|---|---|\n");
+            var medians = new Dictionary<string, double>();
+            foreach (var group in crashes.GroupBy(r => (r.Implementation, r.Scenario)))
+            {
+                var ok = group.Where(r => r.Ok).Select(r => r.OutageMilliseconds).Order().ToArray();
+                if (ok.Length == 0)
+                {
+                    md.Append(c, $"| {group.Key.Implementation} | {group.Key.Scenario["crash-kill at ".Length..]} | 0/{group.Count()} | | | | | |\n");
+                    continue;
+                }
+
+                double median = Report.Percentile(ok, 0.5);
+                medians[group.Key.Implementation] = median;
+                md.Append(c, $"| {group.Key.Implementation} | {group.Key.Scenario["crash-kill at ".Length..]} | {ok.Length}/{group.Count()} | {ok[0]:F0} ms | {median:F0} ms | {Report.Percentile(ok, 0.9):F0} ms | {ok[^1]:F0} ms | {ok[^1] - ok[0]:F0} ms |\n");
+            }
+
+            if (medians.TryGetValue("ours", out double oursMedian) && medians.TryGetValue("keepalived", out double keepalivedMedian))
+            {
+                md.Append(c, $"\n{(oursMedian <= keepalivedMedian ? "met" : "NOT met")}: crash outage at the fastest setting, ours {oursMedian:F0} ms ≤ keepalived's {keepalivedMedian:F0} ms (median)\n");
+            }
+
+            File.WriteAllText(Path.Join(options.Output, "fastest-crash.json"), System.Text.Json.JsonSerializer.Serialize(crashes, BenchJson.Default.IReadOnlyListTrialResult));
         }
 
         md.Append('\n');

@@ -24,6 +24,7 @@ public static class Trials
             {
                 Keepalive = TimeSpan.FromMilliseconds(options.KeepaliveMilliseconds),
                 DeadtimeSeconds = options.DeadtimeSeconds,
+                Deadtime = options.DeadtimeMilliseconds is { } deadtime ? TimeSpan.FromMilliseconds(deadtime) : null,
                 Warntime = options.Warntime,
                 InitdeadSeconds = Math.Max(options.DeadtimeSeconds * 2, 6),
                 AutoFailback = "on",

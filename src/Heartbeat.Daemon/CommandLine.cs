@@ -33,7 +33,7 @@ public static class CommandLine
           -k  stop the running heartbeat (graceful: it leaves the cluster first)
           -r  reload: the running heartbeat validates its files and applies timers and keys in place (SIGHUP)
           -d  raise the debug level (repeatable)
-          -l  accepted for 3.0.6 compatibility (no memory locking or realtime here)
+          -l  normal scheduling: no realtime threads, whatever ha.cf's realtime says (as 3.0.6's -l)
           -V  print the version;  -D  print the ha.cf defaults
           --config-dir DIR  ha.cf, authkeys, haresources (default /etc/ha.d)
           --state-dir DIR   hb_uuid, hb_generation (default /var/lib/heartbeat)
@@ -164,6 +164,7 @@ public static class CommandLine
                         settings = settings with { DebugLevel = settings.DebugLevel + 1 };
                         break;
                     case 'l':
+                        settings = settings with { NormalPriority = true };
                         break;
                     case 's':
                         action = DaemonAction.Status;

@@ -91,8 +91,7 @@ public static class Program
 
         // Serilog carries every entry to its sinks (journald or stderr, plus ha.cf's logfile and debugfile).
         Serilog.SerilogLoggingBuilderExtensions.AddSerilog(builder.Logging, Logging.DaemonLogging.Create(settings, config.HaCf), dispose: true);
-        builder.Logging.SetMinimumLevel(settings.DebugLevel > 0 ? LogLevel.Debug : LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        ClosedServices.Register(builder.Services, TimeSpan.FromMinutes(5), settings.DebugLevel > 0 ? LogLevel.Debug : LogLevel.Information);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -106,7 +105,6 @@ public static class Program
         builder.Services.AddSingleton<MembershipService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
         builder.Services.AddHostedService<Control.ControlSocketService>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
         using var host = builder.Build();
 
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("heartbeat");

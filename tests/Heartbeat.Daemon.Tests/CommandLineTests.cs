@@ -34,6 +34,9 @@ public class CommandLineTests
         Assert.True(CommandLine.TryParse(["-dd", "-l", "-d"], out var command, out _));
         Assert.Equal(3, command.Settings.DebugLevel);
         Assert.Equal(DaemonAction.Run, command.Action);
+        Assert.True(command.Settings.NormalPriority);
+        Assert.True(CommandLine.TryParse(["-d"], out command, out _));
+        Assert.False(command.Settings.NormalPriority);
     }
 
     [Fact]

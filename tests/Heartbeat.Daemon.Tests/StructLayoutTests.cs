@@ -14,6 +14,7 @@ public sealed class StructLayoutTests
         #include <stddef.h>
         #include <stdio.h>
         #include <sys/time.h>
+        #include <sched.h>
         #include <linux/netlink.h>
         #include <linux/rtnetlink.h>
         #include <linux/if_addr.h>
@@ -23,6 +24,7 @@ public sealed class StructLayoutTests
         #define F(t, f) printf(#t "." #f " %zu\n", offsetof(struct t, f));
         int main(void) {
           S(timeval) F(timeval, tv_sec) F(timeval, tv_usec)
+          S(sched_param) F(sched_param, sched_priority)
           S(sockaddr_nl) F(sockaddr_nl, nl_family) F(sockaddr_nl, nl_pid) F(sockaddr_nl, nl_groups)
           S(sockaddr_ll) F(sockaddr_ll, sll_family) F(sockaddr_ll, sll_protocol) F(sockaddr_ll, sll_ifindex)
             F(sockaddr_ll, sll_hatype) F(sockaddr_ll, sll_pkttype) F(sockaddr_ll, sll_halen) F(sockaddr_ll, sll_addr)
@@ -44,6 +46,8 @@ public sealed class StructLayoutTests
         { "timeval size", Marshal.SizeOf<TimeVal>() },
         { "timeval.tv_sec", Offset<TimeVal>(nameof(TimeVal.Seconds)) },
         { "timeval.tv_usec", Offset<TimeVal>(nameof(TimeVal.Microseconds)) },
+        { "sched_param size", Marshal.SizeOf<SchedParam>() },
+        { "sched_param.sched_priority", Offset<SchedParam>(nameof(SchedParam.Priority)) },
         { "sockaddr_nl size", Marshal.SizeOf<SockAddrNl>() },
         { "sockaddr_nl.nl_family", Offset<SockAddrNl>(nameof(SockAddrNl.Family)) },
         { "sockaddr_nl.nl_pid", Offset<SockAddrNl>(nameof(SockAddrNl.Pid)) },

@@ -12,6 +12,13 @@ internal struct TimeVal
     public long Microseconds;
 }
 
+/// <summary>struct sched_param (sched.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct SchedParam
+{
+    public int Priority;
+}
+
 /// <summary>struct sockaddr_nl (linux/netlink.h).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct SockAddrNl

@@ -21,6 +21,9 @@ public sealed record DaemonSettings
 
     public int DebugLevel { get; init; }
 
+    /// <summary><c>-l</c>: no realtime scheduling even when ha.cf's <c>realtime</c> is on (3.0.6's flag).</summary>
+    public bool NormalPriority { get; init; }
+
     /// <summary>How long a resource script may run before it is killed and its action counts as failed.</summary>
     public TimeSpan ScriptTimeout { get; init; } = TimeSpan.FromMinutes(2);
 

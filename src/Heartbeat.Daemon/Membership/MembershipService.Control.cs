@@ -21,7 +21,7 @@ public sealed partial class MembershipService
     /// <summary>The last failed start or stop of each group here (loop thread only).</summary>
     private readonly Dictionary<string, string> _groupFailures = new(StringComparer.Ordinal);
 
-    /// <summary>Hands a request to the loop; it is answered at the next tick (≤ 50 ms) or refused when the loop is not running.</summary>
+    /// <summary>Hands a request to the loop; it is answered on the loop turn it wakes, or refused when the loop is not running.</summary>
     public Task<ControlResponse> SubmitAsync(ControlRequest request)
     {
         var reply = new TaskCompletionSource<ControlResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,7 +33,7 @@ public sealed partial class MembershipService
 
         _controlRequests.Enqueue((request, reply));
 
-        // Answered on the loop's next turn: turn it now rather than at the next tick.
+        // Answered on the loop turn this wakes: no waiting for a deadline.
         WakeLoop(LoopInput.Wake);
         return reply.Task;
     }

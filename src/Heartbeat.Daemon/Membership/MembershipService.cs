@@ -20,17 +20,17 @@ namespace Heartbeat.Daemon.Membership;
 
 /// <summary>
 /// The I/O loop around <see cref="MembershipEngine"/>: opens the media, feeds the engine every received datagram and a
-/// tick every 50 ms on one thread, puts what it emits on every medium and logs its events. On stop it sends
+/// tick at each of its deadlines on one thread, puts what it emits on every medium and logs its events. On stop it sends
 /// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime.
 /// </summary>
 public sealed partial class MembershipService(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ResourceExecutor executor, ScriptSettings scripts, ILogger<MembershipService> logger) : BackgroundService
 {
     /// <summary>
-    /// The regular tick, for timers that are not time-critical (retransmission requests, the planner's 10 s timers);
-    /// engine deadlines get ticks of their own and control requests wake the loop, so this can be slow: every wake-up
-    /// of an idle daemon costs CPU (3.0.6 polls every 250 ms too).
+    /// The longest the loop sleeps without a deadline. There is no regular tick: the engine's deadlines (never later
+    /// than the next keepalive), the planner's timers, the watchdog and the counters log say when to wake, and every
+    /// other input wakes the loop itself. Every wake-up of an idle daemon costs CPU; 3.0.6 polls every 250 ms.
     /// </summary>
-    private static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LongestSleep = TimeSpan.FromSeconds(30);
 
     /// <summary>How long the address watcher blocks on the kernel before it looks whether the daemon is stopping.</summary>
     private static readonly TimeSpan AddressWatchWait = TimeSpan.FromSeconds(5);
@@ -54,6 +54,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// next deadline. No spinning: an idle daemon wakes a few times a second and each wake-up should cost one switch.
     /// </summary>
     private bool _leaveNoticed;
+    private RealtimeThreads? _realtime;
     private readonly ManualResetEventSlim _inputReady = new(initialState: false, spinCount: 0);
     /// <summary>Group actions in the planner's order, for the group worker thread.</summary>
     private readonly System.Collections.Concurrent.BlockingCollection<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt, DateTimeOffset DecidedWhen)> _groupActions = [];
@@ -120,6 +121,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         var haCf = config.HaCf;
+        _realtime = new RealtimeThreads(haCf.Realtime && !settings.NormalPriority, haCf.RealtimePriority, logger);
+        _realtime.Enter("cluster loop");
         var files = new NodeStateFiles(settings.StateDirectory);
         Directory.CreateDirectory(settings.StateDirectory);
         var uuid = files.LoadOrCreateUuid(haCf.UuidSource, settings.NodeName, out bool created);
@@ -152,6 +155,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             ReadLoadAverage);
         Engine = engine;
         _executor = executor;
+
+        // The first keepalives go out before the rest is set up (hooks, planner, resource sockets, threads): the
+        // peers learn of us a few milliseconds sooner, and nothing below can act before the loop's first turn.
+        engine.Start();
+        string lastStatus = engine.LocalStatus;
+        MembershipLog.LocalStatus(logger, lastStatus);
+        Flush(engine, media);
         await using var hooks = new RcHookRunner(Path.Join(settings.ConfigDirectory, "rc.d"), scripts, logger);
         _hooks = hooks;
         if (haCf.NegotiatesResources)
@@ -181,20 +191,19 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         _runningFiles = Config.ConfigDirectory.Read(settings.ConfigDirectory);
         var nextWatchdog = TimeSpan.Zero;
         string? lastSummary = null;
-        engine.Start();
-        string lastStatus = engine.LocalStatus;
-        MembershipLog.LocalStatus(logger, lastStatus);
-        Flush(engine, media);
         var nextCounters = engine.Now + CountersInterval;
         TimeSpan? leaveAt = null;
         bool leaveStarted = false;
 
         try
         {
-            var nextRegular = engine.Now + TickInterval;
             while (true)
             {
-                var input = NextInput(engine, ref nextRegular, systemd.WatchdogInterval is null ? TimeSpan.MaxValue : nextWatchdog, stoppingToken);
+                var due = nextCounters;
+                due = Earlier(due, systemd.WatchdogInterval is null ? TimeSpan.MaxValue : nextWatchdog);
+                due = Earlier(due, leaveAt ?? TimeSpan.MaxValue);
+                due = Earlier(due, _planner?.NextTimerIn is { } timerIn ? engine.Now + timerIn : TimeSpan.MaxValue);
+                var input = NextInput(engine, due, stoppingToken);
                 switch (input.Kind)
                 {
                     case LoopInputKind.Datagram:
@@ -239,10 +248,10 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 }
 
                 AnswerControlRequests(engine);
-                if (input.Kind == LoopInputKind.Tick)
-                {
-                    _planner?.Tick();
-                }
+
+                // Every turn, not only on ticks: besides its timers the planner hands over failed groups once the
+                // state allows it, and whatever changed the state woke the loop.
+                _planner?.Tick();
 
                 if (Interlocked.Exchange(ref _addressesChanged, 0) != 0)
                 {
@@ -340,33 +349,27 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     }
 
     /// <summary>
-    /// The loop's next input: a queued one (datagram, wake-up), else a tick once the engine's next deadline (the next
-    /// keepalive, the moment a peer or link would be past its window), the watchdog's ping or the regular tick is due.
-    /// Sleeps on <see cref="_inputReady"/> until then: no timer thread, no thread-pool hop between a deadline and the
-    /// death it declares.
+    /// The loop's next input: a tick once the engine's next deadline (the next keepalive, the moment a peer or link
+    /// would be past its window, a retransmission request) or <paramref name="otherDue"/> (the planner's timers, the
+    /// watchdog's ping, the counters) has come, else a queued input (datagram, wake-up). Deadlines come first, so a
+    /// flood that keeps the queue full cannot hold back our keepalives or a death. Sleeps on <see cref="_inputReady"/>
+    /// until then: no timer thread, no thread-pool hop between a deadline and the death it declares.
     /// </summary>
-    private LoopInput NextInput(MembershipEngine engine, ref TimeSpan nextRegular, TimeSpan watchdogDue, CancellationToken stoppingToken)
+    private LoopInput NextInput(MembershipEngine engine, TimeSpan otherDue, CancellationToken stoppingToken)
     {
         while (true)
         {
-            if (_inputs.Reader.TryRead(out var queued))
-            {
-                return queued;
-            }
-
             var now = engine.Now;
-            var due = engine.NextDeadline;
-            due = due < nextRegular ? due : nextRegular;
-            due = due < watchdogDue ? due : watchdogDue;
+            var due = Earlier(engine.NextDeadline, otherDue);
             if (now >= due || (_leaving && !_leaveNoticed))
             {
                 _leaveNoticed |= _leaving;
-                if (now >= nextRegular)
-                {
-                    nextRegular = now + TickInterval;
-                }
-
                 return LoopInput.Tick;
+            }
+
+            if (_inputs.Reader.TryRead(out var queued))
+            {
+                return queued;
             }
 
             // Reset, look once more, then sleep: an input queued after the look sets the event again.
@@ -377,10 +380,12 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             }
 
             // Rounded up to the timer's millisecond: waking early would only cost a second wait.
-            int milliseconds = (int)Math.Clamp(Math.Ceiling((due - now).TotalMilliseconds), 1, TickInterval.TotalMilliseconds);
+            int milliseconds = (int)Math.Clamp(Math.Ceiling((due - now).TotalMilliseconds), 1, LongestSleep.TotalMilliseconds);
             _inputReady.Wait(milliseconds, stoppingToken);
         }
     }
+
+    private static TimeSpan Earlier(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Queues an input for the loop and wakes it; false when the queue is full (a flood).</summary>
     private bool WakeLoop(LoopInput input)
@@ -393,7 +398,11 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// <summary>A receiving socket read by a thread of its own (blocking reads: one switch from the wire to the loop).</summary>
     private Thread StartReceiver(MediumReceiver receiver, CancellationToken cancellation)
     {
-        var thread = new Thread(() => receiver.Run(Deliver, error => MembershipLog.ReceiveFailed(logger, receiver.Interface, error), cancellation))
+        var thread = new Thread(() =>
+        {
+            _realtime?.Enter("receive " + receiver.Interface);
+            receiver.Run(Deliver, error => MembershipLog.ReceiveFailed(logger, receiver.Interface, error), cancellation);
+        })
         {
             IsBackground = true,
             Name = "receive " + receiver.Interface,
@@ -563,6 +572,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// </summary>
     private void RunGroupActions()
     {
+        _realtime?.Enter("group worker");
         var executor = _executor!;
         foreach (var (key, action, requestedBy, decidedAt, decidedWhen) in _groupActions.GetConsumingEnumerable())
         {
@@ -741,6 +751,12 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             finally
             {
                 Interlocked.Exchange(ref _monitorRunning, 0);
+
+                // A change reported while this check ran was kept for the loop's next turn: make that turn now.
+                if (Volatile.Read(ref _addressesChanged) != 0)
+                {
+                    WakeLoop(LoopInput.Wake);
+                }
             }
         });
     }

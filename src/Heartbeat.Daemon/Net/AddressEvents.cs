@@ -34,21 +34,7 @@ public sealed class AddressEvents : IDisposable
     private AddressEvents(FileDescriptorHandle socket) => _socket = socket;
 
     /// <param name="wait">How long one <see cref="Wait"/> blocks when nothing happens.</param>
-    public static AddressEvents Open(TimeSpan wait)
-    {
-        var socket = SocketCall.Open(SocketCall.AfNetlink, SocketCall.SockRaw, SocketCall.NetlinkRoute);
-        try
-        {
-            BindCall.Bind(socket, new SockAddrNl { Family = SocketCall.AfNetlink, Groups = RtmgrpIpv4Ifaddr });
-            SetSockOptCall.ReceiveTimeout(socket, wait);
-            return new AddressEvents(socket);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    public static AddressEvents Open(TimeSpan wait) => new(Rtnetlink.OpenSocket(RtmgrpIpv4Ifaddr, wait));
 
     /// <summary>Blocks until address changes arrive or the wait passes; deleted IPv4 addresses are added to <paramref name="deleted"/>.</summary>
     public AddressEventKind Wait(ICollection<IPAddress> deleted)

@@ -20,14 +20,20 @@ public sealed class Rtnetlink : IDisposable
 
     private Rtnetlink(FileDescriptorHandle socket) => _socket = socket;
 
-    public static Rtnetlink Open()
+    public static Rtnetlink Open() => new(OpenSocket(groups: 0, ReplyTimeout));
+
+    /// <summary>
+    /// A NETLINK_ROUTE socket bound to the multicast <paramref name="groups"/> (0: requests and replies only), whose
+    /// reads give up after <paramref name="receiveTimeout"/>; the requests here and the address notifications share it.
+    /// </summary>
+    internal static FileDescriptorHandle OpenSocket(uint groups, TimeSpan receiveTimeout)
     {
         var socket = SocketCall.Open(SocketCall.AfNetlink, SocketCall.SockRaw, SocketCall.NetlinkRoute);
         try
         {
-            BindCall.Bind(socket, new SockAddrNl { Family = SocketCall.AfNetlink });
-            SetSockOptCall.ReceiveTimeout(socket, ReplyTimeout);
-            return new Rtnetlink(socket);
+            BindCall.Bind(socket, new SockAddrNl { Family = SocketCall.AfNetlink, Groups = groups });
+            SetSockOptCall.ReceiveTimeout(socket, receiveTimeout);
+            return socket;
         }
         catch
         {

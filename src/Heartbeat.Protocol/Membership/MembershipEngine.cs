@@ -203,10 +203,10 @@ public sealed class MembershipEngine
 
     /// <summary>
     /// The earliest time (on <see cref="Now"/>'s clock) at which <see cref="Tick"/> has something to do: the next
-    /// keepalive, or the first moment a live peer or link would be past its window. The daemon wakes exactly then rather
-    /// than on its next coarse tick, so a death is declared within a timer slack of the deadtime (3.0.6 checks only
-    /// every 250 ms) and keepalives keep their phase. Other timers (retransmission requests, the node-list handshake)
-    /// are not time-critical and ride on the regular tick.
+    /// keepalive, the first moment a live peer or link would be past its window, a retransmission request falling due,
+    /// the node-list request's retry. The daemon wakes exactly then and at no other time (3.0.6 polls every 250 ms), so
+    /// a death is declared within a timer slack of the deadtime, keepalives keep their phase and an idle node wakes
+    /// only for its keepalive and its peers' windows. Never later than the next keepalive.
     /// </summary>
     public TimeSpan NextDeadline
     {
@@ -234,6 +234,19 @@ public sealed class MembershipEngine
                         next = Min(next, link.LastHeard + window + TimeSpan.FromTicks(1));
                     }
                 }
+
+                if (!peer.IsDead)
+                {
+                    foreach (var pending in peer.PendingRetransmits.Values)
+                    {
+                        next = Min(next, pending.Due);
+                    }
+                }
+            }
+
+            if (!CommunicationUp && _nextNodeListRequest is { } retry)
+            {
+                next = Min(next, retry);
             }
 
             return next;
@@ -246,6 +259,18 @@ public sealed class MembershipEngine
     public void Receive(ReadOnlyMemory<byte> datagram, string iface)
     {
         var now = ObserveInput();
+        ReceiveDatagram(datagram, iface, now);
+
+        // The packet that leaves no node in "init" brings communication up now, not at the next keepalive's tick
+        // (there is no other tick): a cold start places resources as soon as everybody has been heard.
+        if (_started && !CommunicationUp)
+        {
+            AdvanceCommunication(now);
+        }
+    }
+
+    private void ReceiveDatagram(ReadOnlyMemory<byte> datagram, string iface, TimeSpan now)
+    {
         Counters.CountReceived();
         var decoded = DatagramCodec.Decode(datagram);
         if (!decoded.IsOk)
@@ -376,9 +401,13 @@ public sealed class MembershipEngine
     {
         var now = Now;
         var paused = now - _lastInput;
-        if (_started && paused > _options.StallThreshold)
+
+        // A stall is lateness, not quiet: the loop is asked to call us by NextDeadline (never later than the next
+        // keepalive), so being called far past it means our own process did not run (SIGSTOP, a frozen VM, swap). A
+        // long gap between inputs alone proves nothing now that an idle daemon wakes only for its deadlines.
+        if (_started && now - NextDeadline > _options.StallThreshold)
         {
-            // Our own loop did not run: what looks like the peers' silence is ours. Everybody gets a fresh window.
+            // What looks like the peers' silence is ours. Everybody gets a fresh window.
             _events.Add(new LocalStall(paused));
             foreach (var peer in _peers.Values)
             {

@@ -29,8 +29,9 @@ public sealed record MembershipOptions
     public WireOptions Wire { get; init; } = WireOptions.Default;
 
     /// <summary>
-    /// A gap between two inputs longer than this means our own process was paused; peers then get a fresh window
-    /// before anyone is declared dead. At most half the deadtime, so a real failure is still seen in time.
+    /// Being called this much later than <see cref="MembershipEngine.NextDeadline"/> means our own process was paused;
+    /// peers then get a fresh window before anyone is declared dead. At most half the deadtime, so a real failure is
+    /// still seen in time.
     /// </summary>
     public TimeSpan StallThreshold { get; init; } = TimeSpan.FromSeconds(1);
 

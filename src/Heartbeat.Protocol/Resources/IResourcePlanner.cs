@@ -38,7 +38,14 @@ public interface IResourcePlanner
 
     void GroupAnnounced(string key);
 
+    /// <summary>
+    /// Timers (the make-before-break wait, the heal fallback, the startup delay, the standby reply timeout) and the
+    /// checks that follow any change (a failed group handed over). Cheap: the daemon calls it on every loop turn.
+    /// </summary>
     void Tick();
+
+    /// <summary>How long until <see cref="Tick"/> has a timer to act on; null when no timer runs.</summary>
+    TimeSpan? NextTimerIn { get; }
 
     void GroupStarted(string key, bool success);
 

@@ -144,6 +144,35 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         SendHealNoticeIfReady();
     }
 
+    public TimeSpan? NextTimerIn
+    {
+        get
+        {
+            var now = Now;
+            return EarliestTimer() is { } at ? (at > now ? at - now : TimeSpan.Zero) : null;
+        }
+    }
+
+    /// <summary>When the first running timer fires, on <see cref="Now"/>'s clock (one tick past a strict "more than").</summary>
+    protected virtual TimeSpan? EarliestTimer()
+    {
+        TimeSpan? next = null;
+        if (_deferredReleases.Count > 0)
+        {
+            next = Earlier(next, _deferredUntil);
+        }
+
+        if (_heal is { PeerSettled: false } heal)
+        {
+            next = Earlier(next, heal.Since + HealFallback + TimeSpan.FromTicks(1));
+        }
+
+        return next;
+    }
+
+    protected static TimeSpan? Earlier(TimeSpan? current, TimeSpan candidate) =>
+        current is { } known && known <= candidate ? known : candidate;
+
     public virtual void Tick()
     {
         if (_deferredReleases.Count > 0 && Now >= _deferredUntil)

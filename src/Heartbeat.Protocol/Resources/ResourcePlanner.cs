@@ -235,6 +235,22 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>Whether the peer is up as far as resources go (heard, not dead, not left).</summary>
     private bool _peerAlive;
 
+    protected override TimeSpan? EarliestTimer()
+    {
+        var next = base.EarliestTimer();
+        if (State == PlannerState.ResourcesReceived && _stableAt is { } at)
+        {
+            next = Earlier(next, at);
+        }
+
+        if (_standby is { Giving: true, OtherAnswered: false } waiting)
+        {
+            next = Earlier(next, waiting.Since + StandbyReplyTimeout + TimeSpan.FromTicks(1));
+        }
+
+        return next;
+    }
+
     public override void Tick()
     {
         base.Tick();

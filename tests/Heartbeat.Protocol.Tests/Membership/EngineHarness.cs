@@ -10,14 +10,14 @@ internal sealed class EngineHarness
 {
     public static readonly string[] TwoNodes = ["server1", "server2"];
 
-    public EngineHarness(string[]? nodes = null, TimeSpan? deadtime = null, string keys = "1:md5:securepass", int seed = 1)
+    public EngineHarness(string[]? nodes = null, TimeSpan? deadtime = null, string keys = "1:md5:securepass", int seed = 1, TimeSpan? keepalive = null)
     {
         Nodes = nodes ?? TwoNodes;
         Keys = AuthKeys.FromSpec(keys);
         Options = new MembershipOptions
         {
             Nodes = [.. Nodes],
-            Keepalive = TimeSpan.FromMilliseconds(200),
+            Keepalive = keepalive ?? TimeSpan.FromMilliseconds(200),
             Deadtime = deadtime ?? TimeSpan.FromSeconds(1),
             Warntime = TimeSpan.FromMilliseconds(500),
             Initdead = TimeSpan.FromSeconds(2),
@@ -128,6 +128,38 @@ internal sealed class EngineHarness
                 {
                     engine.Tick();
                 }
+            }
+
+            Pump();
+        }
+    }
+
+    /// <summary>
+    /// Advances the clock from one engine deadline to the next and ticks only the engines that are due, as the daemon
+    /// does (it has no regular tick); returns how many ticks that took.
+    /// </summary>
+    public int RunByDeadlines(TimeSpan duration)
+    {
+        var end = Time.GetUtcNow() + duration;
+        int ticks = 0;
+        while (true)
+        {
+            var next = Engines.Values.Min(e => Time.GetUtcNow() + (e.NextDeadline - e.Now));
+            if (next > end)
+            {
+                Time.Advance(end - Time.GetUtcNow());
+                return ticks;
+            }
+
+            if (next > Time.GetUtcNow())
+            {
+                Time.Advance(next - Time.GetUtcNow());
+            }
+
+            foreach (var engine in Engines.Values.Where(e => e.Now >= e.NextDeadline).ToList())
+            {
+                engine.Tick();
+                ticks++;
             }
 
             Pump();

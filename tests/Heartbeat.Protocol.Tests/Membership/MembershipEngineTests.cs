@@ -269,6 +269,66 @@ public class MembershipEngineTests
     }
 
     [Fact]
+    public void A_pair_woken_only_at_its_deadlines_comes_up_at_once_fills_a_gap_and_sees_no_stall()
+    {
+        // Keepalive 800 ms, longer than the 500 ms stall threshold: an idle engine is called only every keepalive, and
+        // that quiet must not read as our own process having stopped.
+        var lab = new EngineHarness(deadtime: TimeSpan.FromSeconds(2), keepalive: TimeSpan.FromMilliseconds(800));
+        var server1 = lab.Add("server1");
+        var server2 = lab.Add("server2");
+        lab.Start("server1", "server2");
+
+        // The first statuses and the node-list handshake bring communication up on receipt, not at some later tick.
+        Assert.True(server1.CommunicationUp);
+        Assert.True(server2.CommunicationUp);
+
+        int ticks = lab.RunByDeadlines(TimeSpan.FromSeconds(8));
+        Assert.InRange(ticks, 16, 24);
+
+        // One sequenced packet of server1 lost once: server2's retransmission request is itself a deadline.
+        ulong victim = server1.LastSentSeq + 1;
+        bool dropped = false;
+        lab.Deliver = (from, _, d) => !(from == "server1" && d.Seq == victim && !dropped && (dropped = true));
+        lab.RunByDeadlines(TimeSpan.FromSeconds(3));
+
+        Assert.True(dropped);
+        Assert.Contains(lab.Sent["server2"], s => s.Message.Type == "NS_rexmit");
+        Assert.Contains(lab.EventsOf<GapsClosed>("server2"), e => e.Node == "server1");
+        Assert.False(server2.Peers.Single().Sequence.IsMissing(victim));
+        foreach (string node in lab.Nodes)
+        {
+            Assert.Empty(lab.EventsOf<LocalStall>(node));
+            Assert.Empty(lab.EventsOf<NodeDead>(node));
+            Assert.Equal("active", lab.Engines[node].Peers.Single().Status);
+        }
+    }
+
+    [Fact]
+    public void An_engine_called_far_past_its_deadline_reports_a_stall_but_a_datagram_before_it_does_not()
+    {
+        var lab = new EngineHarness(deadtime: TimeSpan.FromSeconds(2), keepalive: TimeSpan.FromMilliseconds(800));
+        var server1 = lab.Add("server1");
+        lab.Add("server2");
+        lab.Start("server1", "server2");
+        lab.RunByDeadlines(TimeSpan.FromSeconds(2));
+
+        // Inside the window a received datagram finds the engine on time, however long the quiet before it.
+        var early = server1.NextDeadline - server1.Now - TimeSpan.FromMilliseconds(1);
+        lab.Time.Advance(early);
+        lab.Engines["server2"].Tick();
+        lab.Engines["server2"].SendShutdownDone();
+        lab.Pump();
+        Assert.Empty(lab.EventsOf<LocalStall>("server1"));
+
+        // 1.5 s past the deadline (stall threshold 500 ms): our own process was not running.
+        lab.Time.Advance(server1.NextDeadline - server1.Now + TimeSpan.FromMilliseconds(1500));
+        server1.Tick();
+        lab.Pump();
+        var stall = Assert.Single(lab.EventsOf<LocalStall>("server1"));
+        Assert.True(stall.Paused >= TimeSpan.FromMilliseconds(1500), stall.Paused.ToString());
+    }
+
+    [Fact]
     public void A_status_without_protocol_switches_flow_control_off_for_good()
     {
         var lab = new EngineHarness();

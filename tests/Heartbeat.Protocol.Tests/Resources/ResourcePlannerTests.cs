@@ -254,14 +254,19 @@ public class ResourcePlannerTests
         pair.Cut.Add("server1");
         pair.Planners["server2"].PeerDied("server1");
         pair.Exchange();
+        Assert.Null(pair.Planners["server2"].NextTimerIn);
         pair.Planners["server2"].PartitionHealed("server1");
         pair.Exchange();
         Assert.Equal(2, pair.Held("server2").Count);
 
+        // The daemon sleeps until the planner's next timer: the fallback, one clock tick past "more than 30 s".
+        Assert.Equal(PlannerBase.HealFallback + TimeSpan.FromTicks(1), pair.Planners["server2"].NextTimerIn);
         pair.Run(PlannerBase.HealFallback - TimeSpan.FromSeconds(1));
         Assert.Equal(2, pair.Held("server2").Count);
+        Assert.Equal(TimeSpan.FromSeconds(1) + TimeSpan.FromTicks(1), pair.Planners["server2"].NextTimerIn);
         pair.Run(TimeSpan.FromSeconds(1.5));
         Assert.Equal(["IPaddr2::10.10.10.11/24/ens18"], pair.Held("server2"));
+        Assert.Null(pair.Planners["server2"].NextTimerIn);
     }
 
     [Fact]
@@ -365,6 +370,7 @@ public class ResourcePlannerTests
         pair.Exchange();
         Assert.False(pair.Left["server1"]);
         Assert.Contains("IPaddr2::10.10.10.1/24/ens18", pair.Held("server1"));
+        Assert.Equal(PlannerBase.MakeBeforeBreakWait, pair.Planners["server1"].NextTimerIn);
         pair.Run(PlannerBase.MakeBeforeBreakWait + TimeSpan.FromMilliseconds(200));
         Assert.True(pair.Left["server1"]);
         Assert.Empty(pair.Held("server1"));
