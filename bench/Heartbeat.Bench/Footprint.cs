@@ -44,12 +44,14 @@ public static class Footprint
         var md = new StringBuilder();
         md.Append(c, $"# Footprint, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
         md.Append(c, $"Each implementation as a pair at keepalive {options.KeepaliveMilliseconds} ms / deadtime {options.DeadtimeSeconds} s (keepalived: advert_int {Math.Max(1, options.KeepaliveMilliseconds / 1000)} s), all three at the same time on this {Environment.ProcessorCount}-core machine. At rest for the idle window: CPU seconds of every process of the daemon on both nodes (utime + stime, scaled to 10 minutes), total RSS and PSS of those processes (both nodes), packets per second sent by both nodes. Exec → first keepalive: the holder's first heartbeat (keepalived: VRRP advert, sent only once it is master) on its wire after the exec. Lone start: one node alone with initdead = deadtime, exec → its VIP on the interface.\n\n");
-        md.Append("| implementation | processes | RSS total | PSS total | CPU s / 10 min | packets/s | exec → first keepalive | lone exec → VIP | idle window |\n|---|---|---|---|---|---|---|---|---|\n");
+        md.Append("| implementation | processes | RSS total | PSS total | CPU s / 10 min | packets/s | CPU per packet sent | exec → first keepalive | lone exec → VIP | idle window |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results)
         {
+            // CPU per packet: the comparison at the same packet rate (a heartbeat pair sends twice what one VRRP master does).
+            string perPacket = r.PacketsPerSecond > 0 ? string.Create(c, $"{r.CpuSecondsPer10Minutes / (r.PacketsPerSecond * 600) * 1000:F2} ms") : "n/a";
             md.Append(r.Problem is { } problem
-                ? $"| {r.Implementation} | failed: {problem} | | | | | | | |\n"
-                : string.Create(c, $"| {r.Implementation} | {r.Processes} | {r.RssMegabytes:F1} MB | {r.PssMegabytes:F1} MB | {r.CpuSecondsPer10Minutes:F2} | {r.PacketsPerSecond:F1} | {Ms(r.ExecToFirstKeepaliveMilliseconds)} | {Ms(r.LoneExecToVipMilliseconds)} | {r.IdleSeconds:F0} s |\n"));
+                ? $"| {r.Implementation} | failed: {problem} | | | | | | | | |\n"
+                : string.Create(c, $"| {r.Implementation} | {r.Processes} | {r.RssMegabytes:F1} MB | {r.PssMegabytes:F1} MB | {r.CpuSecondsPer10Minutes:F2} | {r.PacketsPerSecond:F1} | {perPacket} | {Ms(r.ExecToFirstKeepaliveMilliseconds)} | {Ms(r.LoneExecToVipMilliseconds)} | {r.IdleSeconds:F0} s |\n"));
         }
 
         File.WriteAllText(Path.Join(options.Output, "footprint.md"), md.ToString());

@@ -173,7 +173,9 @@ public sealed class Lab : IAsyncDisposable
         // A private /var/log (a mount namespace of its own, every step an exec: the daemon stays this process).
         string[] varLog = node.VarLog is { } logs ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /var/log && exec \"$@\"", logs] : [];
         var info = new ProcessStartInfo(enter[0]);
-        foreach (string arg in (string[])[.. enter[1..], .. varLog, OurDaemon, .. leading, "--config-dir", etc, "--state-dir", state,
+        // -l: normal scheduling, as the lab starts every 3.0.6 node (running-real-heartbeat.md), so both run alike in
+        // tests and benchmarks; realtime threads are covered by RealtimeThreadsTests.
+        foreach (string arg in (string[])[.. enter[1..], .. varLog, OurDaemon, .. leading, "-l", "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
