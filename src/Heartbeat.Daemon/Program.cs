@@ -107,14 +107,13 @@ public static class Program
         builder.Services.AddHostedService<Control.ControlSocketService>();
         using var host = builder.Build();
 
-        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("heartbeat");
         var membership = host.Services.GetRequiredService<MembershipService>();
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
-            // SIGHUP (heartbeat -r, systemctl reload): validate, then apply what can change in place (see hbctl reload).
+            // SIGHUP (heartbeat -r, systemctl reload): validate, then apply what can change in place (see hbctl reload);
+            // the loop does it and logs the outcome.
             context.Cancel = true;
-            _ = membership.SubmitAsync(new Protocol.Control.ControlRequest(Protocol.Control.ControlRequest.CurrentVersion, "reload"))
-                .ContinueWith(t => MembershipLog.ReloadResult(logger, t.Result.Ok ? t.Result.Message ?? "done" : t.Result.Error ?? "refused"), TaskScheduler.Default);
+            membership.RequestReload();
         });
 
         var pidFile = new PidFile(settings.PidFilePath);

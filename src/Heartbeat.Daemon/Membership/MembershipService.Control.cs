@@ -21,6 +21,27 @@ public sealed partial class MembershipService
     /// <summary>The last failed start or stop of each group here (loop thread only).</summary>
     private readonly Dictionary<string, string> _groupFailures = new(StringComparer.Ordinal);
 
+    private int _reloadRequested;
+
+    /// <summary>
+    /// SIGHUP (heartbeat -r, systemctl reload): a flag and a wake-up, nothing else, so the signal's handler needs no
+    /// task, continuation or queue slot; the loop reloads on its next turn and logs the outcome itself.
+    /// </summary>
+    public void RequestReload()
+    {
+        Volatile.Write(ref _reloadRequested, 1);
+        WakeLoop(LoopInput.Wake);
+    }
+
+    private void ReloadIfRequested(MembershipEngine engine)
+    {
+        if (Interlocked.Exchange(ref _reloadRequested, 0) != 0)
+        {
+            var result = Reload(engine, dryRun: false);
+            MembershipLog.ReloadResult(logger, result.Ok ? result.Message ?? "done" : result.Error ?? "refused");
+        }
+    }
+
     /// <summary>Hands a request to the loop; it is answered on the loop turn it wakes, or refused when the loop is not running.</summary>
     public Task<ControlResponse> SubmitAsync(ControlRequest request)
     {

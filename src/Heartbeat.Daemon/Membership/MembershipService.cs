@@ -248,6 +248,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 }
 
                 AnswerControlRequests(engine);
+                ReloadIfRequested(engine);
 
                 // Every turn, not only on ticks: besides its timers the planner hands over failed groups once the
                 // state allows it, and whatever changed the state woke the loop.
