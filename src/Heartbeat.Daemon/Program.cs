@@ -108,6 +108,10 @@ public static class Program
         using var host = builder.Build();
 
         var membership = host.Services.GetRequiredService<MembershipService>();
+        // An ignored SIGHUP is inherited across exec (nohup, some init scripts), and .NET keeps a signal that was ignored
+        // at start ignored even when a handler is registered: take the default back first, as 3.0.6 installs its own
+        // handler whatever it inherited, so that reload by signal always works.
+        Interop.SignalDefaultCall.Reset(Interop.Kill.SigHup);
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {
             // SIGHUP (heartbeat -r, systemctl reload): validate, then apply what can change in place (see hbctl reload);

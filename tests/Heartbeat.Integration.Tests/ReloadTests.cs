@@ -43,8 +43,8 @@ public class ReloadTests(ITestOutputHelper output) : FailoverScenario(output)
         Assert.Equal(1, moveCode);
         Assert.Contains("haresources: resource groups changed", move, StringComparison.Ordinal);
 
-        // SIGHUP (heartbeat -r) takes the same path and logs the outcome. (A test host started under nohup passes SIGHUP
-        // ignored to the daemon, and .NET then leaves it ignored: run the suite without nohup.)
+        // SIGHUP (heartbeat -r) takes the same path and logs the outcome, although the lab starts the daemon with SIGHUP
+        // ignored (as nohup would): the daemon takes it back.
         Lab.Signal(pid, "HUP");
         Assert.True(Lab.WaitForLog(node, "Reload: these changes need a restart", TimeSpan.FromSeconds(5)), node.Log());
 

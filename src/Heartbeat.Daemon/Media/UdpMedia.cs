@@ -4,8 +4,17 @@ using Heartbeat.Protocol.Config;
 
 namespace Heartbeat.Daemon.Media;
 
-/// <summary>A datagram as received: the bytes and the interface of the medium that read it.</summary>
-public readonly record struct ReceivedDatagram(byte[] Bytes, string Interface);
+/// <summary>
+/// A datagram as received: the first <paramref name="Length"/> bytes of a buffer rented from
+/// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, and the interface of the medium that read it. Whoever consumes it
+/// calls <see cref="Return"/>: datagrams cost no allocation in steady state.
+/// </summary>
+public readonly record struct ReceivedDatagram(byte[] Buffer, int Length, string Interface)
+{
+    public ReadOnlyMemory<byte> Bytes => Buffer.AsMemory(0, Length);
+
+    public void Return() => System.Buffers.ArrayPool<byte>.Shared.Return(Buffer);
+}
 
 /// <summary>One configured medium's sending side: a socket of its own (an unbound, random source port, as in 3.0.6).</summary>
 public sealed class MediumSender : IDisposable
@@ -17,7 +26,11 @@ public sealed class MediumSender : IDisposable
         Medium = medium;
         _socket = socket;
         Destination = destination;
+        _destinationAddress = destination.Serialize();
     }
+
+    /// <summary>The destination already in sockaddr form: SendTo with an EndPoint would serialize it on every send.</summary>
+    private readonly SocketAddress _destinationAddress;
 
     public Medium Medium { get; }
 
@@ -76,7 +89,7 @@ public sealed class MediumSender : IDisposable
     {
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, Destination);
+            _socket.SendTo(datagram, SocketFlags.None, _destinationAddress);
             Interlocked.Increment(ref _sent);
             return SocketError.Success;
         }
@@ -174,14 +187,17 @@ public sealed class MediumReceiver : IDisposable
     {
         // 3.0.6's receive buffer is 262 143 bytes; nothing larger than a UDP payload can arrive anyway.
         byte[] buffer = new byte[65536];
-        EndPoint anyone = new IPEndPoint(IPAddress.Any, 0);
+
+        // Filled in by every read and never looked at (the source is in the message): the SocketAddress overload does
+        // not build an IPEndPoint per datagram as the EndPoint one does.
+        var sender = new SocketAddress(AddressFamily.InterNetwork);
         using var stop = cancellation.Register(_socket.Dispose);
         while (!cancellation.IsCancellationRequested)
         {
             int received;
             try
             {
-                received = _socket.ReceiveFrom(buffer, SocketFlags.None, ref anyone);
+                received = _socket.ReceiveFrom(buffer, SocketFlags.None, sender);
             }
             catch (ObjectDisposedException)
             {
@@ -204,7 +220,9 @@ public sealed class MediumReceiver : IDisposable
             }
 
             Interlocked.Increment(ref _received);
-            deliver(new ReceivedDatagram(buffer.AsSpan(0, received).ToArray(), Interface));
+            byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(received);
+            buffer.AsSpan(0, received).CopyTo(copy);
+            deliver(new ReceivedDatagram(copy, received, Interface));
         }
     }
 

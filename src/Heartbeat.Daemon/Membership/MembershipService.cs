@@ -15,6 +15,7 @@ using Heartbeat.Daemon.Resources;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using static Heartbeat.Protocol.Timing.Deadlines;
 
 namespace Heartbeat.Daemon.Membership;
 
@@ -77,8 +78,19 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
     /// <summary>Groups taken over from a dead or departed peer since start (loop thread only).</summary>
     private long _takeovers;
-    private string _loadAverage = "0.00 0.00 0.00 1/1 1";
-    private long _loadReadAt = long.MinValue;
+    /// <summary>The <c>ld</c> text as a string, made when first asked for after a change.</summary>
+    private string? _loadAverage;
+
+    // Half of MinValue: "now - _loadReadAt" must not overflow before the first read (with MinValue it wrapped negative
+    // and /proc/loadavg was never read: every status carried the placeholder).
+    private long _loadReadAt = long.MinValue / 2;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _loadAverageFile;
+    private readonly byte[] _loadAverageBytes = new byte[256];
+    private readonly byte[] _loadAverageText = [.. "0.00 0.00 0.00 1/1 1"u8, .. new byte[236]];
+    private int _loadAverageLength = "0.00 0.00 0.00 1/1 1".Length;
+
+    /// <summary>The loop's reusable list for the engine's outgoing datagrams.</summary>
+    private readonly List<OutgoingDatagram> _outgoing = [];
 
     /// <summary>Why the daemon could not run (a medium or a state file), or null; the process then exits with 1.</summary>
     public string? StartupError { get; private set; }
@@ -152,7 +164,8 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             new Authenticator(config.AuthKeys),
             time,
             new Random(),
-            ReadLoadAverage);
+            ReadLoadAverage,
+            WriteLoadAverage);
         Engine = engine;
         _executor = executor;
 
@@ -208,6 +221,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 {
                     case LoopInputKind.Datagram:
                         engine.Receive(input.Datagram.Bytes, input.Datagram.Interface);
+                        input.Datagram.Return(); // the engine keeps nothing of it: decoded messages own copies
                         break;
                     case LoopInputKind.Tick:
                         engine.Tick();
@@ -341,6 +355,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         // A full queue (a flood) drops new datagrams rather than blocking the readers or growing without bound.
         if (!WakeLoop(LoopInput.From(datagram)))
         {
+            datagram.Return();
             long count = Interlocked.Increment(ref _inputDropped);
             if (count <= 10 || count % 1000 == 0)
             {
@@ -386,8 +401,6 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         }
     }
 
-    private static TimeSpan Earlier(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
     /// <summary>Queues an input for the loop and wakes it; false when the queue is full (a flood).</summary>
     private bool WakeLoop(LoopInput input)
     {
@@ -418,11 +431,14 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         for (int round = 0; round < 16; round++)
         {
             bool any = false;
-            foreach (var datagram in engine.DrainOutgoing())
+            engine.DrainOutgoing(_outgoing);
+            foreach (var datagram in _outgoing)
             {
                 any = true;
                 Send(engine, media, datagram);
             }
+
+            _outgoing.Clear();
 
             foreach (var e in engine.DrainEvents())
             {
@@ -452,7 +468,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     {
         foreach (var sender in media.Senders)
         {
-            var error = sender.Send(datagram.Bytes);
+            var error = sender.Send(datagram.Bytes.Span);
             engine.ReportOwnLink(sender.Interface, error == SocketError.Success);
             if (error != SocketError.Success)
             {
@@ -850,27 +866,63 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     {
         var c = engine.Counters;
         string byReason = string.Join(", ", c.RejectedByReason.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")));
-        MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, c.RejectedTotal, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds);
+        MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, c.RejectedTotal, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds,
+            GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0));
     }
 
-    /// <summary>The <c>ld</c> field: the first line of /proc/loadavg, read at most once a second.</summary>
+    /// <summary>
+    /// The <c>ld</c> field as text, for messages other than heartbeats: a string only when the text changed since the
+    /// last one.
+    /// </summary>
     private string ReadLoadAverage()
     {
+        RefreshLoadAverage();
+        return _loadAverage ??= System.Text.Encoding.Latin1.GetString(_loadAverageText.AsSpan(0, _loadAverageLength));
+    }
+
+    /// <summary>The <c>ld</c> field as bytes, for heartbeats: no allocation.</summary>
+    private int WriteLoadAverage(Span<byte> destination)
+    {
+        RefreshLoadAverage();
+        int length = Math.Min(_loadAverageLength, destination.Length);
+        _loadAverageText.AsSpan(0, length).CopyTo(destination);
+        return length;
+    }
+
+    /// <summary>
+    /// Rereads the first line of /proc/loadavg at most once a second, through a handle kept open, into a buffer kept
+    /// (the kernel recomputes the averages every 5 s; the last field, the newest pid, changes all the time).
+    /// </summary>
+    private void RefreshLoadAverage()
+    {
         long now = Environment.TickCount64;
-        if (now - _loadReadAt >= 1000)
+        if (now - _loadReadAt < 1000)
         {
-            _loadReadAt = now;
-            try
-            {
-                _loadAverage = File.ReadAllText("/proc/loadavg").Split('\n')[0].Trim();
-            }
-            catch (IOException)
-            {
-                // Keep the previous value; the field is informational.
-            }
+            return;
         }
 
-        return _loadAverage;
+        _loadReadAt = now;
+        try
+        {
+            _loadAverageFile ??= File.OpenHandle("/proc/loadavg");
+            int read = RandomAccess.Read(_loadAverageFile, _loadAverageBytes, 0);
+            var line = _loadAverageBytes.AsSpan(0, read);
+            int newline = line.IndexOf((byte)'\n');
+            line = (newline >= 0 ? line[..newline] : line).Trim((byte)' ');
+            if (!line.SequenceEqual(_loadAverageText.AsSpan(0, _loadAverageLength)))
+            {
+                line.CopyTo(_loadAverageText);
+                _loadAverageLength = line.Length;
+                _loadAverage = null;
+            }
+        }
+        catch (IOException)
+        {
+            // Keep the previous value; the field is informational.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 
     private enum LoopInputKind

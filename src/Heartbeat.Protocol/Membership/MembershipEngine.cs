@@ -1,11 +1,19 @@
 using System.Globalization;
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Wire;
+using static Heartbeat.Protocol.Timing.Deadlines;
 
 namespace Heartbeat.Protocol.Membership;
 
-/// <summary>A datagram to put on every medium, with what it is for logs and tests.</summary>
-public sealed record OutgoingDatagram(byte[] Bytes, string Type, ulong? Seq, bool Retransmission = false);
+/// <summary>Writes the <c>ld</c> text into <paramref name="destination"/> and returns its length.</summary>
+public delegate int LoadAverageWriter(Span<byte> destination);
+
+/// <summary>
+/// A datagram to put on every medium, with what it is for logs and tests. The bytes may live in the engine's own
+/// buffers: they stay valid until the next call into the engine (<see cref="MembershipEngine.DrainOutgoing()"/> hands
+/// out copies that callers may keep).
+/// </summary>
+public readonly record struct OutgoingDatagram(ReadOnlyMemory<byte> Bytes, string Type, ulong? Seq, bool Retransmission = false);
 
 /// <summary>
 /// The membership protocol of a Heartbeat 3.0.6 node as a pure state machine: status keepalives, sequence numbers and
@@ -22,11 +30,21 @@ public sealed class MembershipEngine
     /// </summary>
     private const ulong RecentCopyWindow = 16;
 
+    /// <summary>Room for one status or ACK (about 300 bytes); a larger one takes the general encoder.</summary>
+    private const int SendBufferSize = 2048;
+
+    /// <summary>Fields the keepalive path's reader locates; a status has 12, an ACK 10.</summary>
+    private const int FastPathFields = 24;
+
+    /// <summary>Room for the <c>ld</c> text on the keepalive path (/proc/loadavg's line is about 30 bytes).</summary>
+    private const int MaxLoadAverageLength = 128;
+
     private MembershipOptions _options;
     private Authenticator _authenticator;
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly Func<string> _loadAverage;
+    private readonly LoadAverageWriter? _writeLoadAverage;
     private readonly long _startTimestamp;
     private readonly Dictionary<string, PeerNode> _peers = new(StringComparer.Ordinal);
     private readonly SendHistory _history = new();
@@ -34,14 +52,33 @@ public sealed class MembershipEngine
     private readonly List<OutgoingDatagram> _outgoing = [];
     private readonly List<MembershipEvent> _events = [];
 
+    /// <summary>
+    /// The keepalive path's buffers: a status or ACK is written here, then kept in the history (sequenced) or in
+    /// <see cref="_unsequencedArena"/> until drained. Nothing is allocated per heartbeat, so a steady cluster never
+    /// makes the GC run (a collection is a pause, and at a 10 ms deadtime a pause is a false death).
+    /// </summary>
+    private readonly byte[] _sendBuffer = new byte[SendBufferSize];
+    private readonly byte[] _digestInput = new byte[SendBufferSize];
+    private readonly byte[] _unsequencedArena = new byte[2 * SendBufferSize];
+    private int _unsequencedArenaUsed;
+    private readonly byte[]? _localNameBytes;
+    private readonly byte[] _localUuidBytes;
+
     private ulong _nextSeq = 1;
     private TimeSpan _lastInput;
     private TimeSpan _nextKeepalive;
     private TimeSpan? _nextNodeListRequest;
     private bool _started;
 
-    public MembershipEngine(MembershipOptions options, LocalIdentity local, Authenticator authenticator, TimeProvider time, Random random, Func<string> loadAverage)
+    /// <param name="loadAverage">The <c>ld</c> field's text (first line of /proc/loadavg).</param>
+    /// <param name="writeLoadAverage">
+    /// The same text written as bytes into a span, returning the length, for the keepalive path: the text changes at
+    /// almost every read (its last field is the newest pid), so a string per heartbeat would be an allocation per
+    /// heartbeat. Null: the keepalive path uses <paramref name="loadAverage"/>.
+    /// </param>
+    public MembershipEngine(MembershipOptions options, LocalIdentity local, Authenticator authenticator, TimeProvider time, Random random, Func<string> loadAverage, LoadAverageWriter? writeLoadAverage = null)
     {
+        _writeLoadAverage = writeLoadAverage;
         _options = options;
         Local = local;
         _authenticator = authenticator;
@@ -49,6 +86,8 @@ public sealed class MembershipEngine
         _random = random;
         _loadAverage = loadAverage;
         _startTimestamp = time.GetTimestamp();
+        _localNameBytes = local.Name.All(c => c <= '\u00ff') ? System.Text.Encoding.Latin1.GetBytes(local.Name) : null;
+        _localUuidBytes = local.Uuid.ToBytes();
         foreach (string name in options.Nodes)
         {
             if (name != local.Name && !_peers.ContainsKey(name))
@@ -106,11 +145,34 @@ public sealed class MembershipEngine
     /// <summary>Time since this engine was created, from the monotonic clock of the time provider.</summary>
     public TimeSpan Now => _time.GetElapsedTime(_startTimestamp);
 
+    /// <summary>What to send, as copies the caller may keep.</summary>
     public IReadOnlyList<OutgoingDatagram> DrainOutgoing()
     {
-        var result = _outgoing.ToArray();
+        if (_outgoing.Count == 0)
+        {
+            return [];
+        }
+
+        var result = new OutgoingDatagram[_outgoing.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = _outgoing[i] with { Bytes = _outgoing[i].Bytes.ToArray() };
+        }
+
         _outgoing.Clear();
+        _unsequencedArenaUsed = 0;
         return result;
+    }
+
+    /// <summary>
+    /// What to send, appended to <paramref name="destination"/> without copying or allocating: the daemon's way. The
+    /// bytes are valid until the next call into the engine.
+    /// </summary>
+    public void DrainOutgoing(List<OutgoingDatagram> destination)
+    {
+        destination.AddRange(_outgoing);
+        _outgoing.Clear();
+        _unsequencedArenaUsed = 0;
     }
 
     public IReadOnlyList<MembershipEvent> DrainEvents()
@@ -162,8 +224,7 @@ public sealed class MembershipEngine
     {
         ulong seq = _nextSeq++;
         var message = Stamp(body, seq);
-        byte[] bytes = _authenticator.Encode(message, _options.Wire);
-        _history.Add(seq, bytes);
+        var bytes = _history.Add(seq, _authenticator.Encode(message, _options.Wire));
         Emit(new OutgoingDatagram(bytes, body.Type ?? "?", seq));
         return seq;
     }
@@ -224,14 +285,14 @@ public sealed class MembershipEngine
                 if (!peer.IsDead)
                 {
                     // Strictly greater than the window, as CheckLiveness tests it: one clock tick past.
-                    next = Min(next, peer.WindowStart + window + TimeSpan.FromTicks(1));
+                    next = Earlier(next, peer.WindowStart + window + TimeSpan.FromTicks(1));
                 }
 
                 foreach (var link in peer.Links.Values)
                 {
                     if (link.Up)
                     {
-                        next = Min(next, link.LastHeard + window + TimeSpan.FromTicks(1));
+                        next = Earlier(next, link.LastHeard + window + TimeSpan.FromTicks(1));
                     }
                 }
 
@@ -239,19 +300,17 @@ public sealed class MembershipEngine
                 {
                     foreach (var pending in peer.PendingRetransmits.Values)
                     {
-                        next = Min(next, pending.Due);
+                        next = Earlier(next, pending.Due);
                     }
                 }
             }
 
             if (!CommunicationUp && _nextNodeListRequest is { } retry)
             {
-                next = Min(next, retry);
+                next = Earlier(next, retry);
             }
 
             return next;
-
-            static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
         }
     }
 
@@ -272,6 +331,12 @@ public sealed class MembershipEngine
     private void ReceiveDatagram(ReadOnlyMemory<byte> datagram, string iface, TimeSpan now)
     {
         Counters.CountReceived();
+        if (TryReadKeepalive(datagram.Span, out var keepalive))
+        {
+            Process(keepalive, null, iface, now);
+            return;
+        }
+
         var decoded = DatagramCodec.Decode(datagram);
         if (!decoded.IsOk)
         {
@@ -317,6 +382,147 @@ public sealed class MembershipEngine
             return;
         }
 
+        message.TryGetHex(WireFields.Generation, out ulong generation);
+        var destUuid = message.GetBinary(WireFields.DestUuid);
+        string? dest = message.GetString(WireFields.Dest);
+        bool hasDeadtime = message.TryGetHex(WireFields.DeadTime, out ulong deadtimeMs);
+        bool hasAckSeq = message.TryGetHex(MembershipFields.AckSeq, out ulong ackSeq);
+        var envelope = new Envelope(
+            type,
+            src,
+            sequenced,
+            seq,
+            generation,
+            message.GetBinary(WireFields.SrcUuid) is { } uuidBytes && NodeUuid.TryFromBytes(uuidBytes, out var uuid) ? uuid : null,
+            destUuid is not null ? destUuid.AsSpan().SequenceEqual(_localUuidBytes) : dest is null || dest == Local.Name,
+            dest is not null && dest != Local.Name,
+            message.GetString(WireFields.Status),
+            hasDeadtime ? deadtimeMs : 0,
+            message.GetString(WireFields.Protocol) is not null,
+            hasAckSeq ? ackSeq : null);
+        Process(envelope, message, iface, now);
+    }
+
+    /// <summary>
+    /// The keepalive path: a status or ACK from a known node, netstring-framed with a valid trailer, read in place and
+    /// checked without allocating. Whatever it declines (another type, any irregularity, a rejection to report) goes
+    /// to the general decoder, so both paths reach the same verdict; a test holds them to it.
+    /// </summary>
+    private bool TryReadKeepalive(ReadOnlySpan<byte> datagram, out Envelope envelope)
+    {
+        envelope = default;
+        Span<FieldSlice> room = stackalloc FieldSlice[FastPathFields];
+        if (!FlatDatagram.TryRead(datagram, room, out var packet) || !packet.HasValidTrailer(_authenticator.Keys))
+        {
+            return false;
+        }
+
+        bool isStatus = packet.StringEquals("t"u8, "status"u8);
+        if (!isStatus && !packet.StringEquals("t"u8, "NS_ackmsg"u8))
+        {
+            return false;
+        }
+
+        if (!packet.TryGetString("src"u8, out var srcBytes) || !packet.TryGetHex("ts"u8, out ulong ts) || ts == 0)
+        {
+            return false;
+        }
+
+        ulong seq = 0;
+        if (isStatus && (!packet.TryGetHex("seq"u8, out seq) || seq == 0))
+        {
+            return false;
+        }
+
+        if (!isStatus && !packet.TryGetHex("ackseq"u8, out _))
+        {
+            return false;
+        }
+
+        string? src = _localNameBytes is { } local && srcBytes.SequenceEqual(local) ? Local.Name : null;
+        foreach (var peer in _peers.Values)
+        {
+            if (src is null && peer.NameBytes is { } name && srcBytes.SequenceEqual(name))
+            {
+                src = peer.Name;
+            }
+        }
+
+        string? status = null;
+        if (packet.TryGetString("st"u8, out var statusBytes))
+        {
+            status = KnownStatus(statusBytes);
+            if (status is null)
+            {
+                return false;
+            }
+        }
+        else if (packet.TryGetBinary("st"u8, out _))
+        {
+            return false;
+        }
+
+        if (src is null)
+        {
+            return false;
+        }
+
+        packet.TryGetHex("hg"u8, out ulong generation);
+        bool hasDest = packet.TryGetString("dest"u8, out var dest);
+        bool forUs = packet.TryGetBinary("destuuid"u8, out var destUuid)
+            ? destUuid.SequenceEqual(_localUuidBytes)
+            : !hasDest || IsLocalName(dest);
+        bool hasDeadtime = packet.TryGetHex("dt"u8, out ulong deadtimeMs);
+        bool hasAckSeq = packet.TryGetHex("ackseq"u8, out ulong ackSeq);
+        envelope = new Envelope(
+            isStatus ? MessageTypes.Status : MessageTypes.Ack,
+            src,
+            isStatus,
+            seq,
+            generation,
+            packet.TryGetBinary("srcuuid"u8, out var uuidBytes) && NodeUuid.TryFromBytes(uuidBytes, out var uuid) ? uuid : null,
+            forUs,
+            hasDest && !IsLocalName(dest),
+            status,
+            hasDeadtime ? deadtimeMs : 0,
+            packet.TryGetString("protocol"u8, out _),
+            hasAckSeq ? ackSeq : null);
+        return true;
+
+        bool IsLocalName(ReadOnlySpan<byte> name) => _localNameBytes is { } local && name.SequenceEqual(local);
+
+        static string? KnownStatus(ReadOnlySpan<byte> text) =>
+            text.SequenceEqual("active"u8) ? NodeStatus.Active
+            : text.SequenceEqual("up"u8) ? NodeStatus.Up
+            : text.SequenceEqual("init"u8) ? NodeStatus.Init
+            : text.SequenceEqual("dead"u8) ? NodeStatus.Dead
+            : null;
+    }
+
+    /// <summary>
+    /// What the receive rules need of an authenticated message, read once: by <see cref="TryReadKeepalive"/> in place,
+    /// or from the decoded message. <paramref name="DeadtimeMs"/> is 0 when <c>dt</c> is missing or not hex.
+    /// </summary>
+    private readonly record struct Envelope(
+        string Type,
+        string Src,
+        bool Sequenced,
+        ulong Seq,
+        ulong Generation,
+        NodeUuid? SrcUuid,
+        bool ForUs,
+        bool AddressedToAnother,
+        string? Status,
+        ulong DeadtimeMs,
+        bool HasProtocol,
+        ulong? AckSeq);
+
+    /// <summary>The receive rules from step 6 on (3.0.6's order); <paramref name="message"/> is null only on the keepalive path.</summary>
+    private void Process(in Envelope envelope, HaMessage? message, string iface, TimeSpan now)
+    {
+        string type = envelope.Type;
+        string src = envelope.Src;
+        ulong seq = envelope.Seq;
         if (src == Local.Name)
         {
             // Our own broadcast, looped back by the kernel: proof that this interface sends.
@@ -331,7 +537,7 @@ public sealed class MembershipEngine
             return;
         }
 
-        if (message.GetBinary(WireFields.SrcUuid) is { } uuidBytes && NodeUuid.TryFromBytes(uuidBytes, out var uuid))
+        if (envelope.SrcUuid is { } uuid)
         {
             peer.Uuid = uuid;
         }
@@ -339,15 +545,14 @@ public sealed class MembershipEngine
         // Any authenticated packet from a known node proves the link, even one the sequence rules drop later.
         TouchLink(peer, iface, now);
 
-        if (!sequenced)
+        if (!envelope.Sequenced)
         {
-            HandleUnsequenced(peer, message, type, iface);
+            HandleUnsequenced(peer, envelope, message, iface);
             return;
         }
 
-        message.TryGetHex(WireFields.Generation, out ulong generation);
         bool isStatus = type == MessageTypes.Status;
-        if (!AcceptGeneration(peer, generation, isStatus, iface))
+        if (!AcceptGeneration(peer, envelope.Generation, isStatus, iface))
         {
             return;
         }
@@ -366,11 +571,11 @@ public sealed class MembershipEngine
 
         // Messages for another node move the sequence tracking forward but go no further (3.0.6 step 11); the layers
         // above may still look at one that is not membership's own.
-        if (!IsForUs(message))
+        if (!envelope.ForUs)
         {
             if (type is not (MessageTypes.Status or MessageTypes.RequestNodes or MessageTypes.ReplyNodes or MessageTypes.ShutdownDone))
             {
-                _events.Add(new OverheardMessage(peer.Name, message));
+                _events.Add(new OverheardMessage(peer.Name, message!));
             }
 
             return;
@@ -379,20 +584,20 @@ public sealed class MembershipEngine
         switch (type)
         {
             case MessageTypes.Status:
-                HandleStatus(peer, message, seq, now);
+                HandleStatus(peer, envelope, seq, now);
                 break;
             case MessageTypes.RequestNodes:
                 _events.Add(new NodeListExchange(peer.Name, Request: false));
                 SendNodeList(peer);
                 break;
             case MessageTypes.ReplyNodes:
-                HandleNodeList(peer, message);
+                HandleNodeList(peer, message!);
                 break;
             case MessageTypes.ShutdownDone:
                 _events.Add(new ShutdownNotice(peer.Name));
                 break;
             default:
-                _events.Add(new ClusterMessage(peer.Name, message));
+                _events.Add(new ClusterMessage(peer.Name, message!));
                 break;
         }
     }
@@ -506,19 +711,9 @@ public sealed class MembershipEngine
         return true;
     }
 
-    private bool IsForUs(HaMessage message)
+    private void HandleStatus(PeerNode peer, in Envelope message, ulong seq, TimeSpan now)
     {
-        if (message.GetBinary(WireFields.DestUuid) is { } destUuid)
-        {
-            return destUuid.AsSpan().SequenceEqual(Local.Uuid.ToBytes());
-        }
-
-        return message.GetString(WireFields.Dest) is not { } dest || dest == Local.Name;
-    }
-
-    private void HandleStatus(PeerNode peer, HaMessage message, ulong seq, TimeSpan now)
-    {
-        string status = message.GetString(WireFields.Status) ?? NodeStatus.Up;
+        string status = message.Status ?? NodeStatus.Up;
         var window = CurrentWindow(peer);
         if (peer.PreviousStatusForWarning is { } previous)
         {
@@ -546,13 +741,13 @@ public sealed class MembershipEngine
         peer.LastStatusAt = now;
         peer.WindowStart = now;
         peer.LastStatusSeq = seq;
-        if (message.TryGetHex(WireFields.DeadTime, out ulong dtMs) && dtMs > 0)
+        if (message.DeadtimeMs is var dtMs and > 0)
         {
             // The receiver uses the sender's advertised deadtime, not its own (wire-format.md §6.1).
             peer.AdvertisedDeadtime = TimeSpan.FromMilliseconds(dtMs);
         }
 
-        if (FlowControl && message.GetString(WireFields.Protocol) is null)
+        if (FlowControl && !message.HasProtocol)
         {
             // A single status without 'protocol' switches flow control off for good, as on 3.0.6.
             FlowControl = false;
@@ -566,30 +761,31 @@ public sealed class MembershipEngine
         }
     }
 
-    private void HandleUnsequenced(PeerNode peer, HaMessage message, string type, string iface)
+    private void HandleUnsequenced(PeerNode peer, in Envelope envelope, HaMessage? message, string iface)
     {
         // NS_* messages are protected by authentication only; they count when addressed to us or to nobody.
-        if (message.GetString(WireFields.Dest) is { } dest && dest != Local.Name)
+        if (envelope.AddressedToAnother)
         {
             return;
         }
 
-        switch (type)
+        switch (envelope.Type)
         {
             case MessageTypes.Ack:
-                if (!message.TryGetHex(MembershipFields.AckSeq, out ulong ackSeq) || ackSeq > LastSentSeq)
+                if (envelope.AckSeq is not { } ackSeq || ackSeq > LastSentSeq)
                 {
-                    Reject(RejectReason.BadAck, iface, peer.Name, string.Create(CultureInfo.InvariantCulture, $"ackseq '{message.GetString(MembershipFields.AckSeq)}', current hiseq = {LastSentSeq}"));
+                    string sent = envelope.AckSeq is { } parsed ? Hex(parsed) : message?.GetString(MembershipFields.AckSeq) ?? string.Empty;
+                    Reject(RejectReason.BadAck, iface, peer.Name, string.Create(CultureInfo.InvariantCulture, $"ackseq '{sent}', current hiseq = {LastSentSeq}"));
                     return;
                 }
 
                 peer.AckedOurSeq = Math.Max(peer.AckedOurSeq, ackSeq);
                 break;
             case MessageTypes.Rexmit:
-                ServeRetransmit(peer, message, iface);
+                ServeRetransmit(peer, message!, iface);
                 break;
             case MessageTypes.NakRexmit:
-                if (!message.TryGetHex(MembershipFields.FirstSeq, out ulong lost))
+                if (!message!.TryGetHex(MembershipFields.FirstSeq, out ulong lost))
                 {
                     Reject(RejectReason.BadRetransmitRequest, iface, peer.Name, "NS_nak_rexmit without a hex firstseq");
                     return;
@@ -626,7 +822,7 @@ public sealed class MembershipEngine
                 break;
             }
 
-            if (!_history.TryGet(seq, out byte[] bytes, out var lastResent))
+            if (!_history.TryGet(seq, out var bytes, out var lastResent))
             {
                 SendUnsequenced(new HaMessage(
                 [
@@ -818,6 +1014,27 @@ public sealed class MembershipEngine
             return;
         }
 
+        // Every tenth heartbeat is ACKed: the keepalive path, so written in place into the arena drained with it.
+        var room = _unsequencedArena.AsSpan(_unsequencedArenaUsed);
+        var writer = new DatagramWriter(room, _digestInput);
+        writer.AddString("t"u8, MessageTypes.Ack);
+        writer.AddString("dest"u8, peer.Name);
+        writer.AddHex("ackseq"u8, seq);
+        if (peer.Uuid is { } uuid)
+        {
+            Span<byte> uuidBytes = stackalloc byte[NodeUuid.Length];
+            uuid.WriteBytes(uuidBytes);
+            writer.AddBinary("destuuid"u8, uuidBytes);
+        }
+
+        StampInPlace(ref writer, seq: null);
+        if (writer.TryFinish(_authenticator.Keys, _options.Wire, out int length))
+        {
+            Emit(new OutgoingDatagram(_unsequencedArena.AsMemory(_unsequencedArenaUsed, length), MessageTypes.Ack, null));
+            _unsequencedArenaUsed += length;
+            return;
+        }
+
         SendUnsequenced(new HaMessage(
         [
             HaField.String(WireFields.Type, MessageTypes.Ack),
@@ -834,6 +1051,25 @@ public sealed class MembershipEngine
     /// </summary>
     private void SendStatus()
     {
+        // The keepalive path: written in place, kept in the history's recycled buffers, nothing allocated.
+        ulong seq = _nextSeq;
+        var writer = new DatagramWriter(_sendBuffer, _digestInput);
+        writer.AddString("t"u8, MessageTypes.Status);
+        writer.AddString("st"u8, LocalStatus);
+        writer.AddHex("dt"u8, (ulong)_options.Deadtime.TotalMilliseconds);
+        if (FlowControl)
+        {
+            writer.AddString("protocol"u8, "1"u8);
+        }
+
+        StampInPlace(ref writer, seq);
+        if (writer.TryFinish(_authenticator.Keys, _options.Wire, out int length))
+        {
+            _nextSeq++;
+            Emit(new OutgoingDatagram(_history.Add(seq, _sendBuffer.AsSpan(0, length)), MessageTypes.Status, seq));
+            return;
+        }
+
         var fields = new List<HaField>
         {
             HaField.String(WireFields.Type, MessageTypes.Status),
@@ -883,6 +1119,34 @@ public sealed class MembershipEngine
         }
 
         return message.Set(WireFields.Ttl, _options.MessageTtl.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary><see cref="Stamp"/> for the keepalive path's writer: the same fields, in the same order, with the same values.</summary>
+    private void StampInPlace(ref DatagramWriter writer, ulong? seq)
+    {
+        writer.AddString("src"u8, Local.Name);
+        writer.AddBinary("srcuuid"u8, _localUuidBytes);
+        if (seq is { } s)
+        {
+            writer.AddHex("seq"u8, s);
+        }
+
+        writer.AddHex("hg"u8, Local.Generation);
+        writer.AddHex("ts"u8, (ulong)_time.GetUtcNow().ToUnixTimeSeconds());
+        if (seq is not null)
+        {
+            if (_writeLoadAverage is { } write)
+            {
+                Span<byte> load = stackalloc byte[MaxLoadAverageLength];
+                writer.AddString("ld"u8, load[..Math.Clamp(write(load), 0, load.Length)]);
+            }
+            else
+            {
+                writer.AddString("ld"u8, _loadAverage());
+            }
+        }
+
+        writer.AddDecimal("ttl"u8, _options.MessageTtl);
     }
 
     private static HaField[] DestUuid(PeerNode peer) => peer.Uuid is { } uuid ? [HaField.Binary(WireFields.DestUuid, uuid.ToBytes())] : [];

@@ -66,6 +66,13 @@ public readonly record struct NodeUuid
         return FromBytes(hash);
     }
 
+    /// <summary>Writes the 16 bytes into <paramref name="destination"/> (no allocation).</summary>
+    public void WriteBytes(Span<byte> destination)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination, _high);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _low);
+    }
+
     public byte[] ToBytes()
     {
         byte[] bytes = new byte[Length];

@@ -16,11 +16,15 @@ public sealed class PeerNode
     internal PeerNode(string name, int ackTrigger, TimeSpan deadtime)
     {
         Name = name;
+        NameBytes = name.All(c => c <= '\u00ff') ? System.Text.Encoding.Latin1.GetBytes(name) : null;
         AckTrigger = ackTrigger;
         AdvertisedDeadtime = deadtime;
     }
 
     public string Name { get; }
+
+    /// <summary>The name as it appears in <c>src</c> (Latin-1), for the keepalive path's comparisons; null if it cannot be sent.</summary>
+    internal byte[]? NameBytes { get; }
 
     public NodeUuid? Uuid { get; internal set; }
 

@@ -2,7 +2,8 @@ namespace Heartbeat.Protocol.Membership;
 
 /// <summary>
 /// The last sequenced datagrams this node sent, kept as the exact bytes so a retransmission is byte-identical to the
-/// original (same ts, same digests), as 3.0.6 serves them (wire-format.md §7.3).
+/// original (same ts, same digests), as 3.0.6 serves them (wire-format.md §7.3). In steady state it allocates nothing:
+/// the entry (and the buffer) that falls out of the window holds the next datagram.
 /// </summary>
 public sealed class SendHistory(int capacity = SendHistory.DefaultCapacity)
 {
@@ -18,19 +19,23 @@ public sealed class SendHistory(int capacity = SendHistory.DefaultCapacity)
 
     public ulong Highest { get; private set; }
 
-    public void Add(ulong seq, byte[] datagram)
+    /// <summary>Keeps a copy of <paramref name="datagram"/>; the returned memory holds it until 500 more have been added.</summary>
+    public ReadOnlyMemory<byte> Add(ulong seq, ReadOnlySpan<byte> datagram)
     {
-        var entry = new Entry(seq, datagram);
-        _entries.Enqueue(entry);
-        _bySeq[seq] = entry;
-        Highest = seq;
-        while (_entries.Count > capacity)
-        {
-            _bySeq.Remove(_entries.Dequeue().Seq);
-        }
+        var entry = Reuse(datagram.Length);
+        datagram.CopyTo(entry.Buffer);
+        return Keep(seq, entry, datagram.Length);
     }
 
-    public bool TryGet(ulong seq, out byte[] datagram, out TimeSpan? lastResent)
+    /// <summary>Keeps <paramref name="datagram"/> itself (no copy): the caller gives up the array.</summary>
+    public ReadOnlyMemory<byte> Add(ulong seq, byte[] datagram)
+    {
+        var entry = Reuse(0);
+        entry.Buffer = datagram;
+        return Keep(seq, entry, datagram.Length);
+    }
+
+    public bool TryGet(ulong seq, out ReadOnlyMemory<byte> datagram, out TimeSpan? lastResent)
     {
         if (_bySeq.TryGetValue(seq, out var entry))
         {
@@ -39,7 +44,7 @@ public sealed class SendHistory(int capacity = SendHistory.DefaultCapacity)
             return true;
         }
 
-        datagram = [];
+        datagram = ReadOnlyMemory<byte>.Empty;
         lastResent = null;
         return false;
     }
@@ -52,11 +57,45 @@ public sealed class SendHistory(int capacity = SendHistory.DefaultCapacity)
         }
     }
 
-    private sealed class Entry(ulong seq, byte[] datagram)
+    /// <summary>The oldest entry when the window is full (its buffer too, if big enough), else a new one.</summary>
+    private Entry Reuse(int length)
     {
-        public ulong Seq { get; } = seq;
+        // Rounded up to 64 bytes, so a message a byte longer than the one whose buffer it takes over (seq gaining a
+        // hex digit, ld changing) still fits.
+        int size = (length + 63) & ~63;
+        if (_entries.Count < capacity)
+        {
+            return new Entry { Buffer = new byte[size] };
+        }
 
-        public byte[] Datagram { get; } = datagram;
+        var entry = _entries.Dequeue();
+        _bySeq.Remove(entry.Seq);
+        if (entry.Buffer.Length < length)
+        {
+            entry.Buffer = new byte[size];
+        }
+
+        return entry;
+    }
+
+    private ReadOnlyMemory<byte> Keep(ulong seq, Entry entry, int length)
+    {
+        entry.Seq = seq;
+        entry.Datagram = entry.Buffer.AsMemory(0, length);
+        entry.LastResent = null;
+        _entries.Enqueue(entry);
+        _bySeq[seq] = entry;
+        Highest = seq;
+        return entry.Datagram;
+    }
+
+    private sealed class Entry
+    {
+        public ulong Seq { get; set; }
+
+        public byte[] Buffer { get; set; } = [];
+
+        public ReadOnlyMemory<byte> Datagram { get; set; }
 
         public TimeSpan? LastResent { get; set; }
     }

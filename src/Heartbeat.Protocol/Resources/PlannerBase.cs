@@ -1,5 +1,6 @@
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Wire;
+using static Heartbeat.Protocol.Timing.Deadlines;
 
 namespace Heartbeat.Protocol.Resources;
 
@@ -169,9 +170,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
         return next;
     }
-
-    protected static TimeSpan? Earlier(TimeSpan? current, TimeSpan candidate) =>
-        current is { } known && known <= candidate ? known : candidate;
 
     public virtual void Tick()
     {

@@ -1,5 +1,6 @@
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Wire;
+using static Heartbeat.Protocol.Timing.Deadlines;
 
 namespace Heartbeat.Protocol.Resources;
 

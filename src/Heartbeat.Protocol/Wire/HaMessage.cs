@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 
 namespace Heartbeat.Protocol.Wire;
 
@@ -52,8 +51,7 @@ public sealed class HaMessage : IEquatable<HaMessage>
     public bool TryGetHex(string name, out ulong value)
     {
         value = 0;
-        var text = GetString(name);
-        return text is { Length: > 0 and <= 16 } && ulong.TryParse(text, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+        return Find(name) is { Type: FieldType.String } field && HexNumber.TryParse(field.RawBytes, out value);
     }
 
     /// <summary>Appends a field at the end.</summary>

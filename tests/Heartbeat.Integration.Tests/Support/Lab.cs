@@ -172,10 +172,13 @@ public sealed class Lab : IAsyncDisposable
 
         // A private /var/log (a mount namespace of its own, every step an exec: the daemon stays this process).
         string[] varLog = node.VarLog is { } logs ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /var/log && exec \"$@\"", logs] : [];
+        // Every daemon starts with SIGHUP ignored, as under nohup or an init script that ignores it: an ignored signal
+        // survives exec, and the daemon must take SIGHUP back for reload as 3.0.6 does (ReloadTests sends one).
+        string[] hangupIgnored = ["sh", "-c", "trap '' HUP && exec \"$@\"", "sh"];
         var info = new ProcessStartInfo(enter[0]);
         // -l: normal scheduling, as the lab starts every 3.0.6 node (running-real-heartbeat.md), so both run alike in
         // tests and benchmarks; realtime threads are covered by RealtimeThreadsTests.
-        foreach (string arg in (string[])[.. enter[1..], .. varLog, OurDaemon, .. leading, "-l", "--config-dir", etc, "--state-dir", state,
+        foreach (string arg in (string[])[.. enter[1..], .. varLog, .. hangupIgnored, OurDaemon, .. leading, "-l", "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);

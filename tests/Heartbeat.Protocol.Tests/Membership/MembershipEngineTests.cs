@@ -103,7 +103,7 @@ public class MembershipEngineTests
         var original = lab.Sent["server1"].First(s => s.Datagram.Seq == victim && !s.Datagram.Retransmission).Datagram.Bytes;
         var resent = lab.Sent["server1"].Where(s => s.Datagram.Retransmission).Select(s => s.Datagram.Bytes).ToList();
         Assert.NotEmpty(resent);
-        Assert.All(resent, r => Assert.Equal(original, r));
+        Assert.All(resent, r => Assert.Equal(original.ToArray(), r.ToArray()));
         Assert.Contains(lab.EventsOf<GapsClosed>("server2"), e => e.Node == "server1");
         Assert.False(lab.Engines["server2"].Peers.Single().Sequence.IsMissing(victim));
 

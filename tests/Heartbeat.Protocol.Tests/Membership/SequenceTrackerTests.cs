@@ -36,7 +36,7 @@ public class SequenceTrackerTests
         Assert.Equal(101UL, h.Lowest);
         Assert.False(h.TryGet(100, out _, out _));
         Assert.True(h.TryGet(600, out var bytes, out var resent));
-        Assert.Equal([unchecked((byte)600)], bytes);
+        Assert.Equal([unchecked((byte)600)], bytes.ToArray());
         Assert.Null(resent);
     }
 

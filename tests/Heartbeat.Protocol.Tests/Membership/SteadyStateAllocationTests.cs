@@ -1,21 +1,25 @@
+using Heartbeat.Protocol.Membership;
+
 namespace Heartbeat.Protocol.Tests.Membership;
 
 /// <summary>
-/// What the keepalive path allocates once a pair is up: the engines' own work only (ticks, encoding and signing each
-/// heartbeat, decoding, verifying and applying the peer's), measured on this thread. The figure goes to
-/// heartbeatnet-tests/allocations.txt for the benchmark notes; the bounds catch a regression, they are not the goal
-/// (the goal is none: messages are still field lists of strings, see the README's status).
+/// What the keepalive path allocates once a pair is up and the send history is full: the engines' own work only
+/// (ticks, writing and signing each heartbeat and ACK, reading, verifying and applying the peer's), measured on this
+/// thread. It must be nothing: a steady cluster never makes the GC run. The figure also goes to
+/// heartbeatnet-tests/allocations.txt for the benchmark notes.
 /// </summary>
 public class SteadyStateAllocationTests
 {
     [Fact]
-    public void An_idle_tick_allocates_nothing_and_a_heartbeat_a_bounded_amount()
+    public void Once_the_history_is_full_heartbeats_and_acks_allocate_nothing()
     {
         var lab = EngineHarness.ActivePair(TimeSpan.FromSeconds(10));
         var first = lab.Engines["server1"];
         var second = lab.Engines["server2"];
         long sending = 0, receiving = 0, idle = 0;
-        int datagrams = 0, idleTicks = 0;
+        int datagrams = 0, idleTicks = 0, acks = 0;
+        var fromFirst = new List<OutgoingDatagram>();
+        var fromSecond = new List<OutgoingDatagram>();
 
         void Step(bool measure)
         {
@@ -23,8 +27,10 @@ public class SteadyStateAllocationTests
             long start = GC.GetAllocatedBytesForCurrentThread();
             first.Tick();
             second.Tick();
-            var fromFirst = first.DrainOutgoing();
-            var fromSecond = second.DrainOutgoing();
+            fromFirst.Clear();
+            fromSecond.Clear();
+            first.DrainOutgoing(fromFirst);
+            second.DrainOutgoing(fromSecond);
             long sent = GC.GetAllocatedBytesForCurrentThread();
             foreach (var datagram in fromFirst)
             {
@@ -39,10 +45,14 @@ public class SteadyStateAllocationTests
             long received = GC.GetAllocatedBytesForCurrentThread();
             first.DrainEvents();
             second.DrainEvents();
+
+            // The ACKs the receivers just wrote; they go out with the next step's drain.
             if (!measure)
             {
                 return;
             }
+
+            acks += fromFirst.Concat(fromSecond).Count(d => d.Type == MessageTypes.Ack);
 
             datagrams += fromFirst.Count + fromSecond.Count;
             sending += sent - start;
@@ -54,27 +64,39 @@ public class SteadyStateAllocationTests
             }
         }
 
-        for (int i = 0; i < 400; i++)
+        // Warm: every code path run, every lazy structure built, and both send histories full (500 heartbeats each), so
+        // from here every heartbeat reuses the buffer of the one that falls out.
+        while (first.LastSentSeq < SendHistory.DefaultCapacity + 50 || second.LastSentSeq < SendHistory.DefaultCapacity + 50)
         {
-            Step(measure: false); // warm: every code path run and every lazy structure built once
+            Step(measure: false);
         }
 
-        for (int i = 0; i < 2000; i++)
+        // Rounds of 100 s on the fake clock until one allocates nothing at all. A real per-heartbeat allocation shows in
+        // every round; the first rounds may still run code the JIT has not yet recompiled at tier 1 (when the whole
+        // suite keeps the machine busy), and tier-0 code heap-allocates what tier 1 keeps on the stack.
+        var rounds = new List<string>();
+        bool clean = false;
+        for (int round = 0; round < 10 && !clean; round++)
         {
-            Step(measure: true);
+            sending = receiving = idle = 0;
+            datagrams = idleTicks = acks = 0;
+            for (int i = 0; i < 2000; i++)
+            {
+                Step(measure: true);
+            }
+
+            rounds.Add(FormattableString.Invariant($"sending {sending}, receiving {receiving}, idle {idle} bytes"));
+            clean = sending == 0 && receiving == 0 && idle == 0;
         }
 
-        double perSent = sending / (double)datagrams;
-        double perReceived = receiving / (double)datagrams;
         string directory = Path.Join(Path.GetTempPath(), "heartbeatnet-tests");
         Directory.CreateDirectory(directory);
         File.AppendAllText(Path.Join(directory, "allocations.txt"), FormattableString.Invariant(
-            $"{DateTimeOffset.UtcNow:O}: {datagrams} heartbeats; bytes allocated per heartbeat: sending {perSent:F0}, receiving {perReceived:F0}; per idle tick pair {idle / (double)Math.Max(1, idleTicks):F0} over {idleTicks}\n"));
+            $"{DateTimeOffset.UtcNow:O}: {datagrams} datagrams ({acks} ACKs) and {idleTicks} idle tick pairs per round; allocated per round: {string.Join("; ", rounds)}\n"));
 
-        Assert.True(datagrams >= 150, $"only {datagrams} heartbeats in 100 s");
+        Assert.True(datagrams >= 150, $"only {datagrams} datagrams in 100 s");
+        Assert.True(acks >= 10, $"only {acks} ACKs: flow control is not exercised");
         Assert.True(idleTicks > 1000);
-        Assert.Equal(0, idle);
-        Assert.InRange(perSent, 0, 8 * 1024);
-        Assert.InRange(perReceived, 0, 6 * 1024);
+        Assert.True(clean, "every round allocated: " + string.Join("; ", rounds));
     }
 }

@@ -51,7 +51,7 @@ public sealed class MutationTests
         Assert.True(errorCodes.Count >= 8, "error codes seen: " + string.Join(", ", errorCodes));
     }
 
-    private static byte[] Mutate(byte[] source, byte[] other, Random random)
+    internal static byte[] Mutate(byte[] source, byte[] other, Random random)
     {
         var bytes = new List<byte>(source);
         int steps = random.Next(1, 4);
