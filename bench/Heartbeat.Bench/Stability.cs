@@ -120,7 +120,7 @@ public static partial class Stability
         var c = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.Append(c, $"# Fastest stable settings, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
-        md.Append(c, $"Pairs of each implementation at ever shorter timers, all at the same time on this {Environment.ProcessorCount}-core machine, while `stress-ng --cpu {Environment.ProcessorCount}` loads every core. A false death: \"is dead\" in either heartbeat log, or keepalived's backup entering MASTER. Search windows first, then the fastest level found confirmed over the long window.\n\n");
+        md.Append(c, $"Pairs of each implementation at ever shorter timers, all at the same time on this {Environment.ProcessorCount}-core machine, while `stress-ng --cpu {Environment.ProcessorCount}` loads every core. {(Lab.Realtime ? "Both heartbeat implementations run with their default realtime scheduling (no `-l`; HBNET_REALTIME=1)" : "Both heartbeat implementations run with `-l` (normal scheduling), as the lab starts 3.0.6")}. A false death: \"is dead\" in either heartbeat log, or keepalived's backup entering MASTER. Search windows first, then the fastest level found confirmed over the long window.\n\n");
         md.Append("| implementation | setting | phase | window | false deaths |\n|---|---|---|---|---|\n");
         foreach (var r in results)
         {

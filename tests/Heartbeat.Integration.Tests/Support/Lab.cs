@@ -116,6 +116,9 @@ public sealed class Lab : IAsyncDisposable
 
     public IReadOnlyList<LabNode> Nodes => _nodes;
 
+    /// <summary>HBNET_REALTIME=1: every heartbeat node, ours and 3.0.6, runs without -l (realtime, their default).</summary>
+    public static bool Realtime => Environment.GetEnvironmentVariable("HBNET_REALTIME") == "1";
+
     /// <summary>Our daemon: $HBNET_DAEMON (the benchmark's NativeAOT build), else the one built beside the tests.</summary>
     public static string OurDaemon
     {
@@ -177,8 +180,10 @@ public sealed class Lab : IAsyncDisposable
         string[] hangupIgnored = ["sh", "-c", "trap '' HUP && exec \"$@\"", "sh"];
         var info = new ProcessStartInfo(enter[0]);
         // -l: normal scheduling, as the lab starts every 3.0.6 node (running-real-heartbeat.md), so both run alike in
-        // tests and benchmarks; realtime threads are covered by RealtimeThreadsTests.
-        foreach (string arg in (string[])[.. enter[1..], .. varLog, .. hangupIgnored, OurDaemon, .. leading, "-l", "--config-dir", etc, "--state-dir", state,
+        // tests and benchmarks; realtime threads are covered by RealtimeThreadsTests. HBNET_REALTIME=1 (benchmarks
+        // only) starts both without -l, each with its default realtime scheduling.
+        string[] scheduling = Realtime ? [] : ["-l"];
+        foreach (string arg in (string[])[.. enter[1..], .. varLog, .. hangupIgnored, OurDaemon, .. leading, .. scheduling, "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);

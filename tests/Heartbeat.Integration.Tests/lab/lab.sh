@@ -79,7 +79,8 @@ real)
         done
       done
       # 3.0.6 forks into the background; this shell stays PID 1 of the namespace so the node lives on.
-      /usr/libexec/heartbeat/heartbeat -l
+      # -l (normal scheduling) unless a benchmark asks for each daemon's default realtime scheduling.
+      if [ "${HBNET_REALTIME:-0}" = 1 ]; then /usr/libexec/heartbeat/heartbeat; else /usr/libexec/heartbeat/heartbeat -l; fi
       exec sleep 2147483647
     ' > "$dir/log/stdout" 2>&1 < /dev/null &
   ;;
