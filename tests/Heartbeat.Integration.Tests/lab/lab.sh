@@ -79,7 +79,7 @@ real)
         done
       done
       # 3.0.6 forks into the background; this shell stays PID 1 of the namespace so the node lives on.
-      # -l (normal scheduling) unless a benchmark asks for each daemon's default realtime scheduling.
+      # -l (normal scheduling) unless a benchmark asks for the default realtime scheduling of each daemon.
       if [ "${HBNET_REALTIME:-0}" = 1 ]; then /usr/libexec/heartbeat/heartbeat; else /usr/libexec/heartbeat/heartbeat -l; fi
       exec sleep 2147483647
     ' > "$dir/log/stdout" 2>&1 < /dev/null &
