@@ -15,6 +15,7 @@ public sealed class StructLayoutTests
         #include <stdio.h>
         #include <sys/time.h>
         #include <sched.h>
+        #include <poll.h>
         #include <linux/netlink.h>
         #include <linux/rtnetlink.h>
         #include <linux/if_addr.h>
@@ -25,6 +26,7 @@ public sealed class StructLayoutTests
         int main(void) {
           S(timeval) F(timeval, tv_sec) F(timeval, tv_usec)
           S(sched_param) F(sched_param, sched_priority)
+          S(pollfd) F(pollfd, fd) F(pollfd, events) F(pollfd, revents)
           S(sockaddr_nl) F(sockaddr_nl, nl_family) F(sockaddr_nl, nl_pid) F(sockaddr_nl, nl_groups)
           S(sockaddr_ll) F(sockaddr_ll, sll_family) F(sockaddr_ll, sll_protocol) F(sockaddr_ll, sll_ifindex)
             F(sockaddr_ll, sll_hatype) F(sockaddr_ll, sll_pkttype) F(sockaddr_ll, sll_halen) F(sockaddr_ll, sll_addr)
@@ -46,6 +48,10 @@ public sealed class StructLayoutTests
         { "timeval size", Marshal.SizeOf<TimeVal>() },
         { "timeval.tv_sec", Offset<TimeVal>(nameof(TimeVal.Seconds)) },
         { "timeval.tv_usec", Offset<TimeVal>(nameof(TimeVal.Microseconds)) },
+        { "pollfd size", Marshal.SizeOf<PollFd>() },
+        { "pollfd.fd", Offset<PollFd>(nameof(PollFd.Fd)) },
+        { "pollfd.events", Offset<PollFd>(nameof(PollFd.Events)) },
+        { "pollfd.revents", Offset<PollFd>(nameof(PollFd.ReturnedEvents)) },
         { "sched_param size", Marshal.SizeOf<SchedParam>() },
         { "sched_param.sched_priority", Offset<SchedParam>(nameof(SchedParam.Priority)) },
         { "sockaddr_nl size", Marshal.SizeOf<SockAddrNl>() },

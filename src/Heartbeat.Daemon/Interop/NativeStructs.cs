@@ -12,6 +12,15 @@ internal struct TimeVal
     public long Microseconds;
 }
 
+/// <summary>struct pollfd (poll.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short ReturnedEvents;
+}
+
 /// <summary>struct sched_param (sched.h).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal struct SchedParam

@@ -136,6 +136,18 @@ public sealed class MediumReceiver : IDisposable
         Description = description;
     }
 
+    /// <summary>3.0.6's receive buffer is 262 143 bytes; nothing larger than a UDP payload can arrive anyway.</summary>
+    private readonly byte[] _buffer = new byte[65536];
+
+    /// <summary>
+    /// Filled in by every read and never looked at (the source is in the message): the SocketAddress overload does not
+    /// build an IPEndPoint per datagram as the EndPoint one does.
+    /// </summary>
+    private readonly SocketAddress _sender = new(AddressFamily.InterNetwork);
+
+    /// <summary>The socket's descriptor, for the event loop's poll set.</summary>
+    public int Descriptor => (int)_socket.Handle;
+
     private long _received;
 
     public string Interface { get; }
@@ -164,6 +176,10 @@ public sealed class MediumReceiver : IDisposable
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             SocketOptions.BindToDevice(socket, iface);
             socket.ReceiveBufferSize = 1 << 20;
+
+            // Read by the event loop after poll(2) says readable; non-blocking, because a datagram poll reported can
+            // still be dropped by the kernel at read time (a bad UDP checksum), and a blocking read would then hang.
+            socket.Blocking = false;
             socket.Bind(new IPEndPoint(bind, port));
             if (medium is MulticastMedium m)
             {
@@ -180,50 +196,35 @@ public sealed class MediumReceiver : IDisposable
     }
 
     /// <summary>
-    /// Reads datagrams until cancelled or disposed, handing each to <paramref name="deliver"/>: blocking reads on the
-    /// caller's thread (the daemon gives each receiver one), so a datagram reaches the loop with one thread switch.
+    /// Reads one datagram if one is queued, into a buffer rented from the shared pool (the consumer returns it): the
+    /// event loop calls this when poll(2) reported the socket readable, so a heartbeat costs the daemon one wake-up.
     /// </summary>
-    public void Run(Action<ReceivedDatagram> deliver, Action<SocketError> onError, CancellationToken cancellation)
+    /// <returns>False with <see cref="SocketError.WouldBlock"/> when nothing is left to read, or the error.</returns>
+    public bool TryReceive(out ReceivedDatagram datagram, out SocketError error)
     {
-        // 3.0.6's receive buffer is 262 143 bytes; nothing larger than a UDP payload can arrive anyway.
-        byte[] buffer = new byte[65536];
-
-        // Filled in by every read and never looked at (the source is in the message): the SocketAddress overload does
-        // not build an IPEndPoint per datagram as the EndPoint one does.
-        var sender = new SocketAddress(AddressFamily.InterNetwork);
-        using var stop = cancellation.Register(_socket.Dispose);
-        while (!cancellation.IsCancellationRequested)
+        datagram = default;
+        int received;
+        try
         {
-            int received;
-            try
-            {
-                received = _socket.ReceiveFrom(buffer, SocketFlags.None, sender);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException ex)
-            {
-                if (cancellation.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                onError(ex.SocketErrorCode);
-                if (cancellation.WaitHandle.WaitOne(100))
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            Interlocked.Increment(ref _received);
-            byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(received);
-            buffer.AsSpan(0, received).CopyTo(copy);
-            deliver(new ReceivedDatagram(copy, received, Interface));
+            received = _socket.ReceiveFrom(_buffer, SocketFlags.None, _sender);
         }
+        catch (SocketException ex)
+        {
+            error = ex.SocketErrorCode;
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            error = SocketError.Shutdown;
+            return false;
+        }
+
+        Interlocked.Increment(ref _received);
+        byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(received);
+        _buffer.AsSpan(0, received).CopyTo(copy);
+        datagram = new ReceivedDatagram(copy, received, Interface);
+        error = SocketError.Success;
+        return true;
     }
 
     public void Dispose() => _socket.Dispose();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Heartbeat.Daemon.Interop;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Media;
 using Heartbeat.Daemon.Net;
@@ -56,7 +57,19 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// </summary>
     private bool _leaveNoticed;
     private RealtimeThreads? _realtime;
-    private readonly ManualResetEventSlim _inputReady = new(initialState: false, spinCount: 0);
+    private readonly LoopWakeup _wakeup = new();
+
+    /// <summary>
+    /// The loop's poll set: entry 0 the wake-up eventfd, then one per receiving socket (<see cref="_receivers"/>). The
+    /// loop reads the sockets itself, so a heartbeat costs one wake-up, not a reader thread's and then the loop's.
+    /// </summary>
+    private PollFd[] _pollSet = [];
+    private MediumReceiver[] _receivers = [];
+
+    /// <summary>Sockets poll reported readable and not read since; read one datagram each, in turn.</summary>
+    private bool[] _readable = [];
+    private int _nextReceiver;
+    private long _receiveErrors;
     /// <summary>Group actions in the planner's order, for the group worker thread.</summary>
     private readonly System.Collections.Concurrent.BlockingCollection<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt, DateTimeOffset DecidedWhen)> _groupActions = [];
     private RcHookRunner? _hooks;
@@ -104,7 +117,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         // may take a while, so the wait is bounded by the host's shutdown timeout only. A flag, not a queued input: a
         // flood that fills the input queue must not swallow the stop (the loop sees the flag at its next tick).
         _leaving = true;
-        _inputReady.Set();
+        _wakeup.Signal();
         await Task.WhenAny(_stopped.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -194,7 +207,16 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         }
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var receivers = media.Receivers.Select(r => StartReceiver(r, loopCancel.Token)).ToArray();
+        _receivers = [.. media.Receivers];
+        _readable = new bool[_receivers.Length];
+        _pollSet = new PollFd[_receivers.Length + 1];
+        _pollSet[0] = new PollFd { Fd = _wakeup.Descriptor, Events = PollCall.Readable };
+        for (int i = 0; i < _receivers.Length; i++)
+        {
+            _pollSet[i + 1] = new PollFd { Fd = _receivers[i].Descriptor, Events = PollCall.Readable };
+        }
+
+        using var wakeOnStop = stoppingToken.UnsafeRegister(static wakeup => ((LoopWakeup)wakeup!).Signal(), _wakeup);
         // A thread of its own, blocked until the planner issues an action: a takeover starts without waking a pool thread.
         var groupWorker = new Thread(RunGroupActions) { IsBackground = true, Name = "group worker" };
         groupWorker.Start();
@@ -332,11 +354,6 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             await loopCancel.CancelAsync().ConfigureAwait(false);
             media.Dispose();
             _groupActions.CompleteAdding();
-            foreach (var receiver in receivers)
-            {
-                receiver.Join(TimeSpan.FromSeconds(5));
-            }
-
             await Task.Run(() => groupWorker.Join()).ConfigureAwait(false);
             MembershipLog.ShutdownComplete(logger);
         }
@@ -350,26 +367,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         return $"{engine.LocalStatus}; peers: {(peers.Length == 0 ? "none" : peers)}; {holding}";
     }
 
-    private void Deliver(ReceivedDatagram datagram)
-    {
-        // A full queue (a flood) drops new datagrams rather than blocking the readers or growing without bound.
-        if (!WakeLoop(LoopInput.From(datagram)))
-        {
-            datagram.Return();
-            long count = Interlocked.Increment(ref _inputDropped);
-            if (count <= 10 || count % 1000 == 0)
-            {
-                MembershipLog.InputDropped(logger, count);
-            }
-        }
-    }
-
     /// <summary>
     /// The loop's next input: a tick once the engine's next deadline (the next keepalive, the moment a peer or link
     /// would be past its window, a retransmission request) or <paramref name="otherDue"/> (the planner's timers, the
-    /// watchdog's ping, the counters) has come, else a queued input (datagram, wake-up). Deadlines come first, so a
-    /// flood that keeps the queue full cannot hold back our keepalives or a death. Sleeps on <see cref="_inputReady"/>
-    /// until then: no timer thread, no thread-pool hop between a deadline and the death it declares.
+    /// watchdog's ping, the counters) has come, else a queued wake-up, else one datagram from a socket poll reported
+    /// readable. Deadlines come first, so a flood cannot hold back our keepalives or a death. Sleeps in poll(2) on the
+    /// sockets and the wake-up eventfd until then: no timer thread, no reader thread, no thread-pool hop between a
+    /// deadline or a datagram and what it causes.
     /// </summary>
     private LoopInput NextInput(MembershipEngine engine, TimeSpan otherDue, CancellationToken stoppingToken)
     {
@@ -388,41 +392,95 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 return queued;
             }
 
-            // Reset, look once more, then sleep: an input queued after the look sets the event again.
-            _inputReady.Reset();
-            if (_inputs.Reader.TryRead(out queued))
+            if (TryReadReadySocket(out var datagram))
             {
-                return queued;
+                return LoopInput.From(datagram);
             }
 
-            // Rounded up to the timer's millisecond: waking early would only cost a second wait.
+            stoppingToken.ThrowIfCancellationRequested();
+
+            // Rounded up to the timer's millisecond: waking early would only cost a second wait. An input queued after
+            // the look above has signalled the eventfd, so poll returns at once.
             int milliseconds = (int)Math.Clamp(Math.Ceiling((due - now).TotalMilliseconds), 1, LongestSleep.TotalMilliseconds);
-            _inputReady.Wait(milliseconds, stoppingToken);
+            WaitForInput(milliseconds);
         }
     }
 
-    /// <summary>Queues an input for the loop and wakes it; false when the queue is full (a flood).</summary>
-    private bool WakeLoop(LoopInput input)
+    /// <summary>Sleeps in poll(2) until a socket or the wake-up is readable or the time is up; notes what is ready.</summary>
+    private void WaitForInput(int milliseconds)
     {
-        bool queued = _inputs.Writer.TryWrite(input);
-        _inputReady.Set();
-        return queued;
+        var set = _pollSet.AsSpan();
+        for (int i = 0; i < set.Length; i++)
+        {
+            set[i].ReturnedEvents = 0;
+        }
+
+        if (PollCall.Wait(set, milliseconds) == 0)
+        {
+            return;
+        }
+
+        if (set[0].ReturnedEvents != 0)
+        {
+            _wakeup.Clear();
+        }
+
+        for (int i = 1; i < set.Length; i++)
+        {
+            // POLLERR too: the read returns (and clears) the socket's pending error.
+            _readable[i - 1] |= set[i].ReturnedEvents != 0;
+        }
     }
 
-    /// <summary>A receiving socket read by a thread of its own (blocking reads: one switch from the wire to the loop).</summary>
-    private Thread StartReceiver(MediumReceiver receiver, CancellationToken cancellation)
+    /// <summary>
+    /// One datagram from the next socket poll reported readable. One read per report: while more are queued poll
+    /// reports the socket again, and the loop looks at its deadlines between datagrams.
+    /// </summary>
+    private bool TryReadReadySocket(out ReceivedDatagram datagram)
     {
-        var thread = new Thread(() =>
+        for (int k = 0; k < _receivers.Length; k++)
         {
-            _realtime?.Enter("receive " + receiver.Interface);
-            receiver.Run(Deliver, error => MembershipLog.ReceiveFailed(logger, receiver.Interface, error), cancellation);
-        })
+            int i = (_nextReceiver + k) % _receivers.Length;
+            if (!_readable[i])
+            {
+                continue;
+            }
+
+            _readable[i] = false;
+            var receiver = _receivers[i];
+            if (receiver.TryReceive(out datagram, out var error))
+            {
+                _nextReceiver = (i + 1) % _receivers.Length;
+                return true;
+            }
+
+            if (error != SocketError.WouldBlock)
+            {
+                long count = ++_receiveErrors;
+                if (count <= 10 || count % 100 == 0)
+                {
+                    MembershipLog.ReceiveFailed(logger, receiver.Interface, error);
+                }
+            }
+        }
+
+        datagram = default;
+        return false;
+    }
+
+    /// <summary>Queues an input for the loop and wakes it; a full queue drops it (counted) rather than blocking the caller.</summary>
+    private void WakeLoop(LoopInput input)
+    {
+        if (!_inputs.Writer.TryWrite(input))
         {
-            IsBackground = true,
-            Name = "receive " + receiver.Interface,
-        };
-        thread.Start();
-        return thread;
+            long count = Interlocked.Increment(ref _inputDropped);
+            if (count <= 10 || count % 1000 == 0)
+            {
+                MembershipLog.InputDropped(logger, count);
+            }
+        }
+
+        _wakeup.Signal();
     }
 
     private void Flush(MembershipEngine engine, MediaSet media)

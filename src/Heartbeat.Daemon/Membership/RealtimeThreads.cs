@@ -6,7 +6,7 @@ namespace Heartbeat.Daemon.Membership;
 
 /// <summary>
 /// ha.cf's <c>realtime</c> (default on) and <c>rtprio</c>: the threads a heartbeat or a takeover depends on (the loop,
-/// the receivers, the group worker) run SCHED_FIFO, so a machine loaded by ordinary processes cannot delay our
+/// which also reads the sockets, and the group worker) run SCHED_FIFO, so a machine loaded by ordinary processes cannot delay our
 /// keepalives past a peer's deadtime, nor our reading of theirs. 3.0.6 does the same to its processes, at priority 1
 /// (HB_STATIC_PRIO) unless rtprio says otherwise: above every normal process, below the kernel's interrupt threads.
 /// Differences: only these threads, not the log writer or the thread pool; scripts start with the normal policy
