@@ -7,7 +7,8 @@
 #
 #   bash bench/run.sh [--trials 20] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition]
 #                     [--impl ours,real,keepalived] [--keepalive 1000] [--deadtime 3] [--out DIR]
-#                     [--footprint IDLE_SECONDS]            footprint.md: RSS, CPU, packets, start-up times
+#                     [--footprint IDLE_SECONDS [--starts 5]]
+#                                 footprint.md: RSS, CPU, packets at rest; start-up times (medians of lone starts)
 #                     [--stability SEARCH_SECONDS [--confirm 600] [--fastest-trials 20]]
 #                                 stability.md: fastest stable timers under stress-ng (the ladder starts at --keepalive),
 #                                 then crash trials of ours and keepalived each at its confirmed fastest setting

@@ -17,24 +17,35 @@ public sealed record FootprintResult(
     double CpuSecondsPer10Minutes,
     double PacketsPerSecond,
     double? ExecToFirstKeepaliveMilliseconds,
+    double? LaunchToFirstKeepaliveMilliseconds,
     double? LoneExecToVipMilliseconds,
+    int Starts,
     double IdleSeconds,
     string? Problem);
 
 /// <summary>
-/// Footprint: for each implementation, a pair started side by side with the others (same machine, same minutes):
-/// time from exec to the holder's first keepalive on the wire (tcpdump in its namespace), then, at rest, the CPU
-/// seconds of every process of the daemon (utime + stime from /proc, scaled to 10 minutes), their total RSS and PSS,
-/// and the packets per second both nodes send; and a lone node with initdead = deadtime: exec to its VIP up.
+/// Footprint: for each implementation, a pair started side by side with the others (same machine, same minutes), at
+/// rest: the CPU time of every thread of every process of the daemon (schedstat's nanoseconds: utime and
+/// stime come in 10 ms ticks, too coarse for daemons that use a few ms a second), their total RSS and PSS, and the
+/// packets per second both nodes send. Then, one implementation after the other (so no start competes with another's
+/// for the two cores), a lone node with initdead = deadtime started several times: from the exec of the daemon's
+/// binary to its first keepalive on the wire (tcpdump in its namespace) and to its VIP up; medians.
 /// </summary>
 public static class Footprint
 {
     private const string Vip = Trials.Vip;
 
-    public static async Task<IReadOnlyList<FootprintResult>> MeasureAsync(BenchOptions options, TimeSpan idle)
+    public static async Task<IReadOnlyList<FootprintResult>> MeasureAsync(BenchOptions options, TimeSpan idle, int starts)
     {
         var runs = options.Implementations.Select(implementation => Task.Run(() => MeasureOne(implementation, options, idle))).ToArray();
-        return await Task.WhenAll(runs).ConfigureAwait(false);
+        var atRest = await Task.WhenAll(runs).ConfigureAwait(false);
+        var results = new List<FootprintResult>();
+        foreach (var (implementation, rest) in options.Implementations.Zip(atRest))
+        {
+            results.Add(rest.Problem is null ? MeasureStarts(implementation, options, rest, starts) : rest);
+        }
+
+        return results;
     }
 
     public static void Write(BenchOptions options, IReadOnlyList<FootprintResult> results)
@@ -43,15 +54,15 @@ public static class Footprint
         var c = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
         md.Append(c, $"# Footprint, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n\n");
-        md.Append(c, $"Each implementation as a pair at keepalive {options.KeepaliveMilliseconds} ms / deadtime {options.DeadtimeSeconds} s (keepalived: advert_int {Math.Max(1, options.KeepaliveMilliseconds / 1000)} s), all three at the same time on this {Environment.ProcessorCount}-core machine. At rest for the idle window: CPU seconds of every process of the daemon on both nodes (utime + stime, scaled to 10 minutes), total RSS and PSS of those processes (both nodes), packets per second sent by both nodes. Exec → first keepalive: the holder's first heartbeat (keepalived: VRRP advert, sent only once it is master) on its wire after the exec. Lone start: one node alone with initdead = deadtime, exec → its VIP on the interface.\n\n");
-        md.Append("| implementation | processes | RSS total | PSS total | CPU s / 10 min | packets/s | CPU per packet sent | exec → first keepalive | lone exec → VIP | idle window |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        md.Append(c, $"Each implementation as a pair at keepalive {options.KeepaliveMilliseconds} ms / deadtime {options.DeadtimeSeconds} s (keepalived: advert_int {Math.Max(1, options.KeepaliveMilliseconds / 1000)} s), all three at the same time on this {Environment.ProcessorCount}-core machine. At rest for the idle window: CPU seconds of every thread of every process of the daemon on both nodes (schedstat run time, scaled to 10 minutes), total RSS and PSS of those processes (both nodes), packets per second sent by both nodes. Start-up, one implementation at a time, medians of {results.Max(r => r.Starts)} starts of one node alone with initdead = deadtime: exec → first keepalive is from the exec of the daemon's binary (noted by the bash that execs it) to its first heartbeat (keepalived: VRRP advert, sent only once it is master) on its wire; launch → first keepalive also counts the launcher (the benchmark's process start, ip netns exec, unshare and mounts for 3.0.6); lone exec → VIP: to its VIP on the interface.\n\n");
+        md.Append("| implementation | processes | RSS total | PSS total | CPU s / 10 min | packets/s | CPU per packet sent | exec → first keepalive | launch → first keepalive | lone exec → VIP | idle window |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in results)
         {
             // CPU per packet: the comparison at the same packet rate (a heartbeat pair sends twice what one VRRP master does).
             string perPacket = r.PacketsPerSecond > 0 ? string.Create(c, $"{r.CpuSecondsPer10Minutes / (r.PacketsPerSecond * 600) * 1000:F2} ms") : "n/a";
             md.Append(r.Problem is { } problem
-                ? $"| {r.Implementation} | failed: {problem} | | | | | | | | |\n"
-                : string.Create(c, $"| {r.Implementation} | {r.Processes} | {r.RssMegabytes:F1} MB | {r.PssMegabytes:F1} MB | {r.CpuSecondsPer10Minutes:F2} | {r.PacketsPerSecond:F1} | {perPacket} | {Ms(r.ExecToFirstKeepaliveMilliseconds)} | {Ms(r.LoneExecToVipMilliseconds)} | {r.IdleSeconds:F0} s |\n"));
+                ? $"| {r.Implementation} | failed: {problem} | | | | | | | | | |\n"
+                : string.Create(c, $"| {r.Implementation} | {r.Processes} | {r.RssMegabytes:F1} MB | {r.PssMegabytes:F1} MB | {r.CpuSecondsPer10Minutes:F2} | {r.PacketsPerSecond:F1} | {perPacket} | {Ms(r.ExecToFirstKeepaliveMilliseconds)} | {Ms(r.LaunchToFirstKeepaliveMilliseconds)} | {Ms(r.LoneExecToVipMilliseconds)} | {r.IdleSeconds:F0} s |\n"));
         }
 
         File.WriteAllText(Path.Join(options.Output, "footprint.md"), md.ToString());
@@ -65,13 +76,43 @@ public static class Footprint
         string impl = implementation.ToString().ToLowerInvariant();
         try
         {
-            var (processes, rss, pss, cpu, packets, firstKeepalive) = MeasurePair(implementation, options, idle);
-            double? lone = MeasureLoneStart(implementation, options);
-            return new FootprintResult(impl, options.KeepaliveMilliseconds, processes, rss, pss, cpu, packets, firstKeepalive, lone, idle.TotalSeconds, null);
+            var (processes, rss, pss, cpu, packets) = MeasurePair(implementation, options, idle);
+            return new FootprintResult(impl, options.KeepaliveMilliseconds, processes, rss, pss, cpu, packets, null, null, null, 0, idle.TotalSeconds, null);
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
         {
-            return new FootprintResult(impl, options.KeepaliveMilliseconds, 0, 0, 0, 0, 0, null, null, idle.TotalSeconds, ex.Message);
+            return new FootprintResult(impl, options.KeepaliveMilliseconds, 0, 0, 0, 0, 0, null, null, null, 0, idle.TotalSeconds, ex.Message);
+        }
+    }
+
+    /// <summary>The start-up figures of <paramref name="rest"/>'s implementation: medians over lone starts.</summary>
+    private static FootprintResult MeasureStarts(Implementation implementation, BenchOptions options, FootprintResult rest, int starts)
+    {
+        var runs = new List<LoneStart>();
+        for (int i = 0; i < starts; i++)
+        {
+            try
+            {
+                runs.Add(MeasureLoneStart(implementation, options));
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+            {
+                return rest with { Problem = $"lone start: {ex.Message}" };
+            }
+        }
+
+        return rest with
+        {
+            ExecToFirstKeepaliveMilliseconds = Median(runs.Select(r => r.ExecToFirstKeepalive)),
+            LaunchToFirstKeepaliveMilliseconds = Median(runs.Select(r => r.LaunchToFirstKeepalive)),
+            LoneExecToVipMilliseconds = Median(runs.Select(r => r.ExecToVip)),
+            Starts = runs.Count,
+        };
+
+        static double? Median(IEnumerable<double?> values)
+        {
+            var known = values.OfType<double>().Order().ToArray();
+            return known.Length == 0 ? null : known.Length % 2 == 1 ? known[known.Length / 2] : (known[(known.Length / 2) - 1] + known[known.Length / 2]) / 2;
         }
     }
 
@@ -85,7 +126,7 @@ public static class Footprint
         Haresources = $"server1 IPaddr2::{Vip}/24/ens18\n",
     };
 
-    private static (int Processes, double Rss, double Pss, double Cpu, double Packets, double? FirstKeepalive) MeasurePair(Implementation implementation, BenchOptions options, TimeSpan idle)
+    private static (int Processes, double Rss, double Pss, double Cpu, double Packets) MeasurePair(Implementation implementation, BenchOptions options, TimeSpan idle)
     {
         string impl = implementation.ToString().ToLowerInvariant();
         var lab = NewLab($"foot {impl}", options);
@@ -95,14 +136,8 @@ public static class Footprint
             var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options) : new HeartbeatPair(lab);
             try
             {
-                double? firstKeepalive;
-                using (var capture = new FirstPacket(lab, nodes[0], implementation == Implementation.Keepalived))
-                {
-                    var exec = DateTimeOffset.UtcNow;
-                    pair.Start(nodes[0]);
-                    pair.Start(nodes[1]);
-                    firstKeepalive = capture.Wait(TimeSpan.FromSeconds(30)) is { } first ? (first - exec).TotalMilliseconds : null;
-                }
+                pair.Start(nodes[0]);
+                pair.Start(nodes[1]);
 
                 using (var watch = WatchAddresses(lab, nodes[0]))
                 {
@@ -121,7 +156,7 @@ public static class Footprint
                 double seconds = clock.Elapsed.TotalSeconds;
                 double cpu = after.Sum(a => a.CpuSeconds) - before.Sum(b => b.CpuSeconds);
                 double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
-                return (after.Sum(a => a.Processes), after.Sum(a => a.RssKb) / 1024.0, after.Sum(a => a.PssKb) / 1024.0, cpu / seconds * 600, packets / seconds, firstKeepalive);
+                return (after.Sum(a => a.Processes), after.Sum(a => a.RssKb) / 1024.0, after.Sum(a => a.PssKb) / 1024.0, cpu / seconds * 600, packets / seconds);
             }
             finally
             {
@@ -134,8 +169,13 @@ public static class Footprint
         }
     }
 
-    /// <summary>One node alone, initdead = deadtime: exec → its VIP on the interface (polled every 5 ms over rtnetlink).</summary>
-    private static double? MeasureLoneStart(Implementation implementation, BenchOptions options)
+    private sealed record LoneStart(double? ExecToFirstKeepalive, double? LaunchToFirstKeepalive, double? ExecToVip);
+
+    /// <summary>
+    /// One node alone, initdead = deadtime: from the exec of its binary to its first keepalive on the wire and to its
+    /// VIP on the interface (polled every 5 ms over rtnetlink).
+    /// </summary>
+    private static LoneStart MeasureLoneStart(Implementation implementation, BenchOptions options)
     {
         string impl = implementation.ToString().ToLowerInvariant();
         var lab = NewLab($"lone {impl}", options);
@@ -146,20 +186,30 @@ public static class Footprint
             try
             {
                 using var watch = WatchAddresses(lab, nodes[0]);
+                using var capture = new FirstPacket(lab, nodes[0], implementation == Implementation.Keepalived);
                 var clock = Stopwatch.StartNew();
+                var launch = DateTimeOffset.UtcNow;
                 pair.Start(nodes[0]);
                 var vip = IPAddress.Parse(Vip);
+                double? execToVip = null;
                 while (clock.Elapsed < TimeSpan.FromSeconds(90))
                 {
                     if (watch.Has(vip))
                     {
-                        return clock.Elapsed.TotalMilliseconds;
+                        var seen = DateTimeOffset.UtcNow;
+                        execToVip = Lab.ExecStamp(nodes[0]) is { } exec ? (seen - exec).TotalMilliseconds : null;
+                        break;
                     }
 
                     Thread.Sleep(5);
                 }
 
-                return null;
+                // keepalived sends its first advert as master, about when the VIP comes up: allow it a moment.
+                var first = capture.Wait(TimeSpan.FromSeconds(5));
+                return new LoneStart(
+                    first is { } f && Lab.ExecStamp(nodes[0]) is { } e ? (f - e).TotalMilliseconds : null,
+                    first is { } g ? (g - launch).TotalMilliseconds : null,
+                    execToVip);
             }
             finally
             {
@@ -182,7 +232,6 @@ public static class Footprint
         int count = 0;
         double cpu = 0;
         long rss = 0, pss = 0;
-        long ticks = 100; // USER_HZ on Linux
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             string pid = Path.GetFileName(dir);
@@ -206,8 +255,7 @@ public static class Footprint
                     continue;
                 }
 
-                // Fields 14 and 15 of stat (utime, stime), counted from the state (field 3).
-                cpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / (double)ticks;
+                cpu += RunSeconds(dir);
                 rss += Kb(File.ReadAllLines(Path.Join(dir, "status")), "VmRSS:");
                 pss += Kb(File.ReadAllLines(Path.Join(dir, "smaps_rollup")), "Pss:");
                 count++;
@@ -222,6 +270,26 @@ public static class Footprint
         using var doc = JsonDocument.Parse(json);
         long tx = doc.RootElement[0].GetProperty("stats64").GetProperty("tx").GetProperty("packets").GetInt64();
         return new NodeSample(count, cpu, rss, pss, tx);
+    }
+
+    /// <summary>Time on the CPU of every thread of the process: the first field of each task's schedstat, in ns.</summary>
+    private static double RunSeconds(string processDirectory)
+    {
+        long nanoseconds = 0;
+        foreach (var task in Directory.EnumerateDirectories(Path.Join(processDirectory, "task")))
+        {
+            try
+            {
+                string schedstat = File.ReadAllText(Path.Join(task, "schedstat"));
+                nanoseconds += long.Parse(schedstat.AsSpan(0, schedstat.IndexOf(' ', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A thread that ended meanwhile.
+            }
+        }
+
+        return nanoseconds / 1e9;
     }
 
     private static long Kb(string[] lines, string key) =>

@@ -53,7 +53,7 @@ public static class Program
         bool footprintOk = true;
         if (options.FootprintSeconds > 0)
         {
-            var footprint = await Footprint.MeasureAsync(options, TimeSpan.FromSeconds(options.FootprintSeconds)).ConfigureAwait(false);
+            var footprint = await Footprint.MeasureAsync(options, TimeSpan.FromSeconds(options.FootprintSeconds), options.FootprintStarts).ConfigureAwait(false);
             Footprint.Write(options, footprint);
             footprintOk = footprint.All(f => f.Problem is null || (options.Smoke && f.Implementation != "ours"));
         }
@@ -134,6 +134,9 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>The footprint's idle window in seconds (0: no footprint run).</summary>
     public int FootprintSeconds { get; init; }
 
+    /// <summary>Lone starts per implementation for the footprint's start-up medians.</summary>
+    public int FootprintStarts { get; init; } = 5;
+
     /// <summary>The fastest-stable search's window per level in seconds (0: no search).</summary>
     public int StabilitySeconds { get; init; }
 
@@ -143,7 +146,7 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -160,7 +163,7 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
             {
                 // CI's smoke: every scenario once, a short footprint; only our own trials must succeed (a flaky
                 // reference run is reported, not failed).
-                options = options with { Trials = 1, FootprintSeconds = 10, Smoke = true };
+                options = options with { Trials = 1, FootprintSeconds = 10, FootprintStarts = 1, Smoke = true };
                 i--;
                 continue;
             }
@@ -208,6 +211,9 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
                     break;
                 case "--footprint" when int.TryParse(value, CultureInfo.InvariantCulture, out int idle) && idle >= 0:
                     options = options with { FootprintSeconds = idle };
+                    break;
+                case "--starts" when int.TryParse(value, CultureInfo.InvariantCulture, out int starts) && starts >= 1:
+                    options = options with { FootprintStarts = starts };
                     break;
                 case "--stability" when int.TryParse(value, CultureInfo.InvariantCulture, out int search) && search >= 0:
                     options = options with { StabilitySeconds = search };

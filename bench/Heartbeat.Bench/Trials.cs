@@ -230,7 +230,8 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
 
             """));
         var info = new ProcessStartInfo("ip");
-        foreach (string arg in (string[])["netns", "exec", lab.Netns(node), "keepalived", "--dont-fork", "--log-console", "--vrrp",
+        // bash notes the moment of the exec, as the lab does for both heartbeats (Lab.ExecStamp).
+        foreach (string arg in (string[])["netns", "exec", lab.Netns(node), "bash", "-c", "echo \"$EPOCHREALTIME\" > \"$0\" && exec \"$@\"", Lab.ExecStampPath(node), "keepalived", "--dont-fork", "--log-console", "--vrrp",
             "--use-file", config, "--pid", Path.Join(dir, "keepalived.pid"), "--vrrp_pid", Path.Join(dir, "vrrp.pid")])
         {
             info.ArgumentList.Add(arg);

@@ -16,6 +16,7 @@ public sealed class StructLayoutTests
         #include <sys/time.h>
         #include <sched.h>
         #include <poll.h>
+        #include <netinet/in.h>
         #include <linux/netlink.h>
         #include <linux/rtnetlink.h>
         #include <linux/if_addr.h>
@@ -28,6 +29,7 @@ public sealed class StructLayoutTests
           S(sched_param) F(sched_param, sched_priority)
           S(pollfd) F(pollfd, fd) F(pollfd, events) F(pollfd, revents)
           S(sockaddr_nl) F(sockaddr_nl, nl_family) F(sockaddr_nl, nl_pid) F(sockaddr_nl, nl_groups)
+          S(sockaddr_in) F(sockaddr_in, sin_family) F(sockaddr_in, sin_port) F(sockaddr_in, sin_addr) F(sockaddr_in, sin_zero)
           S(sockaddr_ll) F(sockaddr_ll, sll_family) F(sockaddr_ll, sll_protocol) F(sockaddr_ll, sll_ifindex)
             F(sockaddr_ll, sll_hatype) F(sockaddr_ll, sll_pkttype) F(sockaddr_ll, sll_halen) F(sockaddr_ll, sll_addr)
           S(nlmsghdr) F(nlmsghdr, nlmsg_len) F(nlmsghdr, nlmsg_type) F(nlmsghdr, nlmsg_flags) F(nlmsghdr, nlmsg_seq) F(nlmsghdr, nlmsg_pid)
@@ -58,6 +60,11 @@ public sealed class StructLayoutTests
         { "sockaddr_nl.nl_family", Offset<SockAddrNl>(nameof(SockAddrNl.Family)) },
         { "sockaddr_nl.nl_pid", Offset<SockAddrNl>(nameof(SockAddrNl.Pid)) },
         { "sockaddr_nl.nl_groups", Offset<SockAddrNl>(nameof(SockAddrNl.Groups)) },
+        { "sockaddr_in size", Marshal.SizeOf<SockAddrIn>() },
+        { "sockaddr_in.sin_family", Offset<SockAddrIn>(nameof(SockAddrIn.Family)) },
+        { "sockaddr_in.sin_port", Offset<SockAddrIn>(nameof(SockAddrIn.Port)) },
+        { "sockaddr_in.sin_addr", Offset<SockAddrIn>(nameof(SockAddrIn.Address)) },
+        { "sockaddr_in.sin_zero", Offset<SockAddrIn>(nameof(SockAddrIn.Zero)) },
         { "sockaddr_ll size", Marshal.SizeOf<SockAddrLl>() },
         { "sockaddr_ll.sll_family", Offset<SockAddrLl>(nameof(SockAddrLl.Family)) },
         { "sockaddr_ll.sll_protocol", Offset<SockAddrLl>(nameof(SockAddrLl.Protocol)) },
@@ -111,6 +118,14 @@ public sealed class StructLayoutTests
     {
         Assert.True(CLayout.Value.TryGetValue(what, out int c), $"the C program printed no '{what}'");
         Assert.Equal(c, managed);
+    }
+
+    [Fact]
+    public void Sockaddr_in_holds_the_port_and_address_in_network_byte_order()
+    {
+        var address = SockAddrIn.From(new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.1.2.3"), 694));
+        byte[] bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<SockAddrIn>(in address)).ToArray();
+        Assert.Equal(new byte[] { 2, 0, 0x02, 0xB6, 10, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0 }, bytes);
     }
 
     private static int Offset<T>(string field) => (int)Marshal.OffsetOf<T>(field);

@@ -56,11 +56,11 @@ public class VipLifecycleTests
         Assert.True(Lab.WaitUntil(() => lab.HasAddress(node, "10.10.10.1"), Wait), lab.Describe());
         Assert.True(Lab.WaitForLog(node, "rounds of gratuitous ARP", Wait), lab.Describe());
 
-        // The address watcher hears of the deletion from the kernel (no polling) and the loop puts the VIP back.
+        // The loop hears of the deletion from the kernel (address notifications in its poll set) and puts the VIP back.
         int mark = node.Log().Length;
         DeleteAndWaitForRestore(lab, node, mark, "daemon, address notifications");
 
-        // A graceful stop gives the group up: the watcher sees that deletion too and must not put the VIP back.
+        // A graceful stop gives the group up: the loop hears of that deletion too and must not put the VIP back.
         lab.Stop(node);
         Assert.Equal(0, Lab.OursProcess(node)!.ExitCode);
         Assert.False(lab.HasAddress(node, "10.10.10.1"));

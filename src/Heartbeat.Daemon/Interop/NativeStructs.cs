@@ -38,6 +38,33 @@ internal struct SockAddrNl
     public uint Groups;
 }
 
+/// <summary>struct sockaddr_in (netinet/in.h); Port and Address in network byte order.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SockAddrIn
+{
+    public ushort Family;
+    public ushort Port;
+    public uint Address;
+    public fixed byte Zero[8];
+
+    public static SockAddrIn From(System.Net.IPEndPoint endpoint)
+    {
+        Span<byte> address = stackalloc byte[4];
+        if (endpoint.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || !endpoint.Address.TryWriteBytes(address, out _))
+        {
+            throw new ArgumentException($"not an IPv4 endpoint: {endpoint}", nameof(endpoint));
+        }
+
+        return new SockAddrIn
+        {
+            Family = (ushort)System.Net.Sockets.AddressFamily.InterNetwork,
+            Port = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
+            // The bytes as they stand in the address, which is network order already.
+            Address = System.Runtime.InteropServices.MemoryMarshal.Read<uint>(address),
+        };
+    }
+}
+
 /// <summary>struct sockaddr_ll (linux/if_packet.h); Protocol is in network byte order.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct SockAddrLl

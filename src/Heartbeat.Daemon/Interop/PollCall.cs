@@ -8,7 +8,6 @@ internal static partial class PollCall
     /// <summary>POLLIN: data to read.</summary>
     public const short Readable = 0x1;
 
-    private const int Eintr = 4;
 
     /// <summary>Waits up to <paramref name="timeoutMilliseconds"/> for any descriptor to become ready.</summary>
     /// <returns>How many descriptors are ready (0: the timeout passed; also 0 when a signal interrupted the wait).</returns>
@@ -23,7 +22,7 @@ internal static partial class PollCall
             }
 
             int errno = Marshal.GetLastPInvokeError();
-            return errno == Eintr ? 0 : throw new NativeCallException("poll", errno);
+            return errno == Errno.Eintr ? 0 : throw new NativeCallException("poll", errno);
         }
     }
 

@@ -87,11 +87,11 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 140, Level = LogLevel.Warning, Message = "Rejected packet on {Interface} from {Peer}: {Reason}: {Detail} ({Count} {Reason} so far, {Suppressed} not logged since the last report)")]
     public static partial void PacketRejected(ILogger logger, string @interface, string peer, RejectReason reason, string detail, long count, long suppressed);
 
-    [LoggerMessage(EventId = 141, Level = LogLevel.Warning, Message = "Cannot send on {Medium}: {Error} ({Count} send errors so far)")]
-    public static partial void SendFailed(ILogger logger, string medium, System.Net.Sockets.SocketError error, long count);
+    [LoggerMessage(EventId = 141, Level = LogLevel.Warning, Message = "Cannot send on {Medium}: {Error} (errno {Errno}; {Count} send errors so far)")]
+    public static partial void SendFailed(ILogger logger, string medium, string error, int errno, long count);
 
-    [LoggerMessage(EventId = 142, Level = LogLevel.Warning, Message = "Receive error on {Interface}: {Error}")]
-    public static partial void ReceiveFailed(ILogger logger, string @interface, System.Net.Sockets.SocketError error);
+    [LoggerMessage(EventId = 142, Level = LogLevel.Warning, Message = "Receive error on {Interface}: {Error} (errno {Errno})")]
+    public static partial void ReceiveFailed(ILogger logger, string @interface, string error, int errno);
 
     [LoggerMessage(EventId = 150, Level = LogLevel.Warning, Message = "Event loop was paused for {Paused} ms (GC, SIGSTOP or CPU starvation): peers get a fresh window before any is declared dead")]
     public static partial void LocalStall(ILogger logger, long paused);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Heartbeat.Daemon.Interop;
 using Heartbeat.Protocol.Config;
 
 namespace Heartbeat.Daemon.Media;
@@ -21,16 +22,20 @@ public sealed class MediumSender : IDisposable
 {
     private readonly Socket _socket;
 
+    /// <summary>The socket as the system calls take it: set up through <see cref="Socket"/>, written straight with sendto(2).</summary>
+    private readonly SafeSocketHandle _handle;
+
     private MediumSender(Medium medium, Socket socket, IPEndPoint destination)
     {
         Medium = medium;
         _socket = socket;
+        _handle = socket.SafeHandle;
         Destination = destination;
-        _destinationAddress = destination.Serialize();
+        _destinationAddress = SockAddrIn.From(destination);
     }
 
-    /// <summary>The destination already in sockaddr form: SendTo with an EndPoint would serialize it on every send.</summary>
-    private readonly SocketAddress _destinationAddress;
+    /// <summary>The destination already in sockaddr form, built once.</summary>
+    private readonly SockAddrIn _destinationAddress;
 
     public Medium Medium { get; }
 
@@ -84,21 +89,25 @@ public sealed class MediumSender : IDisposable
 
     public long SendErrors => Interlocked.Read(ref _sendErrors);
 
-    /// <summary>Sends one datagram; returns the socket error instead of throwing, so one bad medium never stops the others.</summary>
-    public SocketError Send(ReadOnlySpan<byte> datagram)
+    /// <summary>Sends one datagram; returns the errno (0: sent) instead of throwing, so one bad medium never stops the others.</summary>
+    public int Send(ReadOnlySpan<byte> datagram)
     {
+        int errno;
         try
         {
-            _socket.SendTo(datagram, SocketFlags.None, _destinationAddress);
-            Interlocked.Increment(ref _sent);
-            return SocketError.Success;
+            errno = SendToCall.TrySendTo(_handle, datagram, _destinationAddress);
         }
-        catch (SocketException ex)
+        catch (ObjectDisposedException)
         {
-            Interlocked.Increment(ref _sendErrors);
-            return ex.SocketErrorCode;
+            errno = ClosedErrno;
         }
+
+        Interlocked.Increment(ref errno == 0 ? ref _sent : ref _sendErrors);
+        return errno;
     }
+
+    /// <summary>EBADF: what a closed socket reports (the daemon is shutting down).</summary>
+    internal const int ClosedErrno = Errno.Ebadf;
 
     public void Dispose() => _socket.Dispose();
 
@@ -129,21 +138,19 @@ public sealed class MediumReceiver : IDisposable
 {
     private readonly Socket _socket;
 
+    /// <summary>The socket as the system calls take it: set up through <see cref="Socket"/>, read straight with recv(2).</summary>
+    private readonly SafeSocketHandle _handle;
+
     private MediumReceiver(string iface, Socket socket, string description)
     {
         Interface = iface;
         _socket = socket;
+        _handle = socket.SafeHandle;
         Description = description;
     }
 
     /// <summary>3.0.6's receive buffer is 262 143 bytes; nothing larger than a UDP payload can arrive anyway.</summary>
     private readonly byte[] _buffer = new byte[65536];
-
-    /// <summary>
-    /// Filled in by every read and never looked at (the source is in the message): the SocketAddress overload does not
-    /// build an IPEndPoint per datagram as the EndPoint one does.
-    /// </summary>
-    private readonly SocketAddress _sender = new(AddressFamily.InterNetwork);
 
     /// <summary>The socket's descriptor, for the event loop's poll set.</summary>
     public int Descriptor => (int)_socket.Handle;
@@ -199,23 +206,24 @@ public sealed class MediumReceiver : IDisposable
     /// Reads one datagram if one is queued, into a buffer rented from the shared pool (the consumer returns it): the
     /// event loop calls this when poll(2) reported the socket readable, so a heartbeat costs the daemon one wake-up.
     /// </summary>
-    /// <returns>False with <see cref="SocketError.WouldBlock"/> when nothing is left to read, or the error.</returns>
-    public bool TryReceive(out ReceivedDatagram datagram, out SocketError error)
+    /// <returns>False with the errno: <see cref="RecvCall.Eagain"/> when nothing is left to read, or the error.</returns>
+    public bool TryReceive(out ReceivedDatagram datagram, out int errno)
     {
         datagram = default;
         int received;
         try
         {
-            received = _socket.ReceiveFrom(_buffer, SocketFlags.None, _sender);
-        }
-        catch (SocketException ex)
-        {
-            error = ex.SocketErrorCode;
-            return false;
+            // The source address is in the message itself; recv(2) does not ask for it.
+            errno = RecvCall.TryReceive(_handle, _buffer, out received);
         }
         catch (ObjectDisposedException)
         {
-            error = SocketError.Shutdown;
+            errno = MediumSender.ClosedErrno;
+            return false;
+        }
+
+        if (errno != 0)
+        {
             return false;
         }
 
@@ -223,7 +231,6 @@ public sealed class MediumReceiver : IDisposable
         byte[] copy = System.Buffers.ArrayPool<byte>.Shared.Rent(received);
         _buffer.AsSpan(0, received).CopyTo(copy);
         datagram = new ReceivedDatagram(copy, received, Interface);
-        error = SocketError.Success;
         return true;
     }
 

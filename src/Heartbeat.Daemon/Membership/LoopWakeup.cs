@@ -10,7 +10,6 @@ namespace Heartbeat.Daemon.Membership;
 /// </summary>
 internal sealed class LoopWakeup : IDisposable
 {
-    private const int Eagain = 11;
 
     private readonly FileDescriptorHandle _eventFd = EventFdCall.Open();
 
@@ -41,7 +40,7 @@ internal sealed class LoopWakeup : IDisposable
     public void Clear()
     {
         Span<byte> counter = stackalloc byte[sizeof(ulong)];
-        if (ReadCall.Read(_eventFd, counter) < 0 && Marshal.GetLastPInvokeError() is not Eagain and var errno)
+        if (ReadCall.Read(_eventFd, counter) < 0 && Marshal.GetLastPInvokeError() is not Errno.Eagain and var errno)
         {
             throw new NativeCallException("read(eventfd)", errno);
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Heartbeat.Daemon.Interop;
 using Heartbeat.Daemon.Logging;
@@ -34,8 +35,11 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     /// </summary>
     private static readonly TimeSpan LongestSleep = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long the address watcher blocks on the kernel before it looks whether the daemon is stopping.</summary>
-    private static readonly TimeSpan AddressWatchWait = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// The longest a read of the address notifications may block: the loop reads only after poll(2) reported them, so
+    /// this bounds a spurious report only.
+    /// </summary>
+    private static readonly TimeSpan AddressReadWait = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan CountersInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan RejectLogInterval = TimeSpan.FromSeconds(5);
 
@@ -78,8 +82,18 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private bool _readyToLeave;
     private int _monitorRunning;
 
-    /// <summary>Set by the address watcher: a configured VIP was deleted (or notifications were lost); the loop checks.</summary>
+    /// <summary>Set when a configured VIP was deleted (or notifications were lost, or a check was deferred); the loop checks.</summary>
     private int _addressesChanged;
+
+    /// <summary>The kernel's address notifications, in the loop's poll set (null: none configured, or the subscription failed).</summary>
+    private AddressEvents? _addressEvents;
+    private HashSet<IPAddress> _configuredAddresses = [];
+    private readonly List<IPAddress> _deletedAddresses = [];
+    private bool _addressEventsReady;
+
+    /// <summary>Without a subscription, the held VIPs are checked every keepalive instead (MaxValue: not needed).</summary>
+    private TimeSpan _nextAddressPoll = TimeSpan.MaxValue;
+    private TimeSpan _addressPollInterval;
 
     /// <summary>Groups with a release issued and no acquisition since: the monitor must not bring their VIPs back.</summary>
     private readonly ConcurrentDictionary<string, bool> _releasing = new(StringComparer.Ordinal);
@@ -199,7 +213,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
             // Sockets open and placements resolved now, so a takeover is a netlink request and two frames away.
             executor.Prepare();
-            StartAddressWatcher(executor, haCf.Keepalive, stoppingToken);
+            WatchAddresses(executor, haCf.Keepalive, engine.Now);
         }
         else
         {
@@ -209,12 +223,15 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         _receivers = [.. media.Receivers];
         _readable = new bool[_receivers.Length];
-        _pollSet = new PollFd[_receivers.Length + 1];
+        // The wake-up, the receiving sockets, then the address notifications (a negative descriptor: poll skips it).
+        _pollSet = new PollFd[_receivers.Length + 2];
         _pollSet[0] = new PollFd { Fd = _wakeup.Descriptor, Events = PollCall.Readable };
         for (int i = 0; i < _receivers.Length; i++)
         {
             _pollSet[i + 1] = new PollFd { Fd = _receivers[i].Descriptor, Events = PollCall.Readable };
         }
+
+        _pollSet[^1] = new PollFd { Fd = _addressEvents?.Descriptor ?? -1, Events = PollCall.Readable };
 
         using var wakeOnStop = stoppingToken.UnsafeRegister(static wakeup => ((LoopWakeup)wakeup!).Signal(), _wakeup);
         // A thread of its own, blocked until the planner issues an action: a takeover starts without waking a pool thread.
@@ -238,6 +255,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 due = Earlier(due, systemd.WatchdogInterval is null ? TimeSpan.MaxValue : nextWatchdog);
                 due = Earlier(due, leaveAt ?? TimeSpan.MaxValue);
                 due = Earlier(due, _planner?.NextTimerIn is { } timerIn ? engine.Now + timerIn : TimeSpan.MaxValue);
+                due = Earlier(due, _nextAddressPoll);
                 var input = NextInput(engine, due, stoppingToken);
                 switch (input.Kind)
                 {
@@ -290,6 +308,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 // state allows it, and whatever changed the state woke the loop.
                 _planner?.Tick();
 
+                NoteAddressChanges(engine.Now);
                 if (Interlocked.Exchange(ref _addressesChanged, 0) != 0)
                 {
                     CheckHeldAddresses();
@@ -353,6 +372,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             LogCounters(engine);
             await loopCancel.CancelAsync().ConfigureAwait(false);
             media.Dispose();
+            _addressEvents?.Dispose();
             _groupActions.CompleteAdding();
             await Task.Run(() => groupWorker.Join()).ConfigureAwait(false);
             MembershipLog.ShutdownComplete(logger);
@@ -397,6 +417,11 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 return LoopInput.From(datagram);
             }
 
+            if (_addressEventsReady)
+            {
+                return LoopInput.Wake;
+            }
+
             stoppingToken.ThrowIfCancellationRequested();
 
             // Rounded up to the timer's millisecond: waking early would only cost a second wait. An input queued after
@@ -425,11 +450,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             _wakeup.Clear();
         }
 
-        for (int i = 1; i < set.Length; i++)
+        for (int i = 1; i < set.Length - 1; i++)
         {
             // POLLERR too: the read returns (and clears) the socket's pending error.
             _readable[i - 1] |= set[i].ReturnedEvents != 0;
         }
+
+        _addressEventsReady |= set[^1].ReturnedEvents != 0;
     }
 
     /// <summary>
@@ -448,18 +475,18 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
             _readable[i] = false;
             var receiver = _receivers[i];
-            if (receiver.TryReceive(out datagram, out var error))
+            if (receiver.TryReceive(out datagram, out int errno))
             {
                 _nextReceiver = (i + 1) % _receivers.Length;
                 return true;
             }
 
-            if (error != SocketError.WouldBlock)
+            if (errno != Interop.RecvCall.Eagain)
             {
                 long count = ++_receiveErrors;
                 if (count <= 10 || count % 100 == 0)
                 {
-                    MembershipLog.ReceiveFailed(logger, receiver.Interface, error);
+                    MembershipLog.ReceiveFailed(logger, receiver.Interface, Marshal.GetPInvokeErrorMessage(errno), errno);
                 }
             }
         }
@@ -526,14 +553,14 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     {
         foreach (var sender in media.Senders)
         {
-            var error = sender.Send(datagram.Bytes.Span);
-            engine.ReportOwnLink(sender.Interface, error == SocketError.Success);
-            if (error != SocketError.Success)
+            int errno = sender.Send(datagram.Bytes.Span);
+            engine.ReportOwnLink(sender.Interface, errno == 0);
+            if (errno != 0)
             {
                 long count = ++_sendErrors;
                 if (count <= 10 || count % 100 == 0)
                 {
-                    MembershipLog.SendFailed(logger, sender.Medium.Describe(), error, count);
+                    MembershipLog.SendFailed(logger, sender.Medium.Describe(), Marshal.GetPInvokeErrorMessage(errno), errno, count);
                 }
             }
         }
@@ -719,73 +746,75 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     }
 
     /// <summary>
-    /// Watches the kernel's address notifications on a thread of its own: when a configured VIP is deleted (an
-    /// <c>ifdown</c>, an admin's <c>ip addr del</c>, our own release) or notifications were lost, the loop is asked to
-    /// check the held groups' VIPs. Why not a check every keepalive, as before: at rest that woke the loop, a pool
-    /// thread and a timer every second to learn nothing; now a removed VIP is noticed at once and rest costs nothing.
-    /// If the subscription cannot be opened, the watcher checks every keepalive instead.
+    /// Subscribes to the kernel's address notifications: when a configured VIP is deleted (an <c>ifdown</c>, an admin's
+    /// <c>ip addr del</c>, our own release) or notifications were lost, the loop checks the held groups' VIPs. Why not
+    /// a check every keepalive: at rest that woke the daemon every second to learn nothing; now a removed VIP is noticed
+    /// at once. The socket sits in the loop's poll set, not on a thread of its own: a thread blocked on it would still
+    /// have to wake now and then to see whether the daemon is stopping. If the subscription cannot be opened, the
+    /// loop checks every keepalive instead.
     /// </summary>
-    private void StartAddressWatcher(ResourceExecutor executor, TimeSpan keepalive, CancellationToken stop)
+    private void WatchAddresses(ResourceExecutor executor, TimeSpan keepalive, TimeSpan now)
     {
-        var configured = executor.AllAddresses.Select(v => v.Spec.Ip!.Address).ToHashSet();
-        if (configured.Count == 0)
+        _configuredAddresses = executor.AllAddresses.Select(v => v.Spec.Ip!.Address).ToHashSet();
+        if (_configuredAddresses.Count == 0)
         {
             return;
         }
 
-        var watcher = new Thread(() =>
+        _addressPollInterval = keepalive;
+        try
         {
-            AddressEvents? events = null;
-            try
-            {
-                events = AddressEvents.Open(AddressWatchWait);
-            }
-            catch (Interop.NativeCallException ex)
-            {
-                ResourceLog.MonitorError(logger, "address notifications", ex.Message);
-            }
+            _addressEvents = AddressEvents.Open(AddressReadWait);
+        }
+        catch (Interop.NativeCallException ex)
+        {
+            ResourceLog.MonitorError(logger, "address notifications", ex.Message);
+            _nextAddressPoll = now + keepalive;
+        }
+    }
 
-            try
-            {
-                var deleted = new List<IPAddress>();
-                while (!stop.IsCancellationRequested && !_leaving)
-                {
-                    deleted.Clear();
-                    bool check;
-                    try
-                    {
-                        check = events is null
-                            ? !stop.WaitHandle.WaitOne(keepalive)
-                            : events.Wait(deleted) switch
-                            {
-                                AddressEventKind.Overflow => true,
-                                AddressEventKind.Changes => deleted.Exists(configured.Contains),
-                                _ => false,
-                            };
-                    }
-                    catch (Interop.NativeCallException ex)
-                    {
-                        // The subscription broke: never let this thread take the daemon down; check every keepalive.
-                        ResourceLog.MonitorError(logger, "address notifications", ex.Message);
-                        events?.Dispose();
-                        events = null;
-                        check = true;
-                    }
+    /// <summary>Reads the address notifications poll reported (or, without a subscription, checks every keepalive).</summary>
+    private void NoteAddressChanges(TimeSpan now)
+    {
+        if (now >= _nextAddressPoll)
+        {
+            _nextAddressPoll = now + _addressPollInterval;
+            Volatile.Write(ref _addressesChanged, 1);
+        }
 
-                    if (check)
-                    {
-                        Volatile.Write(ref _addressesChanged, 1);
-                        WakeLoop(LoopInput.Wake);
-                    }
-                }
-            }
-            finally
+        if (!_addressEventsReady || _addressEvents is null)
+        {
+            _addressEventsReady = false;
+            return;
+        }
+
+        _addressEventsReady = false;
+        _deletedAddresses.Clear();
+        bool check;
+        try
+        {
+            check = _addressEvents.Wait(_deletedAddresses) switch
             {
-                events?.Dispose();
-            }
-        })
-        { IsBackground = true, Name = "address watcher" };
-        watcher.Start();
+                AddressEventKind.Overflow => true,
+                AddressEventKind.Changes => _deletedAddresses.Exists(_configuredAddresses.Contains),
+                _ => false,
+            };
+        }
+        catch (Interop.NativeCallException ex)
+        {
+            // The subscription broke: never let it take the daemon down; check every keepalive from now on.
+            ResourceLog.MonitorError(logger, "address notifications", ex.Message);
+            _addressEvents.Dispose();
+            _addressEvents = null;
+            _pollSet[^1].Fd = -1;
+            _nextAddressPoll = now + _addressPollInterval;
+            check = true;
+        }
+
+        if (check && !_leaving)
+        {
+            Volatile.Write(ref _addressesChanged, 1);
+        }
     }
 
     /// <summary>
@@ -925,7 +954,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         var c = engine.Counters;
         string byReason = string.Join(", ", c.RejectedByReason.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")));
         MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, c.RejectedTotal, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds,
-            GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0));
+            // Not precise: the precise count suspends every managed thread to read their allocation contexts, and on
+            // a loaded machine the realtime loop then waits for normal-priority threads to reach a safe point.
+            GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0));
     }
 
     /// <summary>
@@ -963,7 +994,12 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         try
         {
             _loadAverageFile ??= File.OpenHandle("/proc/loadavg");
-            int read = RandomAccess.Read(_loadAverageFile, _loadAverageBytes, 0);
+            int read = Interop.PReadCall.Read(_loadAverageFile, _loadAverageBytes, 0, out _);
+            if (read <= 0)
+            {
+                return; // keep the previous value
+            }
+
             var line = _loadAverageBytes.AsSpan(0, read);
             int newline = line.IndexOf((byte)'\n');
             line = (newline >= 0 ? line[..newline] : line).Trim((byte)' ');

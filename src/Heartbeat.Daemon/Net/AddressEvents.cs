@@ -20,13 +20,11 @@ public enum AddressEventKind
 /// A NETLINK_ROUTE socket subscribed to IPv4 address changes (RTMGRP_IPV4_IFADDR). Why: the VIPs a node holds must
 /// come back when something removes them, and asking the kernel for a dump every keepalive wakes the daemon (and a
 /// pool thread, a timer) for nothing nearly every time; the kernel tells a subscriber the moment an address goes.
-/// Blocking reads with a timeout, so the reader's owner can stop it; not thread-safe (one reader).
+/// Reads with a timeout, after poll(2) on <see cref="Descriptor"/> reported them; not thread-safe (one reader).
 /// </summary>
 public sealed class AddressEvents : IDisposable
 {
     private const uint RtmgrpIpv4Ifaddr = 0x10;
-    private const int Enobufs = 105;
-    private const int Eintr = 4;
 
     private readonly FileDescriptorHandle _socket;
     private readonly byte[] _buffer = new byte[64 * 1024];
@@ -36,6 +34,9 @@ public sealed class AddressEvents : IDisposable
     /// <param name="wait">How long one <see cref="Wait"/> blocks when nothing happens.</param>
     public static AddressEvents Open(TimeSpan wait) => new(Rtnetlink.OpenSocket(RtmgrpIpv4Ifaddr, wait));
 
+    /// <summary>The socket's descriptor, for a poll set.</summary>
+    public int Descriptor => _socket.Fd;
+
     /// <summary>Blocks until address changes arrive or the wait passes; deleted IPv4 addresses are added to <paramref name="deleted"/>.</summary>
     public AddressEventKind Wait(ICollection<IPAddress> deleted)
     {
@@ -44,11 +45,11 @@ public sealed class AddressEvents : IDisposable
         {
             received = RecvCall.Receive(_socket, _buffer);
         }
-        catch (NativeCallException ex) when (ex.Errno == Enobufs)
+        catch (NativeCallException ex) when (ex.Errno == Errno.Enobufs)
         {
             return AddressEventKind.Overflow;
         }
-        catch (NativeCallException ex) when (ex.Errno == Eintr)
+        catch (NativeCallException ex) when (ex.Errno == Errno.Eintr)
         {
             // A signal (SIGCHLD of a resource script, SIGHUP) landed on this thread: with SO_RCVTIMEO set, the kernel
             // does not restart recv. Nothing was read.

@@ -9,9 +9,6 @@ namespace Heartbeat.Daemon.Net;
 /// </summary>
 public sealed class Rtnetlink : IDisposable
 {
-    private const int Eexist = 17;
-    private const int Eaddrnotavail = 99;
-    private const int Enoent = 2;
     private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(5);
 
     private readonly FileDescriptorHandle _socket;
@@ -55,7 +52,7 @@ public sealed class Rtnetlink : IDisposable
         return errno switch
         {
             0 => true,
-            Eexist => false,
+            Errno.Eexist => false,
             _ => throw new NativeCallException($"RTM_NEWADDR {address}/{prefixLength}", errno),
         };
     }
@@ -67,7 +64,7 @@ public sealed class Rtnetlink : IDisposable
         return errno switch
         {
             0 => true,
-            Eaddrnotavail or Enoent => false,
+            Errno.Eaddrnotavail or Errno.Enoent => false,
             _ => throw new NativeCallException($"RTM_DELADDR {address}/{prefixLength}", errno),
         };
     }

@@ -86,7 +86,7 @@ public sealed class MembershipEngine
         _random = random;
         _loadAverage = loadAverage;
         _startTimestamp = time.GetTimestamp();
-        _localNameBytes = local.Name.All(c => c <= '\u00ff') ? System.Text.Encoding.Latin1.GetBytes(local.Name) : null;
+        _localNameBytes = Latin1.TryGetBytes(local.Name);
         _localUuidBytes = local.Uuid.ToBytes();
         foreach (string name in options.Nodes)
         {
@@ -434,7 +434,9 @@ public sealed class MembershipEngine
             return false;
         }
 
-        if (!isStatus && !packet.TryGetHex("ackseq"u8, out _))
+        // An ACK without a readable ackseq goes to the general path, which names the problem.
+        bool hasAckSeq = packet.TryGetHex("ackseq"u8, out ulong ackSeq);
+        if (!isStatus && !hasAckSeq)
         {
             return false;
         }
@@ -473,7 +475,6 @@ public sealed class MembershipEngine
             ? destUuid.SequenceEqual(_localUuidBytes)
             : !hasDest || IsLocalName(dest);
         bool hasDeadtime = packet.TryGetHex("dt"u8, out ulong deadtimeMs);
-        bool hasAckSeq = packet.TryGetHex("ackseq"u8, out ulong ackSeq);
         envelope = new Envelope(
             isStatus ? MessageTypes.Status : MessageTypes.Ack,
             src,

@@ -16,7 +16,7 @@ public sealed class PeerNode
     internal PeerNode(string name, int ackTrigger, TimeSpan deadtime)
     {
         Name = name;
-        NameBytes = name.All(c => c <= '\u00ff') ? System.Text.Encoding.Latin1.GetBytes(name) : null;
+        NameBytes = Wire.Latin1.TryGetBytes(name);
         AckTrigger = ackTrigger;
         AdvertisedDeadtime = deadtime;
     }

@@ -22,4 +22,7 @@ internal static class Latin1
 
         return Encoding.Latin1.GetBytes(text);
     }
+
+    /// <summary>The bytes of <paramref name="text"/>, or null if a character cannot be sent (for comparisons only).</summary>
+    public static byte[]? TryGetBytes(string text) => text.All(c => c <= '\u00ff') ? Encoding.Latin1.GetBytes(text) : null;
 }

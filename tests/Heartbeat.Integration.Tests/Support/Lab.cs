@@ -177,7 +177,8 @@ public sealed class Lab : IAsyncDisposable
         string[] varLog = node.VarLog is { } logs ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /var/log && exec \"$@\"", logs] : [];
         // Every daemon starts with SIGHUP ignored, as under nohup or an init script that ignores it: an ignored signal
         // survives exec, and the daemon must take SIGHUP back for reload as 3.0.6 does (ReloadTests sends one).
-        string[] hangupIgnored = ["sh", "-c", "trap '' HUP && exec \"$@\"", "sh"];
+        // The wrapper also notes the moment of the exec (bash's $EPOCHREALTIME) for the benchmark's start-up times.
+        string[] hangupIgnored = ["bash", "-c", "trap '' HUP && echo \"$EPOCHREALTIME\" > \"$0\" && exec \"$@\"", ExecStampPath(node)];
         var info = new ProcessStartInfo(enter[0]);
         // -l: normal scheduling, as the lab starts every 3.0.6 node (running-real-heartbeat.md), so both run alike in
         // tests and benchmarks; realtime threads are covered by RealtimeThreadsTests. HBNET_REALTIME=1 (benchmarks
@@ -199,6 +200,30 @@ public sealed class Lab : IAsyncDisposable
         // The writer stays open until the lab is disposed: output read after the exit must not be lost.
         _logs.Add(log);
         node.Process = process;
+    }
+
+    /// <summary>
+    /// Where the node's last start noted the moment it exec'd the daemon's binary (ours, 3.0.6 and the benchmark's
+    /// keepalived alike): start-up times measured from there leave out the launcher (ip netns exec, unshare, mounts).
+    /// </summary>
+    public static string ExecStampPath(LabNode node) => Path.Join(node.Directory, "exec-stamp");
+
+    /// <summary>The moment of the node's last exec of its daemon, if one was noted.</summary>
+    public static DateTimeOffset? ExecStamp(LabNode node)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(ExecStampPath(node)).Trim().Replace(',', '.');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        return decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out decimal seconds)
+            ? DateTimeOffset.UnixEpoch.AddTicks((long)(seconds * TimeSpan.TicksPerSecond))
+            : null;
     }
 
     /// <summary>Where our daemon's output goes: daemon.log in the node's directory (also for a converted real node).</summary>

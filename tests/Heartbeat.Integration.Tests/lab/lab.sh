@@ -80,7 +80,9 @@ real)
       done
       # 3.0.6 forks into the background; this shell stays PID 1 of the namespace so the node lives on.
       # -l (normal scheduling) unless a benchmark asks for the default realtime scheduling of each daemon.
-      if [ "${HBNET_REALTIME:-0}" = 1 ]; then /usr/libexec/heartbeat/heartbeat; else /usr/libexec/heartbeat/heartbeat -l; fi
+      # bash notes the moment of the exec for the benchmark start-up times (exec-stamp, as for our daemon).
+      if [ "${HBNET_REALTIME:-0}" = 1 ]; then set --; else set -- -l; fi
+      bash -c "echo \"\$EPOCHREALTIME\" > \"\$LAB_DIR/exec-stamp\" && exec /usr/libexec/heartbeat/heartbeat \"\$@\"" heartbeat "$@"
       exec sleep 2147483647
     ' > "$dir/log/stdout" 2>&1 < /dev/null &
   ;;
