@@ -19,7 +19,7 @@ public sealed record StabilityResult(string Implementation, string Setting, int 
 public static partial class Stability
 {
     /// <summary>keepalive / deadtime ladders (ms); keepalived's advert interval, failover after 3 adverts.</summary>
-    private static readonly (int Keepalive, int Deadtime)[] HeartbeatLadder = [(1000, 3000), (500, 1500), (250, 1000), (200, 600), (100, 400), (50, 200), (20, 100), (10, 50), (5, 25), (2, 10)];
+    private static readonly (int Keepalive, int Deadtime)[] HeartbeatLadder = [(1000, 3000), (500, 1500), (250, 1000), (200, 600), (100, 400), (50, 200), (20, 100), (10, 50), (5, 25), (3, 12), (2, 10)];
     private static readonly int[] KeepalivedLadder = [1000, 500, 250, 100, 50, 20, 10];
 
     /// <summary>
