@@ -254,7 +254,8 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     };
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+// Named literals: a failed trial may carry an infinite or NaN figure, and the report must still be written.
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(IReadOnlyList<TrialResult>))]
 [JsonSerializable(typeof(IReadOnlyList<FootprintResult>))]
 internal sealed partial class BenchJson : JsonSerializerContext;

@@ -111,7 +111,9 @@ public sealed class VipProbe : IAsyncDisposable
         Snapshot(_attempts).Where(a => a.At >= from && a.AnsweredBy == node).Select(a => (TimeSpan?)a.At).Min();
 
     /// <summary>Who answered the client last (null: nobody yet or the last attempt failed).</summary>
-    public string? LastAnswer() => Snapshot(_attempts).MaxBy(a => a.At).AnsweredBy;
+    public string? LastAnswer() =>
+        // Before the first attempt has finished there is none (MaxBy throws on an empty sequence of structs).
+        Snapshot(_attempts).OrderByDescending(a => a.At).Select(a => a.AnsweredBy).FirstOrDefault();
 
     public int Successes(TimeSpan from) => Snapshot(_attempts).Count(a => a.At >= from && a.AnsweredBy is not null);
 
