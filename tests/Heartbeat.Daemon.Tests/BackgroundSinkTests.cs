@@ -54,6 +54,46 @@ public sealed class BackgroundSinkTests
     }
 
     [Fact]
+    public void Entries_from_several_threads_with_pauses_between_all_arrive_each_thread_in_its_own_order()
+    {
+        // The hand-off is lock-free (a queue and an eventfd): every entry queued while the writer drains, or just
+        // before it goes back to sleep, must still wake it. Pauses make the writer sleep and wake many times.
+        var target = new RecordingSink();
+        var sink = new BackgroundSink(target, capacity: 100_000);
+        const int PerThread = 3000;
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                sink.Emit(Entry((t * PerThread) + i, DateTimeOffset.Now));
+                if (i % 500 == 0)
+                {
+                    Thread.Sleep(2);
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        // Everything arrives before disposal too (the writer is not woken only by Dispose).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref target.Count) < 4 * PerThread && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+
+        Assert.Equal(4 * PerThread, Volatile.Read(ref target.Count));
+        sink.Dispose();
+        Assert.Equal(0, sink.Dropped);
+        var numbers = target.Numbers().ToList();
+        for (int t = 0; t < 4; t++)
+        {
+            var own = numbers.Where(n => n / PerThread == t).ToList();
+            Assert.Equal(Enumerable.Range(t * PerThread, PerThread), own);
+        }
+    }
+
+    [Fact]
     public void A_sink_that_throws_loses_one_entry_and_the_writer_goes_on()
     {
         var target = new RecordingSink { FailOn = 3 };
@@ -85,6 +125,9 @@ public sealed class BackgroundSinkTests
 
         public bool Disposed { get; private set; }
 
+        /// <summary>Entries written so far, readable from the test thread while the writer runs.</summary>
+        public int Count;
+
         public IEnumerable<int> Numbers() => Events.Where(e => e.Properties.ContainsKey("N")).Select(e => (int)((ScalarValue)e.Properties["N"]).Value!);
 
         public void Emit(LogEvent logEvent)
@@ -96,6 +139,7 @@ public sealed class BackgroundSinkTests
             }
 
             Events.Add(logEvent);
+            Interlocked.Increment(ref Count);
         }
 
         public void Dispose() => Disposed = true;
