@@ -212,9 +212,8 @@ public static partial class Stability
     /// The implementations of a round one after another, each pair alone with stress-ng. Not side by side: 3.0.6 and ours
     /// both run SCHED_FIFO at priority 1 by default, and a FIFO thread is never preempted by another of the same
     /// priority, so one implementation's busy realtime processes (3.0.6 spends milliseconds of CPU per packet) delay
-    /// the other's keepalives by whole milliseconds — a competitor no user runs on a cluster node. Measured here: ours
-    /// at 3 ms / 12 ms held ten minutes alone under stress-ng with no late heartbeat, and lost its peer five times in
-    /// the same ten minutes beside 3.0.6's pair at 10 ms / 50 ms (2026-11-30-fastest-realtime2).
+    /// the other's keepalives by whole milliseconds — a competitor no user runs on a cluster node, and one that would
+    /// blame each implementation for the other's appetite.
     /// </summary>
     private static List<StabilityResult> RunEachAlone(BenchOptions options, List<(Implementation Implementation, int Level)> round, TimeSpan window, string phase) =>
         [.. round.SelectMany(entry => RunLevel(options, [entry], window, phase))];
