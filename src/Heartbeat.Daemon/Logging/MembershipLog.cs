@@ -99,8 +99,8 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 151, Level = LogLevel.Debug, Message = "Message {Type} from {Peer} for the resource layer")]
     public static partial void ClusterMessage(ILogger logger, string type, string peer);
 
-    [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "Counters: received {Received}, sent {Sent}, duplicates {Duplicates}, rejected {Rejected} [{ByReason}], rexmit requested {Requested}, rexmit served {Served}, late heartbeats {Late} (worst {Worst} ms); managed heap: {AllocatedBytes} bytes allocated since start, {Collections} collections")]
-    public static partial void Counters(ILogger logger, long received, long sent, long duplicates, long rejected, string byReason, long requested, long served, long late, long worst, long allocatedBytes, int collections);
+    [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "Counters: received {Received}, sent {Sent}, duplicates {Duplicates}, rejected {Rejected} [{ByReason}], rexmit requested {Requested}, rexmit served {Served}, late heartbeats {Late} (worst {Worst} ms); managed heap: {AllocatedBytes} bytes allocated since start, {Collections} collections, {LoopAllocatedBytes} bytes of them by the event loop")]
+    public static partial void Counters(ILogger logger, long received, long sent, long duplicates, long rejected, string byReason, long requested, long served, long late, long worst, long allocatedBytes, int collections, long loopAllocatedBytes);
 
     [LoggerMessage(EventId = 170, Level = LogLevel.Information, Message = "Shutting down: stopping resource groups, then sending shutdone")]
     public static partial void ShuttingDown(ILogger logger);

@@ -63,6 +63,14 @@ public sealed partial class MembershipService
 
     private void AnswerControlRequests(MembershipEngine engine)
     {
+        if (_controlRequests.IsEmpty)
+        {
+            return;
+        }
+
+        // Figures as of before this turn's answers; what the answers allocate is kept out of the loop's own count.
+        _loopAllocatedAtAnswer = LoopAllocatedBytes();
+        long before = GC.GetAllocatedBytesForCurrentThread();
         while (_controlRequests.TryDequeue(out var pending))
         {
             ControlResponse response;
@@ -77,7 +85,12 @@ public sealed partial class MembershipService
             }
 
             pending.Reply.TrySetResult(response);
+
+            // A status request changes nothing; standby, takeover and reload may change what systemd's STATUS= shows.
+            _summaryStale |= pending.Request.Command != "status";
         }
+
+        _controlAllocatedBytes += GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     private void RefuseControlRequests()
@@ -274,7 +287,8 @@ public sealed partial class MembershipService
             _takeovers,
             [.. (_media?.Senders ?? []).Select(m => new MediumCounters(m.Medium.Describe(), m.Sent, m.SendErrors))],
             [.. (_media?.Receivers ?? []).Select(r => new SocketCounters(r.Description, r.Received))],
-            Interlocked.Read(ref _inputDropped));
+            Interlocked.Read(ref _inputDropped),
+            _loopAllocatedAtAnswer);
     }
 
     private void RecordGroupState(string key, string state, string? reason) => _groupStates[key] = (state, reason, time.GetUtcNow());

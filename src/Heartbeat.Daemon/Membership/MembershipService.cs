@@ -101,6 +101,16 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private readonly Dictionary<RejectReason, (TimeSpan LoggedAt, long CountThen)> _rejectLog = [];
     private long _sendErrors;
     private long _inputDropped;
+
+    // The loop thread's own allocations since its first turn, not counting what answering control requests allocated
+    // (a status snapshot is built on the loop): a steady-state heartbeat path must leave this unchanged, and a test
+    // reads it through the status. Loop thread only.
+    private long _loopAllocationBaseline;
+    private long _controlAllocatedBytes;
+    private long _loopAllocatedAtAnswer;
+
+    // Something shown in systemd's STATUS= line may have changed since it was last built (loop thread only).
+    private bool _summaryStale = true;
     private MediaSet? _media;
 
     /// <summary>Groups taken over from a dead or departed peer since start (loop thread only).</summary>
@@ -247,6 +257,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         TimeSpan? leaveAt = null;
         bool leaveStarted = false;
 
+        _loopAllocationBaseline = GC.GetAllocatedBytesForCurrentThread();
         try
         {
             while (true)
@@ -286,6 +297,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
                 while (_groupResults.TryDequeue(out var done))
                 {
+                    _summaryStale = true;
                     RecordGroupResult(done.Key, done.Action, done.Success, done.Reason);
                     switch (done.Action)
                     {
@@ -339,13 +351,21 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 if (systemd.WatchdogInterval is { } watchdog && engine.Now >= nextWatchdog)
                 {
                     nextWatchdog = engine.Now + watchdog;
-                    systemd.Notify("WATCHDOG=1");
+                    systemd.NotifyWatchdog();
                 }
 
-                if (input.Kind == LoopInputKind.Tick && systemd.Enabled && !leaveStarted && lastStatus == NodeStatus.Active && Summary(engine) is var summary && summary != lastSummary)
+                // Rebuilt only after something it shows may have changed (a membership event, a planner command, a
+                // group's result, a control request): a fresh string every keepalive tick would be the loop's only
+                // garbage under systemd.
+                if (_summaryStale && systemd.Enabled && !leaveStarted && lastStatus == NodeStatus.Active)
                 {
-                    lastSummary = summary;
-                    systemd.Notify(Systemd.SystemdNotifier.StatusLine(summary));
+                    _summaryStale = false;
+                    string summary = Summary(engine);
+                    if (summary != lastSummary)
+                    {
+                        lastSummary = summary;
+                        systemd.Notify(Systemd.SystemdNotifier.StatusLine(summary));
+                    }
                 }
 
                 if (engine.Now >= nextCounters)
@@ -528,6 +548,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             foreach (var e in engine.DrainEvents())
             {
                 any = true;
+                _summaryStale = true;
                 LogEvent(engine, e);
                 Plan(engine, e);
                 RunHook(e);
@@ -538,6 +559,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 foreach (var command in _planner.Drain())
                 {
                     any = true;
+                    _summaryStale = true;
                     Execute(engine, command);
                 }
             }
@@ -956,8 +978,11 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, c.RejectedTotal, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds,
             // Not precise: the precise count suspends every managed thread to read their allocation contexts, and on
             // a loaded machine the realtime loop then waits for normal-priority threads to reach a safe point.
-            GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0));
+            GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), LoopAllocatedBytes());
     }
+
+    /// <summary>What the loop thread allocated since its first turn, control requests excluded (loop thread only).</summary>
+    private long LoopAllocatedBytes() => GC.GetAllocatedBytesForCurrentThread() - _loopAllocationBaseline - _controlAllocatedBytes;
 
     /// <summary>
     /// The <c>ld</c> field as text, for messages other than heartbeats: a string only when the text changed since the

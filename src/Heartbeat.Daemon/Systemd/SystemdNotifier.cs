@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -15,13 +16,21 @@ public sealed class SystemdNotifier : IDisposable
     private readonly Socket? _socket;
     private readonly UnixDomainSocketEndPoint? _endpoint;
 
+    // The watchdog ping goes out every few seconds for the daemon's whole life: its bytes and the socket address are
+    // made once, so a ping allocates nothing.
+    private static readonly byte[] WatchdogPing = "WATCHDOG=1"u8.ToArray();
+    private readonly SocketAddress? _address;
+
     public SystemdNotifier(IReadOnlyDictionary<string, string?> environment, int processId)
     {
         if (environment.GetValueOrDefault("NOTIFY_SOCKET") is { Length: > 0 } path)
         {
             // "@name" is Linux's abstract namespace: the name starts with a NUL byte.
             _endpoint = new UnixDomainSocketEndPoint(path[0] == '@' ? "\0" + path[1..] : path);
-            _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            // Non-blocking: the realtime event loop sends these, and a Unix datagram socket makes the sender wait once
+            // ten are queued unread (a busy or restarting systemd); a notification refused then is sent again later.
+            _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
+            _address = _endpoint.Serialize();
         }
 
         if (long.TryParse(environment.GetValueOrDefault("WATCHDOG_USEC"), NumberStyles.None, CultureInfo.InvariantCulture, out long usec) && usec > 0
@@ -57,6 +66,25 @@ public sealed class SystemdNotifier : IDisposable
         catch (SocketException)
         {
             // systemd gone (e.g. during its own restart): the next notification tries again.
+            return false;
+        }
+    }
+
+    /// <summary>WATCHDOG=1, without allocating; false as <see cref="Notify"/>.</summary>
+    public bool NotifyWatchdog()
+    {
+        if (_socket is null || _address is null)
+        {
+            return false;
+        }
+
+        try
+        {
+            _socket.SendTo(WatchdogPing, SocketFlags.None, _address);
+            return true;
+        }
+        catch (SocketException)
+        {
             return false;
         }
     }

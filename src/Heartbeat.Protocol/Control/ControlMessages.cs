@@ -55,7 +55,8 @@ public sealed record SocketCounters(string Socket, long Received);
 /// <summary>
 /// Packets and events since the daemon started: rejected packets by reason, retransmissions, late heartbeats, takeovers,
 /// per medium and per socket; <see cref="InputDropped"/> counts datagrams dropped because the event loop's queue was full
-/// (a flood).
+/// (a flood); <see cref="LoopAllocatedBytes"/> the managed bytes the event loop allocated since its first turn outside
+/// control requests (constant in steady state: heartbeats are sent and received without allocating).
 /// </summary>
 public sealed record CountersReport(
     long Received,
@@ -70,7 +71,8 @@ public sealed record CountersReport(
     long Takeovers,
     IReadOnlyList<MediumCounters> Media,
     IReadOnlyList<SocketCounters> Sockets,
-    long InputDropped);
+    long InputDropped,
+    long LoopAllocatedBytes = 0);
 
 public sealed record PeerReport(string Name, string Status, ulong Generation, long? LastHeardMilliseconds, bool Ours, IReadOnlyList<LinkReport> Links);
 
