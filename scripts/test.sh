@@ -8,7 +8,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # bzip2 is the reference compressor the bz2 decoder is tested against; heartbeat (3.0.6) is the real node the
 # integration tests run beside ours; iproute2 makes their network namespaces, tc netem or nftables their lossy links;
 # gcc compiles the C program that checks our kernel struct layouts; tcpdump captures the gratuitous ARPs; MariaDB,
-# HAProxy and curl build the article's system (ArticleTests).
+# HAProxy and curl build the article's system (ArticleTests); AFL++ runs the fuzz targets' smoke.
 missing=()
 command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
@@ -20,6 +20,7 @@ command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server)
 command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v afl-fuzz >/dev/null 2>&1 || missing+=(afl++)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     # The packages' own services (mariadb, haproxy) must not start on this machine: the tests run their own
@@ -113,6 +114,36 @@ else
   echo "the benchmark smoke failed; the end of its output:" >&2
   tail -n 30 "$results/bench.log" >&2
   failed=$((failed + 1)); total=$((total + 1))
+fi
+# The fuzz targets' smoke: each target 10 s under AFL++ (one test per target: no crash, no hang, no oracle
+# disagreement, no allocation over its bound). Long campaigns are bench/fuzz/run.sh --seconds N, never CI.
+echo "bench/fuzz/run.sh --smoke (10 s per fuzz target) ..."
+fuzz_status=0
+bash bench/fuzz/run.sh --smoke --out "$results/fuzz" >"$results/fuzz.log" 2>&1 || fuzz_status=$?
+rows=$(grep -E '^\| [a-z0-9]+ \| [0-9]' "$results/fuzz/fuzz.md" 2>/dev/null || true)
+if [ -z "$rows" ]; then
+  echo "the fuzz smoke ran no target; the end of its output:" >&2
+  tail -n 30 "$results/fuzz.log" >&2
+  failed=$((failed + 1)); total=$((total + 1))
+else
+  fuzz_failed=0
+  while IFS='|' read -r _ target _ execs _ _ _ crashes hangs _; do
+    total=$((total + 1))
+    if [ "$(echo $crashes)" = 0 ] && [ "$(echo $hangs)" = 0 ]; then
+      passed=$((passed + 1))
+    else
+      fuzz_failed=$((fuzz_failed + 1))
+      echo "fuzz target$target: $crashes crashes, $hangs hangs" >&2
+    fi
+  done <<<"$rows"
+  grep -E '^\|' "$results/fuzz/fuzz.md" || true
+  if [ "$fuzz_status" != 0 ]; then
+    # A finding among the seeds, or a target afl-fuzz could not run: a failure even when every row is clean.
+    [ "$fuzz_failed" -gt 0 ] || { fuzz_failed=1; total=$((total + 1)); }
+    echo "bench/fuzz/run.sh exited $fuzz_status; the end of its output:" >&2
+    tail -n 30 "$results/fuzz.log" >&2
+  fi
+  failed=$((failed + fuzz_failed))
 fi
 bash tests/Heartbeat.Integration.Tests/lab/lab.sh sweep -
 if [ "$total" -eq 0 ]; then

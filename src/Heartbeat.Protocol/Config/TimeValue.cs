@@ -18,6 +18,13 @@ public static partial class TimeValue
             return false;
         }
 
+        // Anything above int.MaxValue seconds is refused below anyway; checked first so that ×1000 cannot overflow a
+        // decimal (found by fuzzing: a 29-digit keepalive threw instead of being refused).
+        if (number > int.MaxValue)
+        {
+            return false;
+        }
+
         decimal milliseconds = match.Groups["unit"].Value switch
         {
             "ms" => number,

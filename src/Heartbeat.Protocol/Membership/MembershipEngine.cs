@@ -337,7 +337,7 @@ public sealed class MembershipEngine
             return;
         }
 
-        var decoded = DatagramCodec.Decode(datagram);
+        var decoded = DatagramCodec.DecodeOuter(datagram);
         if (!decoded.IsOk)
         {
             Reject(RejectReason.Malformed, iface, null, decoded.Error.ToString());
@@ -359,6 +359,15 @@ public sealed class MembershipEngine
             return;
         }
 
+        // Inflated only now that it is authentic (see DatagramCodec.DecompressPayload).
+        var inflated = DatagramCodec.DecompressPayload(packet);
+        if (!inflated.IsOk)
+        {
+            Reject(RejectReason.Malformed, iface, packet.Message.GetString(WireFields.Src), inflated.Error.ToString());
+            return;
+        }
+
+        packet = inflated.Value;
         var message = packet.Effective;
         string? type = message.Type;
         string? src = message.GetString(WireFields.Src);

@@ -39,6 +39,9 @@ public sealed class SequenceTracker
     /// <summary>3.0.6 restarts tracking instead of asking for more than this many packets.</summary>
     public const int MaxGap = 250;
 
+    /// <summary>How far behind the highest seq a missing one is still worth waiting for: a sender's history depth.</summary>
+    public const int RetransmittableDepth = SendHistory.DefaultCapacity;
+
     private readonly SortedSet<ulong> _missing = [];
 
     public bool Started { get; private set; }
@@ -86,6 +89,13 @@ public sealed class SequenceTracker
             for (ulong s = first; s <= last; s++)
             {
                 _missing.Add(s);
+            }
+
+            // Gap after gap would grow the set without end (memory a forged or broken sender could make us spend),
+            // and a seq that far behind cannot come back anyway: the sender keeps only its last 500 messages.
+            while (_missing.Count > 0 && Highest - _missing.Min >= RetransmittableDepth)
+            {
+                _missing.Remove(_missing.Min);
             }
 
             return new SequenceResult(SequenceOutcome.Gap, first, last);

@@ -13,7 +13,23 @@ public static class DatagramCodec
     /// <summary>The largest trailer content: a two-digit index, a space and 40 hex digits (sha1), with room to spare.</summary>
     private const int MaxTrailerContent = 64;
 
+    /// <summary>The whole datagram, a compressed payload inflated (tools, tests; see <see cref="DecodeOuter"/> for receivers).</summary>
     public static WireResult<WireDatagram> Decode(ReadOnlyMemory<byte> datagram)
+    {
+        var outer = DecodeOuter(datagram);
+        return outer.IsOk ? DecompressPayload(outer.Value) : outer;
+    }
+
+    /// <summary>
+    /// A compressed payload inflated, once the packet is authenticated: the signature covers the compressed bytes, and
+    /// inflating first would let anyone make us spend megabytes per packet (a 37-byte bzip2 stream may declare a
+    /// 900 kB block, found by fuzzing). Returns <paramref name="outer"/> itself when there is nothing to inflate.
+    /// </summary>
+    public static WireResult<WireDatagram> DecompressPayload(WireDatagram outer) =>
+        outer.IsCompressed || outer.Message.Find(WireFields.CompressedPayload) is null ? outer : Decompress(outer);
+
+    /// <summary>The datagram's framing, fields and trailer, without inflating a compressed payload: enough to authenticate.</summary>
+    public static WireResult<WireDatagram> DecodeOuter(ReadOnlyMemory<byte> datagram)
     {
         var span = datagram.Span;
         if (span.IsEmpty)
@@ -61,7 +77,7 @@ public static class DatagramCodec
             return WireResult<WireDatagram>.Fail(WireErrorCode.UnknownFraming, 0, "datagram starts with neither ###\\n nor >>>\\n");
         }
 
-        return outer.Message.Find(WireFields.CompressedPayload) is null ? outer : Decompress(outer);
+        return outer;
     }
 
     private static WireDatagram WithTrailer(ReadOnlyMemory<byte> datagram, HaMessage message, int blockLength)

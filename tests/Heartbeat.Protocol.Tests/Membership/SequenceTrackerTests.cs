@@ -50,4 +50,24 @@ public class SequenceTrackerTests
         Assert.Equal(NodeUuid.FromNodeName("server1"), NodeUuid.FromNodeName("server1"));
         Assert.NotEqual(NodeUuid.FromNodeName("server1"), NodeUuid.FromNodeName("server2"));
     }
+
+    [Fact]
+    public void Missing_seqs_further_behind_than_a_senders_history_are_given_up()
+    {
+        // Gap after gap of 200: without a bound the missing set would grow by 200 a packet for as long as they come.
+        var t = new SequenceTracker();
+        t.Accept(1);
+        ulong seq = 1;
+        for (int i = 0; i < 50; i++)
+        {
+            seq += 201;
+            Assert.Equal(SequenceOutcome.Gap, t.Accept(seq).Outcome);
+            Assert.InRange(t.Missing.Count, 1, SequenceTracker.RetransmittableDepth - 1);
+            Assert.True(seq - t.Missing.Min() < SequenceTracker.RetransmittableDepth);
+        }
+
+        // The recent ones are still awaited, and filled when they come.
+        Assert.Equal(SequenceOutcome.FilledGap, t.Accept(seq - 1).Outcome);
+        Assert.Equal(SequenceOutcome.Duplicate, t.Accept(seq - 600).Outcome);
+    }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Buffers;
 using Heartbeat.Protocol.Compression;
+using Heartbeat.Protocol.Wire;
 
 namespace Heartbeat.Protocol.Tests.Wire;
 
@@ -81,5 +83,39 @@ public sealed class BZip2Tests
         Assert.True(process.WaitForExit(30_000));
         Assert.Equal(0, process.ExitCode);
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// Found by fuzzing: 37 bytes of bzip2 that declare a 900 kB block make the decoder allocate ~8 MB before it fails.
+    /// Bounded, but a packet must not cost that before it is known to be authentic: receivers decode the outer message
+    /// (enough to check the signature) and inflate only afterwards.
+    /// </summary>
+    [Fact]
+    public void A_compressed_payload_is_not_inflated_before_the_packet_is_authenticated()
+    {
+        byte[] bomb = Convert.FromHexString("425a683931415926535919ff006b000000010020002000211846ffffffff0a120332736d60");
+        var message = new HaMessage([HaField.String(WireFields.CompressionAlgorithm, "bz2"), HaField.Binary(WireFields.CompressedPayload, bomb)]);
+        var output = new ArrayBufferWriter<byte>();
+        output.Write(NetstringCodec.EncodeBlock(message));
+        DatagramCodec.WriteTrailer(1, "00000000000000000000000000000000", output);
+        byte[] datagram = output.WrittenSpan.ToArray();
+
+        // Warm up (tiered code), then measure the outer decode and the verdict.
+        var keys = Heartbeat.Protocol.Auth.AuthKeys.FromSpec("1:md5:securepass");
+        var authenticator = new Heartbeat.Protocol.Auth.Authenticator(keys);
+        _ = authenticator.Verify(DatagramCodec.DecodeOuter(datagram).Value);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var outer = DatagramCodec.DecodeOuter(datagram);
+        var verdict = authenticator.Verify(outer.Value);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(outer.IsOk);
+        Assert.False(outer.Value.IsCompressed);
+        Assert.False(verdict.IsValid);
+        Assert.InRange(allocated, 0, 64 * 1024);
+
+        // Inflating it, as an authentic packet would be, fails within the datagram limit.
+        Assert.False(DatagramCodec.DecompressPayload(outer.Value).IsOk);
+        Assert.False(DatagramCodec.Decode(datagram).IsOk);
     }
 }
