@@ -70,4 +70,20 @@ public sealed class StateFileTests : IDisposable
         File.WriteAllText(pidFile.Path, "garbage");
         Assert.Null(pidFile.FindRunning());
     }
+
+    [Fact]
+    public void A_state_directory_that_is_a_file_or_missing_gives_an_error_naming_it()
+    {
+        string file = Path.Join(_dir, "not-a-directory");
+        File.WriteAllText(file, "x");
+        var error = Assert.Throws<StateFileException>(() => new NodeStateFiles(file).LoadOrCreateUuid(UuidSource.File, "server1", out _));
+        Assert.Equal(file, error.FilePath);
+        Assert.Contains("is a file; it must be the directory", error.Message, StringComparison.Ordinal);
+
+        string missing = Path.Join(_dir, "missing");
+        error = Assert.Throws<StateFileException>(() => new NodeStateFiles(missing).NextGeneration(GenerationMethod.File, DateTimeOffset.UnixEpoch));
+        Assert.Equal(Path.Join(missing, "hb_generation"), error.FilePath);
+        Assert.Contains($"cannot be written", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the state directory {missing} must exist, be writable and have space", error.Message, StringComparison.Ordinal);
+    }
 }

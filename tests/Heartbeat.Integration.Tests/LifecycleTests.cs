@@ -102,6 +102,67 @@ public class LifecycleTests
         Assert.DoesNotContain($"node {steady.Name}: is dead", frozen.Log()[frozenMark..], StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A state directory that is full or a file (a missing one is created): the daemon refuses to start with exit status 1 and one line
+    /// naming the path and the problem (no stack trace), and leaves no partial file behind.
+    /// </summary>
+    [Fact]
+    public async Task A_full_or_misplaced_state_directory_stops_the_start_with_a_clear_error()
+    {
+        await using var lab = new Lab("state dir");
+        var node = lab.Declare(false, false)[1];
+        string full = Path.Join(node.Directory, "full-state");
+        Directory.CreateDirectory(full);
+        Assert.Equal(0, Run("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", full));
+        try
+        {
+            // Fill it to the last block.
+            using (var filler = File.Create(Path.Join(full, "filler")))
+            {
+                try
+                {
+                    filler.Write(new byte[64 * 1024]);
+                    filler.Flush();
+                }
+                catch (IOException)
+                {
+                    // ENOSPC: full, as wanted.
+                }
+            }
+
+            string aFile = Path.Join(node.Directory, "state-file");
+            File.WriteAllText(aFile, "x");
+            (string State, string Expected)[] cases =
+            [
+                (full, $"Cannot start: {full}/hb_uuid: cannot be written: No space left on device"),
+                (aFile, $"Cannot start: {aFile}: is a file; it must be the directory"),
+            ];
+            foreach (var (state, expected) in cases)
+            {
+                File.Delete(Lab.OursLogPath(node));
+                lab.StartOurs(node, Path.Join(node.Directory, "etc"), state);
+                var process = Lab.OursProcess(node)!;
+                Assert.True(process.WaitForExit(30_000), $"{state}: the daemon did not exit\n{lab.Describe()}");
+                Assert.True(Lab.WaitUntil(() => node.Log().Contains(expected, StringComparison.Ordinal), TimeSpan.FromSeconds(5)), $"{state}: no '{expected}'\n{lab.Describe()}");
+                Assert.Equal(1, process.ExitCode);
+                Assert.DoesNotContain("   at ", node.Log(), StringComparison.Ordinal);
+            }
+
+            Assert.Equal(["filler"], Directory.GetFiles(full).Select(Path.GetFileName));
+        }
+        finally
+        {
+            Run("umount", "-l", full);
+        }
+    }
+
+    private static int Run(string command, params string[] args)
+    {
+        using var process = Process.Start(command, args);
+        Assert.True(process.WaitForExit(30_000), command + " hung");
+        return process.ExitCode;
+    }
+
     private static (int Code, string Output) RunDaemon(params string[] args)
     {
         var info = new ProcessStartInfo(Lab.OurDaemon) { RedirectStandardOutput = true, RedirectStandardError = true };

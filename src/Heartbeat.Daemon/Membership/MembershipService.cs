@@ -173,7 +173,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         _realtime = new RealtimeThreads(haCf.Realtime && !settings.NormalPriority, haCf.RealtimePriority, logger);
         _realtime.Enter("cluster loop");
         var files = new NodeStateFiles(settings.StateDirectory);
-        Directory.CreateDirectory(settings.StateDirectory);
+        files.EnsureDirectory();
         var uuid = files.LoadOrCreateUuid(haCf.UuidSource, settings.NodeName, out bool created);
         if (created)
         {

@@ -73,16 +73,61 @@ public sealed class NodeStateFiles(string stateDirectory)
         return generation;
     }
 
-    private static void WriteAtomically(string path, byte[] content)
+    /// <summary>Creates the state directory if it is missing (as the package would have).</summary>
+    public void EnsureDirectory()
     {
-        string temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        ThrowIfFile();
+        try
         {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
+            Directory.CreateDirectory(stateDirectory);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StateFileException(stateDirectory, $"cannot be created: {ex.Message.TrimEnd('.', ' ')}");
+        }
+    }
 
-        File.Move(temporary, path, overwrite: true);
+    // .NET's own words for this are misleading ("The file '/var/lib/heartbeat' already exists"): say what it must be.
+    private void ThrowIfFile()
+    {
+        if (File.Exists(stateDirectory))
+        {
+            throw new StateFileException(stateDirectory, "is a file; it must be the directory where the node's uuid and generation are kept");
+        }
+    }
+
+    private void WriteAtomically(string path, byte[] content)
+    {
+        ThrowIfFile();
+        string temporary = path + ".tmp";
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full disk leaves a partial temporary file behind; the stored file itself is untouched.
+            TryDelete(temporary);
+            throw new StateFileException(path, $"cannot be written: {ex.Message.TrimEnd('.', ' ')} (the state directory {stateDirectory} must exist, be writable and have space)");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the error that brought us here is what gets reported.
+        }
     }
 }
 
