@@ -206,12 +206,6 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         Engine = engine;
         _executor = executor;
 
-        // The first keepalives go out before the rest is set up (hooks, planner, resource sockets, threads): the
-        // peers learn of us a few milliseconds sooner, and nothing below can act before the loop's first turn.
-        engine.Start();
-        string lastStatus = engine.LocalStatus;
-        MembershipLog.LocalStatus(logger, lastStatus);
-        Flush(engine, media);
         await using var hooks = new RcHookRunner(Path.Join(settings.ConfigDirectory, "rc.d"), scripts, logger);
         _hooks = hooks;
         if (haCf.NegotiatesResources)
@@ -257,6 +251,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
         TimeSpan? leaveAt = null;
         bool leaveStarted = false;
 
+        // The first keepalives go out once everything is set up (hooks, planner, resource sockets, threads), right
+        // before the loop's first turn: set-up can take a while on a loaded machine (seen: ~1 s), and a peer that had
+        // heard our first status would be timing a silence our own stall guard then reported as a pause.
+        engine.Start();
+        string lastStatus = engine.LocalStatus;
+        MembershipLog.LocalStatus(logger, lastStatus);
+        Flush(engine, media);
         _loopAllocationBaseline = GC.GetAllocatedBytesForCurrentThread();
         try
         {
