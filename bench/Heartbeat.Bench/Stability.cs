@@ -216,63 +216,47 @@ public static partial class Stability
     /// blame each implementation for the other's appetite.
     /// </summary>
     private static List<StabilityResult> RunEachAlone(BenchOptions options, List<(Implementation Implementation, int Level)> round, TimeSpan window, string phase) =>
-        [.. round.SelectMany(entry => RunLevel(options, [entry], window, phase))];
+        [.. round.Select(entry => RunLevel(options, entry.Implementation, entry.Level, window, phase))];
 
-    /// <summary>Every pair of the round started and placed, then stress-ng for the window, then the logs counted.</summary>
-    private static List<StabilityResult> RunLevel(BenchOptions options, List<(Implementation Implementation, int Level)> round, TimeSpan window, string phase)
+    /// <summary>One implementation's pair at one level: started and placed, then stress-ng for the window, then its false deaths counted.</summary>
+    private static StabilityResult RunLevel(BenchOptions options, Implementation implementation, int level, TimeSpan window, string phase)
     {
-        var pairs = new List<(Implementation Implementation, int Level, Lab Lab, LabNode[] Nodes, IPair Pair, string? Problem)>();
+        var (keepalive, deadtime, text) = Setting(implementation, level);
+        var lab = new Lab($"stable {implementation.ToString().ToLowerInvariant()} {level}")
+        {
+            Keepalive = TimeSpan.FromMilliseconds(keepalive),
+            Deadtime = TimeSpan.FromMilliseconds(deadtime),
+            DeadtimeSeconds = Math.Max(1, deadtime / 1000),
+            Warntime = TimeSpan.FromMilliseconds((keepalive + deadtime) / 2),
+            InitdeadSeconds = Math.Max(2, 2 * deadtime / 1000 + 1),
+            AutoFailback = "on",
+            Haresources = $"server1 IPaddr2::{Trials.Vip}/24/ens18\n",
+        };
+        IPair? pair = null;
         try
         {
-            foreach (var (implementation, level) in round)
-            {
-                var (keepalive, deadtime, _) = Setting(implementation, level);
-                var lab = new Lab($"stable {implementation.ToString().ToLowerInvariant()} {level}")
-                {
-                    Keepalive = TimeSpan.FromMilliseconds(keepalive),
-                    Deadtime = TimeSpan.FromMilliseconds(deadtime),
-                    DeadtimeSeconds = Math.Max(1, deadtime / 1000),
-                    Warntime = TimeSpan.FromMilliseconds((keepalive + deadtime) / 2),
-                    InitdeadSeconds = Math.Max(2, 2 * deadtime / 1000 + 1),
-                    AutoFailback = "on",
-                    Haresources = $"server1 IPaddr2::{Trials.Vip}/24/ens18\n",
-                };
-                var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
-                var pairOptions = options with { KeepaliveMilliseconds = keepalive };
-                IPair pair = implementation == Implementation.Keepalived ? new KeepalivedPair(lab, pairOptions) : new HeartbeatPair(lab);
-                pair.Start(nodes[0]);
-                pair.Start(nodes[1]);
-                pairs.Add((implementation, level, lab, nodes, pair, null));
-            }
+            var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
+            pair = implementation == Implementation.Keepalived ? new KeepalivedPair(lab, options with { KeepaliveMilliseconds = keepalive }) : new HeartbeatPair(lab);
+            pair.Start(nodes[0]);
+            pair.Start(nodes[1]);
 
             // Placed, then a few seconds past every start-up effect.
-            var placed = pairs.Select(p => Lab.WaitUntil(() => p.Lab.HasAddress(p.Nodes[0], Trials.Vip) && !p.Lab.HasAddress(p.Nodes[1], Trials.Vip), TimeSpan.FromSeconds(90))).ToArray();
+            bool placed = Lab.WaitUntil(() => lab.HasAddress(nodes[0], Trials.Vip) && !lab.HasAddress(nodes[1], Trials.Vip), TimeSpan.FromSeconds(90));
             Thread.Sleep(8000);
-            var before = pairs.Select(p => FalseDeaths(p.Implementation, p.Nodes)).ToArray();
+            int before = FalseDeaths(implementation, nodes);
             using (var stress = Stress(window))
             {
                 Thread.Sleep(window);
                 stress.WaitForExit(30_000);
             }
 
-            var results = new List<StabilityResult>();
-            for (int i = 0; i < pairs.Count; i++)
-            {
-                var p = pairs[i];
-                var (keepalive, deadtime, text) = Setting(p.Implementation, p.Level);
-                int deaths = FalseDeaths(p.Implementation, p.Nodes) - before[i];
-                results.Add(new StabilityResult(p.Implementation.ToString().ToLowerInvariant(), text, keepalive, deadtime, window.TotalSeconds, deaths, phase, placed[i] ? null : "server1 never held the VIP alone"));
-            }
-
-            return results;
+            int deaths = FalseDeaths(implementation, nodes) - before;
+            return new StabilityResult(implementation.ToString().ToLowerInvariant(), text, keepalive, deadtime, window.TotalSeconds, deaths, phase, placed ? null : "server1 never held the VIP alone");
         }
         finally
         {
-            foreach (var p in pairs)
-            {
-                p.Pair.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                p.Lab.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            }
+            pair?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            lab.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
     }
 
