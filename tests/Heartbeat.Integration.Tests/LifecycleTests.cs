@@ -77,32 +77,6 @@ public class LifecycleTests
     }
 
     /// <summary>
-    /// A node frozen (SIGSTOP) for three deadtimes and then woken does not declare its healthy peer dead: it sees its
-    /// own stall first. The peer, which did see silence, declares it dead and then sees it return.
-    /// </summary>
-    [Fact]
-    public async Task A_stopped_and_continued_node_does_not_accuse_its_peer()
-    {
-        await using var lab = new Lab("stall");
-        var nodes = lab.Declare(false, false);
-        var (steady, frozen) = (nodes[0], nodes[1]);
-        await Formation.AssertFormsAsync(lab, nodes);
-        Thread.Sleep(5500);
-        int frozenMark = frozen.Log().Length;
-        int steadyMark = steady.Log().Length;
-        var pid = Lab.OursProcess(frozen)!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Signal("STOP", pid);
-        Thread.Sleep(3000);
-        Signal("CONT", pid);
-
-        Assert.True(Lab.WaitForLog(frozen, "Event loop was paused", Wait, frozenMark), lab.Describe());
-        Assert.True(Lab.WaitForLog(steady, $"node {frozen.Name}: is dead", Wait, steadyMark), lab.Describe());
-        Assert.True(Lab.WaitForLog(steady, $"Cluster node {frozen.Name} returning after partition", Wait, steadyMark), lab.Describe());
-        Thread.Sleep(2000);
-        Assert.DoesNotContain($"node {steady.Name}: is dead", frozen.Log()[frozenMark..], StringComparison.Ordinal);
-    }
-
-    /// <summary>
     /// A state directory that is full or a file (a missing one is created): the daemon refuses to start with exit status 1 and one line
     /// naming the path and the problem (no stack trace), and leaves no partial file behind.
     /// </summary>
@@ -175,11 +149,5 @@ public class LifecycleTests
         string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         Assert.True(process.WaitForExit(70_000), "heartbeat " + string.Join(' ', args) + " hung");
         return (process.ExitCode, output);
-    }
-
-    private static void Signal(string signal, string pid)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, pid]);
-        kill.WaitForExit(5000);
     }
 }

@@ -10,26 +10,43 @@ public static class ConfigDirectory
     public static ConfigFiles Read(string directory)
     {
         string authKeysPath = Path.Join(directory, "authkeys");
+        var failures = new Dictionary<string, string>(StringComparer.Ordinal);
         return new ConfigFiles(
             directory,
-            ReadOrNull(Path.Join(directory, "ha.cf")),
-            ReadOrNull(authKeysPath),
+            ReadOrNull(directory, "ha.cf", failures),
+            ReadOrNull(directory, "authkeys", failures),
             File.Exists(authKeysPath) ? File.GetUnixFileMode(authKeysPath) : null,
-            ReadOrNull(Path.Join(directory, "haresources")));
+            ReadOrNull(directory, "haresources", failures))
+        {
+            OpenFailures = failures,
+        };
     }
 
     public static ConfigCheck Load(string directory, IHostFacts? host, string? nodeName = null) =>
         ClusterConfigLoader.Load(Read(directory), host, nodeName);
 
-    private static byte[]? ReadOrNull(string path)
+    private static byte[]? ReadOrNull(string directory, string name, Dictionary<string, string> failures)
     {
+        string path = Path.Join(directory, name);
+        if (Directory.Exists(path))
+        {
+            // .NET reports a directory as "access denied", which sends the admin to chmod; say what it is.
+            failures[name] = $"{path} is a directory, not a file";
+            return null;
+        }
+
         try
         {
             return File.ReadAllBytes(path);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
-            // A missing or unreadable file becomes a diagnostic ("Cannot open …") in the loader, never a crash.
+            // A missing file becomes a diagnostic ("Cannot open …") in the loader, never a crash.
+            return null;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            failures[name] = ex.Message;
             return null;
         }
     }

@@ -620,6 +620,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             case ShutdownNotice notice:
                 _planner.PeerShutDown(notice.Node);
                 break;
+            case LocalStall stall when stall.Paused > engine.Options.Deadtime:
+                _planner.ResumedAfterStall();
+                break;
             case ClusterMessage message:
                 _planner.Received(message.Node, message.Message);
                 break;

@@ -16,6 +16,12 @@ public sealed record ConfigFiles(
     public string AuthKeysPath => Path.Join(Directory, "authkeys");
 
     public string HaResourcesPath => Path.Join(Directory, "haresources");
+
+    /// <summary>
+    /// Why a file that exists could not be read (a directory in its place, permission denied, an I/O error), by file
+    /// name; a missing file has no entry. The "Cannot open" error then says why instead of how to create the file.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> OpenFailures { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
 
 /// <summary>A complete, validated configuration: what a node runs with.</summary>
@@ -39,7 +45,7 @@ public static class ClusterConfigLoader
         HaCf? haCf = null;
         if (files.HaCf is null)
         {
-            diagnostics.Add(new ConfigDiagnostic(files.HaCfPath, 0, DiagnosticSeverity.Error, $"Cannot open config file [{files.HaCfPath}]", "every node needs ha.cf, authkeys and haresources in its config directory"));
+            diagnostics.Add(new ConfigDiagnostic(files.HaCfPath, 0, DiagnosticSeverity.Error, $"Cannot open config file [{files.HaCfPath}]", files.OpenFailures.GetValueOrDefault("ha.cf") ?? "every node needs ha.cf, authkeys and haresources in its config directory"));
         }
         else
         {
@@ -59,7 +65,7 @@ public static class ClusterConfigLoader
         AuthKeys? keys = null;
         if (files.AuthKeys is null)
         {
-            diagnostics.Add(new ConfigDiagnostic(files.AuthKeysPath, 0, DiagnosticSeverity.Error, $"Cannot open keyfile [{files.AuthKeysPath}]. Stop.", "create it with 'auth 1' and '1 sha1 SECRET', mode 600"));
+            diagnostics.Add(new ConfigDiagnostic(files.AuthKeysPath, 0, DiagnosticSeverity.Error, $"Cannot open keyfile [{files.AuthKeysPath}]. Stop.", files.OpenFailures.GetValueOrDefault("authkeys") ?? "create it with 'auth 1' and '1 sha1 SECRET', mode 600"));
         }
         else
         {
@@ -71,7 +77,7 @@ public static class ClusterConfigLoader
         HaResources? resources = null;
         if (files.HaResources is null)
         {
-            diagnostics.Add(new ConfigDiagnostic(files.HaResourcesPath, 0, DiagnosticSeverity.Error, $"Cannot open resources file [{files.HaResourcesPath}]", "haresources mode needs the file, even empty; copy it unchanged from the other node"));
+            diagnostics.Add(new ConfigDiagnostic(files.HaResourcesPath, 0, DiagnosticSeverity.Error, $"Cannot open resources file [{files.HaResourcesPath}]", files.OpenFailures.GetValueOrDefault("haresources") ?? "haresources mode needs the file, even empty; copy it unchanged from the other node"));
         }
         else
         {

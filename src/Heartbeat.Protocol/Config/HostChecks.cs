@@ -29,7 +29,8 @@ public static class HostChecks
         string? self = (nodeName ?? host?.NodeName)?.ToLowerInvariant();
         if (self is not null && haCf.Nodes.Length > 0 && !haCf.HasNode(self))
         {
-            bag.Error(0, $"Current node [{self}] not in configuration!", $"node names come from 'uname -n'; add 'node {self}' or set the host name to one of: {string.Join(", ", haCf.Nodes.Select(n => n.Name))}");
+            // 3.0.6 reports it without a line; the first node line is where the fix goes.
+            bag.Error(haCf.Nodes[0].Line, $"Current node [{self}] not in configuration!", $"node names come from 'uname -n'; add 'node {self}' or set the host name to one of: {string.Join(", ", haCf.Nodes.Select(n => n.Name))}");
         }
 
         if (host is not null)

@@ -38,6 +38,9 @@ public interface IResourcePlanner
 
     void GroupAnnounced(string key);
 
+    /// <summary>This node did not run for longer than the deadtime (SIGSTOP, a frozen VM): see <see cref="PlannerBase.ResumedAfterStall"/>.</summary>
+    void ResumedAfterStall();
+
     /// <summary>
     /// Timers (the make-before-break wait, the heal fallback, the startup delay, the standby reply timeout) and the
     /// checks that follow any change (a failed group handed over). Cheap: the daemon calls it on every loop turn.

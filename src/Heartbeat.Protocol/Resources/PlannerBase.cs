@@ -138,6 +138,27 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         BeginHeal(peer);
     }
 
+    /// <summary>
+    /// This node did not run for longer than the deadtime (SIGSTOP, a frozen VM, starvation): its peer has declared it
+    /// dead and taken its groups, so each of its addresses is up twice and clients follow the peer's takeover ARP. Our
+    /// stall guard keeps us from accusing the peer, so no heal starts here: we re-announce our held home groups at once
+    /// (the heal's rule: the home node keeps its group). A 3.0.6 peer then restarts and deletes its copy without an
+    /// ARP, which without this left clients on its MAC until their neighbour entry went stale (6.4 s of outage
+    /// measured); a peer of ours begins a heal and releases its copy only after our announcement.
+    /// </summary>
+    public void ResumedAfterStall()
+    {
+        if (State is PlannerState.Init or PlannerState.ShuttingDown)
+        {
+            return;
+        }
+
+        foreach (var group in Resources.Groups.Where(g => IsLocal(g) && HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key) && !_announcing.Contains(g.Key)))
+        {
+            _commands.Add(new AnnounceGroup(group.Key, "resumed after a stall longer than the deadtime: the peer may have taken it"));
+        }
+    }
+
     /// <summary>A re-announcement (gratuitous ARP of a held group) has been done.</summary>
     public void GroupAnnounced(string key)
     {

@@ -138,7 +138,7 @@ public sealed class BrokenConfigTests
         string haCf = "keepalive 2\ndeadtime 10\ninitdead 20\nbcast eth7\nbcast lo\nucast eth0 no.such.host\nauto_failback on\nnode server1 server2\n";
         var check = ClusterConfigLoader.Load(Files(haCf, GoodAuthKeys, GoodHaResources), new FakeHost("server3"));
         var errors = check.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => (d.Line, d.Message)).ToList();
-        Assert.Contains((0, "Current node [server3] not in configuration!"), errors);
+        Assert.Contains((8, "Current node [server3] not in configuration!"), errors);
         Assert.Contains((4, "IP interface [eth7] does not exist"), errors);
         Assert.Contains(errors, e => e.Line == 5 && e.Message.Contains("has no IPv4 broadcast address", StringComparison.Ordinal));
         Assert.Contains((6, "ucast peer 'no.such.host' does not resolve to an IPv4 address"), errors);

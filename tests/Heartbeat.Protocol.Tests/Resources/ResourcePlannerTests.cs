@@ -229,6 +229,38 @@ public class ResourcePlannerTests
     }
 
     [Fact]
+    public void A_node_resumed_after_a_stall_announces_its_held_home_groups_only_and_sends_nothing()
+    {
+        // server2 holds both groups (server1 joined later with failback off), so it holds one foreign group.
+        var pair = new PlannerPair(TwoGroups, AutoFailback.Off);
+        pair.Up("server2", alive: false, dead: ["server1"]);
+        pair.Run(TimeSpan.FromSeconds(10.1));
+        pair.Planners["server2"].PeerReturned("server1");
+        pair.Up("server1", alive: true);
+        pair.Exchange();
+        Assert.Equal(2, pair.Held("server2").Count);
+        pair.Planners["server2"].Drain();
+
+        // Frozen past the deadtime: the home group is announced again (the peer may hold a copy that it is about to
+        // delete without an ARP); the foreign one is left to the heal rules; nothing goes on the wire.
+        pair.Planners["server2"].ResumedAfterStall();
+        var commands = pair.Planners["server2"].Drain();
+        var announce = Assert.IsType<AnnounceGroup>(Assert.Single(commands));
+        Assert.Equal("IPaddr2::10.10.10.11/24/ens18", announce.Key);
+        Assert.Contains("stall", announce.Reason, StringComparison.Ordinal);
+        pair.Planners["server2"].GroupAnnounced(announce.Key);
+        Assert.Empty(pair.Planners["server2"].Drain());
+        Assert.Equal(2, pair.Held("server2").Count);
+
+        // A node that holds nothing, or has not started placing, has nothing to announce.
+        pair.Planners["server1"].ResumedAfterStall();
+        Assert.Empty(pair.Planners["server1"].Drain());
+        var starting = new PlannerPair(TwoGroups, AutoFailback.On);
+        starting.Planners["server1"].ResumedAfterStall();
+        Assert.Empty(starting.Planners["server1"].Drain());
+    }
+
+    [Fact]
     public void A_heal_seen_by_one_side_only_is_settled_too()
     {
         var pair = StablePair(AutoFailback.Off);
