@@ -102,6 +102,9 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "Counters: received {Received}, sent {Sent}, duplicates {Duplicates}, rejected {Rejected} [{ByReason}], rexmit requested {Requested}, rexmit served {Served}, late heartbeats {Late} (worst {Worst} ms); managed heap: {AllocatedBytes} bytes allocated since start, {Collections} collections, {LoopAllocatedBytes} bytes of them by the event loop")]
     public static partial void Counters(ILogger logger, long received, long sent, long duplicates, long rejected, string byReason, long requested, long served, long late, long worst, long allocatedBytes, int collections, long loopAllocatedBytes);
 
+    [LoggerMessage(EventId = 161, Level = LogLevel.Information, Message = "Memory trimmed: managed heap {HeapBytes} bytes, {CommittedBytes} bytes committed, {Pause:0.00} ms pause ({AllocatedBytes} bytes allocated since the last trim)")]
+    public static partial void MemoryTrimmed(ILogger logger, long heapBytes, long committedBytes, double pause, long allocatedBytes);
+
     [LoggerMessage(EventId = 170, Level = LogLevel.Information, Message = "Shutting down: stopping resource groups, then sending shutdone")]
     public static partial void ShuttingDown(ILogger logger);
 

@@ -373,6 +373,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                 {
                     nextCounters = engine.Now + CountersInterval;
                     LogCounters(engine);
+                    TrimMemoryIfDue();
                 }
 
                 if (leaveAt is { } at && engine.Now >= at)
@@ -978,12 +979,60 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     private void LogCounters(MembershipEngine engine)
     {
         var c = engine.Counters;
-        string byReason = string.Join(", ", c.RejectedByReason.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")));
-        MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, c.RejectedTotal, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds,
+
+        // The line is written once a minute for the daemon's whole life: the per-reason text is rebuilt only when
+        // something was rejected since the last line (usually never), so a quiet daemon's line allocates only what the
+        // logging pipeline needs.
+        long rejected = c.RejectedTotal;
+        if (rejected != _rejectionsInText)
+        {
+            _rejectionsInText = rejected;
+            _rejectionsText = string.Join(", ", c.RejectedByReason.OrderBy(p => p.Key).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}={p.Value}")));
+        }
+
+        string byReason = _rejectionsText;
+        MembershipLog.Counters(logger, c.Received, c.Sent, c.Duplicates, rejected, byReason, c.RetransmitRequestsSent, c.RetransmissionsServed, c.LateHeartbeats, c.WorstLateMilliseconds,
             // Not precise: the precise count suspends every managed thread to read their allocation contexts, and on
             // a loaded machine the realtime loop then waits for normal-priority threads to reach a safe point.
             GC.GetTotalAllocatedBytes(precise: false), GC.CollectionCount(0), LoopAllocatedBytes());
     }
+
+    /// <summary>
+    /// A tiny daemon's heap never reaches the gen0 budget the GC sizes from the CPU cache (megabytes): the start-up's
+    /// garbage (the host, the configuration, the first log lines: ~0.7 MB) stayed resident for ever, and the little
+    /// a quiet daemon allocates (a counters line a minute) only added pages until a GC hours later. Smaller gen0
+    /// budgets made it worse (with regions each collection moved gen0 to fresh pages: +0.7 MB). So the loop
+    /// itself collects, compacts and returns free pages to the kernel (an aggressive GC: 1–2 ms on this heap) at
+    /// the first counters line, once the start-up is over, and again whenever another megabyte has been allocated
+    /// (at a quiet daemon's rate, every few hours). Measured: RssAnon 3.99 → 3.34 MB at the first trim. Not while
+    /// groups are moving: the pause would land on the takeover path.
+    /// </summary>
+    private void TrimMemoryIfDue()
+    {
+        long allocated = GC.GetTotalAllocatedBytes(precise: false);
+        if ((_allocatedAtTrim >= 0 && allocated - _allocatedAtTrim < TrimAfterAllocatedBytes) || _planner?.InTransition == true || _groupActions.Count > 0)
+        {
+            return;
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var pause = Stopwatch.GetElapsedTime(start);
+        var memory = GC.GetGCMemoryInfo(GCKind.Any);
+        MembershipLog.MemoryTrimmed(logger, memory.HeapSizeBytes, memory.TotalCommittedBytes, pause.TotalMilliseconds, _allocatedAtTrim < 0 ? allocated : allocated - _allocatedAtTrim);
+        _allocatedAtTrim = GC.GetTotalAllocatedBytes(precise: false);
+    }
+
+    /// <summary>Managed allocation since the last trim after which the next counters line trims again.</summary>
+    private const long TrimAfterAllocatedBytes = 1 << 20;
+
+    /// <summary>The total allocated at the last trim; -1 before the first.</summary>
+    private long _allocatedAtTrim = -1;
+
+    /// <summary>The rejection total that <see cref="_rejectionsText"/> describes (the counters line's "[…]").</summary>
+    private long _rejectionsInText;
+
+    private string _rejectionsText = string.Empty;
 
     /// <summary>What the loop thread allocated since its first turn, control requests excluded (loop thread only).</summary>
     private long LoopAllocatedBytes() => GC.GetAllocatedBytesForCurrentThread() - _loopAllocationBaseline - _controlAllocatedBytes;

@@ -76,16 +76,23 @@ public sealed class MembershipCounters
 
     public long LateHeartbeats => Interlocked.Read(ref _lateHeartbeats);
 
+    private long _rejectedTotal;
+
     public long WorstLateMilliseconds => Interlocked.Read(ref _worstLateMilliseconds);
 
-    public long RejectedTotal => _rejected.Values.Sum();
+    /// <summary>Kept beside the per-reason counts: summing <c>_rejected.Values</c> copies the values into a new list.</summary>
+    public long RejectedTotal => Interlocked.Read(ref _rejectedTotal);
 
     public long Rejected(RejectReason reason) => _rejected.TryGetValue(reason, out long n) ? n : 0;
 
     public IReadOnlyDictionary<RejectReason, long> RejectedByReason => new Dictionary<RejectReason, long>(_rejected);
 
     /// <summary>Counts one rejection and returns how many of that reason there have been.</summary>
-    internal long CountRejected(RejectReason reason) => _rejected.AddOrUpdate(reason, 1, (_, n) => n + 1);
+    internal long CountRejected(RejectReason reason)
+    {
+        Interlocked.Increment(ref _rejectedTotal);
+        return _rejected.AddOrUpdate(reason, 1, (_, n) => n + 1);
+    }
 
     internal void CountReceived() => Interlocked.Increment(ref _received);
 
