@@ -44,6 +44,9 @@ internal sealed class EngineHarness
     /// <summary>Everything each engine sent, decoded, in order.</summary>
     public Dictionary<string, List<(OutgoingDatagram Datagram, HaMessage Message)>> Sent { get; } = [];
 
+    /// <summary>When each datagram of <see cref="Sent"/> left, on the fake clock.</summary>
+    public Dictionary<string, List<DateTimeOffset>> SentAt { get; } = [];
+
     /// <summary>Decides per datagram whether it reaches a receiver (sender, receiver, datagram).</summary>
     public Func<string, string, OutgoingDatagram, bool> Deliver { get; set; } = (_, _, _) => true;
 
@@ -70,6 +73,7 @@ internal sealed class EngineHarness
         Engines[name] = engine;
         Events[name] = [];
         Sent[name] = [];
+        SentAt[name] = [];
         return engine;
     }
 
@@ -98,6 +102,7 @@ internal sealed class EngineHarness
                     var decoded = DatagramCodec.Decode(datagram.Bytes);
                     Assert.True(decoded.IsOk, decoded.Error.ToString());
                     Sent[name].Add((datagram, decoded.Value.Effective));
+                    SentAt[name].Add(Time.GetUtcNow());
                     foreach (var (other, receiver) in Engines)
                     {
                         if (other != name && Deliver(name, other, datagram))

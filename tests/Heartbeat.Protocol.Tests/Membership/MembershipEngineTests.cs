@@ -30,6 +30,39 @@ public class MembershipEngineTests
         Assert.Equal("3e8", lab.Sent["server1"][^1].Message.GetString("dt"));
     }
 
+    [Theory]
+    [InlineData(300)]
+    [InlineData(700)]
+    public void Keepalives_at_unrelated_phases_fall_in_step_and_no_interval_ever_grows(int offsetMilliseconds)
+    {
+        var keepalive = TimeSpan.FromSeconds(1);
+        var lab = new EngineHarness(keepalive: keepalive, deadtime: TimeSpan.FromSeconds(3));
+        lab.Add("server1");
+        lab.Add("server2");
+        lab.Start("server1");
+        lab.Time.Advance(TimeSpan.FromMilliseconds(offsetMilliseconds));
+        lab.Start("server2");
+        lab.RunByDeadlines(TimeSpan.FromSeconds(8));
+
+        DateTimeOffset[] StatusTimes(string name) =>
+            [.. lab.Sent[name].Zip(lab.SentAt[name]).Where(s => s.First.Message.Type == "status").Select(s => s.Second)];
+        var first = StatusTimes("server1");
+        var second = StatusTimes("server2");
+
+        // Whichever node's keepalive was due within half a keepalive of the other's heartbeat now sends with it:
+        // after the first round every heartbeat of one leaves at the instant of one of the other's.
+        var settled = lab.Time.GetUtcNow() - TimeSpan.FromSeconds(5);
+        Assert.All(second.Where(t => t > settled), t => Assert.Contains(t, first));
+        Assert.True(second.Count(t => t > settled) >= 4);
+
+        // Following only ever shortens an interval (once, by at most half a keepalive), never lengthens one.
+        foreach (var times in (DateTimeOffset[][])[first, second])
+        {
+            Assert.All(times.Zip(times.Skip(1)), pair => Assert.InRange(pair.Second - pair.First, TimeSpan.Zero, keepalive));
+            Assert.All(times.Where(t => t > settled).Zip(times.Where(t => t > settled).Skip(1)), pair => Assert.Equal(keepalive, pair.Second - pair.First));
+        }
+    }
+
     [Fact]
     public void Every_datagram_authenticates_byte_for_byte_like_a_306_node_would_check_it()
     {
