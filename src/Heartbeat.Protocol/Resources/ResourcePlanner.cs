@@ -340,7 +340,15 @@ public sealed class ResourcePlanner : PlannerBase
         }
     }
 
-    protected override void AfterGroupStopped(string key) => FinishStandbyStopsIfDone();
+    protected override void AfterGroupStopped(string key)
+    {
+        FinishStandbyStopsIfDone();
+
+        // A copy left up by a killed run and released because the peer holds the group (BecomeStable) delays the
+        // req_our_resources report until its stop is done: without this the report never went out, so with
+        // auto_failback on the peer never handed the group back.
+        FinishAcquisitionIfDone();
+    }
 
     /// <summary>nice_failback announces the leave before stopping anything: resource none isstable=0 info=shutdown.</summary>
     protected override void OnShutdown()
