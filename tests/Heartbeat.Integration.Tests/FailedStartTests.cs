@@ -18,10 +18,7 @@ public class FailedStartTests(ITestOutputHelper output) : FailoverScenario(outpu
         var nodes = lab.Declare(false, false);
         foreach (var node in nodes)
         {
-            string dir = Path.Join(node.Directory, "etc", "resource.d");
-            Directory.CreateDirectory(dir);
-            string script = Path.Join(dir, "FailsOnServer1");
-            File.WriteAllText(script, """
+            node.InstallResourceScript("FailsOnServer1", """
                 #!/bin/sh
                 # A service whose start fails on server1 only (its disk is missing there).
                 case "$2" in
@@ -30,7 +27,6 @@ public class FailedStartTests(ITestOutputHelper output) : FailoverScenario(outpu
                 esac
                 exit 0
                 """);
-            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
         }
 
         foreach (var node in nodes)

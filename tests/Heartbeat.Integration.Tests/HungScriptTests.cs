@@ -28,7 +28,7 @@ public class HungScriptTests(ITestOutputHelper output) : FailoverScenario(output
         string peerState = Path.Join(peer.Directory, "stuck.running");
 
         // On the home node the start never returns (a mount that hangs, a service waiting for a dead dependency).
-        InstallScript(home, $$"""
+        home.InstallResourceScript("Stuck", $$"""
             #!/bin/sh
             case "$2" in
               start) echo $$ > {{hungPid}}; sleep 600; exit 0 ;;
@@ -38,7 +38,7 @@ public class HungScriptTests(ITestOutputHelper output) : FailoverScenario(output
             """);
 
         // On the peer it works (3.0.6 reads "running" in the status output as started).
-        InstallScript(peer, $$"""
+        peer.InstallResourceScript("Stuck", $$"""
             #!/bin/sh
             case "$2" in
               start) touch {{peerState}} ;;
@@ -81,15 +81,5 @@ public class HungScriptTests(ITestOutputHelper output) : FailoverScenario(output
         Output.WriteLine($"{pairing}: {failure}");
         Assert.Contains("timed out", failure, StringComparison.Ordinal);
         Assert.False(Lab.OursProcess(home)!.HasExited, "the home daemon exited\n" + lab.Describe());
-    }
-
-    private static void InstallScript(LabNode node, string text)
-    {
-        // Ours reads <config dir>/resource.d; a real node's /etc/ha.d is the lab's copy (ha.d), merged over the host's.
-        string dir = Path.Join(node.Directory, node.Real ? "ha.d" : "etc", "resource.d");
-        Directory.CreateDirectory(dir);
-        string script = Path.Join(dir, "Stuck");
-        File.WriteAllText(script, text.Replace("\r", string.Empty, StringComparison.Ordinal) + "\n");
-        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
     }
 }

@@ -68,6 +68,48 @@ public class VipLifecycleTests
     }
 
     /// <summary>
+    /// The VIP is up but its group is still starting (a later resource of the group takes its time) when an admin
+    /// deletes it: the kernel's report finds no held group to check, so the daemon must look again once the group is
+    /// held. Seen in CI: a deletion just before the loop recorded the acquisition was never put back.
+    /// </summary>
+    [Fact]
+    public async Task A_vip_deleted_while_its_group_is_still_starting_is_put_back_once_the_group_is_up()
+    {
+        await using var lab = new Lab("vip deleted while starting") { Haresources = $"server1 {Vip} Gated::db\n" };
+        var node = lab.Declare(false, false)[0];
+        string starting = Path.Join(node.Directory, "gated.starting");
+        string gate = Path.Join(node.Directory, "gated.open");
+        string running = Path.Join(node.Directory, "gated.running");
+
+        // The start waits (bounded) for the test to open the gate, so the deletion surely falls inside the acquisition.
+        node.InstallResourceScript("Gated", $$"""
+            #!/bin/sh
+            case "$2" in
+              start) touch {{starting}}; i=0; while [ ! -e {{gate}} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; touch {{running}} ;;
+              stop) rm -f {{running}} ;;
+              status) if [ -e {{running}} ]; then echo "Gated $1 is running"; else echo "Gated $1 is stopped"; exit 3; fi ;;
+            esac
+            exit 0
+            """);
+        lab.Start(node);
+        Assert.True(Lab.WaitUntil(() => File.Exists(starting), Wait), lab.Describe());
+        Assert.True(lab.HasAddress(node, "10.10.10.1"), lab.Describe());
+
+        int mark = node.Log().Length;
+        Lab.InNetns(lab.Netns(node), "ip", "addr", "del", "10.10.10.1/24", "dev", "ens18");
+        Thread.Sleep(500); // the kernel's report reaches the loop while the group is not held yet
+        Assert.False(lab.HasAddress(node, "10.10.10.1"));
+        File.WriteAllText(gate, string.Empty);
+
+        Assert.True(Lab.WaitUntil(() => File.Exists(running) && lab.HasAddress(node, "10.10.10.1"), Wait), "the VIP was not put back\n" + lab.Describe());
+        Assert.True(Lab.WaitForLog(node, "the address vanished", Wait, mark), lab.Describe());
+        Assert.True(Lab.WaitForLog(node, "restore: ok=True", Wait, mark), lab.Describe());
+        lab.Stop(node);
+        Assert.Equal(0, Lab.OursProcess(node)!.ExitCode);
+        Assert.False(lab.HasAddress(node, "10.10.10.1"));
+    }
+
+    /// <summary>
     /// Deletes the VIP by hand, waits for it to come back and for the log to say it vanished and was restored; records
     /// the time (vip-restore.txt) and returns it.
     /// </summary>

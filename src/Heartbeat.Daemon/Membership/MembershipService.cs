@@ -304,6 +304,13 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
                     {
                         case GroupAction.Acquire:
                             _planner?.GroupStarted(done.Key, done.Success);
+                            if (done.Success && _configuredAddresses.Count > 0)
+                            {
+                                // A deletion the kernel reported between the address going up and this turn found the
+                                // group not yet held, and that check did nothing: look once more now that it is held.
+                                Volatile.Write(ref _addressesChanged, 1);
+                            }
+
                             break;
                         case GroupAction.Release:
                             _planner?.GroupStopped(done.Key);

@@ -41,6 +41,19 @@ public sealed class LabNode(string name, string address, string directory, bool 
 
     public string Log() => File.Exists(LogPath) ? ReadShared(LogPath) : string.Empty;
 
+    /// <summary>
+    /// Installs an executable resource script under <paramref name="name"/>: ours reads &lt;config dir&gt;/resource.d, a
+    /// real node's /etc/ha.d is the lab's copy (ha.d), merged over the host's.
+    /// </summary>
+    public void InstallResourceScript(string name, string text)
+    {
+        string dir = Path.Join(Directory, Real ? "ha.d" : "etc", "resource.d");
+        System.IO.Directory.CreateDirectory(dir);
+        string script = Path.Join(dir, name);
+        File.WriteAllText(script, text.Replace("\r", string.Empty, StringComparison.Ordinal) + "\n");
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+    }
+
     internal static string ReadShared(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
