@@ -628,7 +628,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
             case ShutdownNotice notice:
                 _planner.PeerShutDown(notice.Node);
                 break;
-            case LocalStall stall when stall.Paused > engine.Options.Deadtime:
+            case LocalStall { BeyondDeadtime: true }:
                 _planner.ResumedAfterStall();
                 break;
             case ClusterMessage message:

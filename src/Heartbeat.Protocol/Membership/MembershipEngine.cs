@@ -643,7 +643,7 @@ public sealed class MembershipEngine
         if (_started && now - NextDeadline > _options.StallThreshold)
         {
             // What looks like the peers' silence is ours. Everybody gets a fresh window.
-            _events.Add(new LocalStall(paused));
+            _events.Add(new LocalStall(paused, paused > _options.Deadtime));
             foreach (var peer in _peers.Values)
             {
                 peer.WindowStart = now;

@@ -67,8 +67,12 @@ public sealed record NodeListMismatch(string Node, string TheirList, string OurL
 /// <summary>3.0.6: "Received shutdown notice from 'X'".</summary>
 public sealed record ShutdownNotice(string Node) : MembershipEvent;
 
-/// <summary>The event loop itself was paused (GC, SIGSTOP, starved CPU); peers get a fresh window instead of being declared dead.</summary>
-public sealed record LocalStall(TimeSpan Paused) : MembershipEvent;
+/// <summary>
+/// The event loop itself was paused (GC, SIGSTOP, starved CPU); peers get a fresh window instead of being declared dead.
+/// <see cref="BeyondDeadtime"/>: we were silent for longer than the deadtime, so our peers have declared us dead and
+/// may have taken our groups.
+/// </summary>
+public sealed record LocalStall(TimeSpan Paused, bool BeyondDeadtime) : MembershipEvent;
 
 /// <summary>A sequenced message for the layers above membership (resource messages, from [4/8] on).</summary>
 public sealed record ClusterMessage(string Node, Wire.HaMessage Message) : MembershipEvent;

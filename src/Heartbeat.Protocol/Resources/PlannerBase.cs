@@ -153,7 +153,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
             return;
         }
 
-        foreach (var group in Resources.Groups.Where(g => IsLocal(g) && HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key) && !_announcing.Contains(g.Key)))
+        foreach (var group in HeldHomeGroups().Where(g => !_announcing.Contains(g.Key)))
         {
             _commands.Add(new AnnounceGroup(group.Key, "resumed after a stall longer than the deadtime: the peer may have taken it"));
         }
@@ -275,6 +275,10 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     {
     }
 
+    /// <summary>The groups whose home is this node and that it holds, not in the middle of an acquisition or release.</summary>
+    private IEnumerable<ResourceGroupSpec> HeldHomeGroups() =>
+        Resources.Groups.Where(g => IsLocal(g) && HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key));
+
     private void BeginHeal(string peer)
     {
         if (State is PlannerState.Init or PlannerState.ShuttingDown || _heal is not null)
@@ -284,7 +288,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
         _heal = new Heal(peer, Now);
         OnHealStarted();
-        foreach (var group in Resources.Groups.Where(g => IsLocal(g) && HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
+        foreach (var group in HeldHomeGroups())
         {
             _announcing.Add(group.Key);
             _commands.Add(new AnnounceGroup(group.Key, "partition healed: the home node keeps its group"));

@@ -296,7 +296,7 @@ public class MembershipEngineTests
         lab.Deliver = (_, _, _) => true;
         lab.Run(TimeSpan.FromMilliseconds(600));
 
-        Assert.Single(lab.EventsOf<LocalStall>("server1"));
+        Assert.True(Assert.Single(lab.EventsOf<LocalStall>("server1")).BeyondDeadtime); // the peer has declared us dead
         Assert.Empty(lab.EventsOf<NodeDead>("server1"));
         Assert.Equal("active", lab.Engines["server1"].Peers.Single().Status);
     }
@@ -359,6 +359,7 @@ public class MembershipEngineTests
         lab.Pump();
         var stall = Assert.Single(lab.EventsOf<LocalStall>("server1"));
         Assert.True(stall.Paused >= TimeSpan.FromMilliseconds(1500), stall.Paused.ToString());
+        Assert.False(stall.BeyondDeadtime); // 1.5 s of a 2 s deadtime: the peer still counts us alive
     }
 
     [Fact]
