@@ -22,6 +22,7 @@ public sealed class StructLayoutTests
         #include <linux/if_addr.h>
         #include <linux/if_packet.h>
         #include <netinet/if_ether.h>
+        #include <linux/filter.h>
         #define S(t) printf(#t " size %zu\n", sizeof(struct t));
         #define F(t, f) printf(#t "." #f " %zu\n", offsetof(struct t, f));
         int main(void) {
@@ -39,6 +40,8 @@ public sealed class StructLayoutTests
           S(rtmsg) F(rtmsg, rtm_family) F(rtmsg, rtm_dst_len) F(rtmsg, rtm_table) F(rtmsg, rtm_protocol) F(rtmsg, rtm_scope) F(rtmsg, rtm_type) F(rtmsg, rtm_flags)
           S(rtattr) F(rtattr, rta_len) F(rtattr, rta_type)
           S(ether_arp) F(ether_arp, arp_sha) F(ether_arp, arp_spa) F(ether_arp, arp_tha) F(ether_arp, arp_tpa)
+          S(sock_filter) F(sock_filter, code) F(sock_filter, jt) F(sock_filter, jf) F(sock_filter, k)
+          S(sock_fprog) F(sock_fprog, len) F(sock_fprog, filter)
           return 0;
         }
         """;
@@ -110,6 +113,14 @@ public sealed class StructLayoutTests
         { "ether_arp.arp_spa", Offset<EtherArp>(nameof(EtherArp.SenderProtocol)) },
         { "ether_arp.arp_tha", Offset<EtherArp>(nameof(EtherArp.TargetHardware)) },
         { "ether_arp.arp_tpa", Offset<EtherArp>(nameof(EtherArp.TargetProtocol)) },
+        { "sock_filter size", Marshal.SizeOf<SockFilter>() },
+        { "sock_filter.code", Offset<SockFilter>(nameof(SockFilter.Code)) },
+        { "sock_filter.jt", Offset<SockFilter>(nameof(SockFilter.JumpIfTrue)) },
+        { "sock_filter.jf", Offset<SockFilter>(nameof(SockFilter.JumpIfFalse)) },
+        { "sock_filter.k", Offset<SockFilter>(nameof(SockFilter.Operand)) },
+        { "sock_fprog size", Marshal.SizeOf<SockFprog>() },
+        { "sock_fprog.len", Offset<SockFprog>(nameof(SockFprog.Length)) },
+        { "sock_fprog.filter", Offset<SockFprog>(nameof(SockFprog.Filter)) },
     };
 
     [Theory]

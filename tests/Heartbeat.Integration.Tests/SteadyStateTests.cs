@@ -9,7 +9,8 @@ namespace Heartbeat.Integration.Tests;
 /// The daemon in steady state, as deployed: two of ours holding their VIPs, under systemd's notify socket with the
 /// watchdog armed, heartbeats every 20 ms. Its event loop must send, receive, acknowledge and tick without allocating:
 /// with nothing to collect the GC never runs, and garbage would only grow the resident set. The loop counts its own
-/// allocations (control requests excluded) and reports them in <c>hbctl status --json</c>.
+/// allocations (control requests excluded) and reports them in <c>hbctl status --json</c>. Its receiving socket reads
+/// the peer's datagrams only, not the copies of its own broadcasts.
 /// </summary>
 public class SteadyStateTests(ITestOutputHelper output) : FailoverScenario(output)
 {
@@ -74,8 +75,31 @@ public class SteadyStateTests(ITestOutputHelper output) : FailoverScenario(outpu
             Assert.True(clean, $"{node.Name}: the event loop allocated in every round: {string.Join("; ", rounds)}\n{lab.Describe()}");
         }
 
+        // A node's own broadcasts, which the kernel loops back to local sockets, are dropped by the receiving socket's
+        // filter: what a node's socket reads is its peer's traffic only (with the copies it was the sum of both).
+        var before = nodes.Select(SocketFigures).ToArray();
+        Thread.Sleep(3000);
+        var after = nodes.Select(SocketFigures).ToArray();
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            long received = after[i].Received - before[i].Received;
+            long peerSent = after[1 - i].Sent - before[1 - i].Sent;
+            Output.WriteLine($"{nodes[i].Name}: its socket read {received} datagrams while its peer sent {peerSent}");
+            Assert.InRange(received, peerSent / 2, peerSent * 3 / 2);
+        }
+
         notify.Dispose();
         await drain.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static (long Sent, long Received) SocketFigures(LabNode node)
+    {
+        var (code, json) = Lab.RunHbctl(node, "status", "--json");
+        Assert.Equal(0, code);
+        using var status = JsonDocument.Parse(json);
+        var counters = status.RootElement.GetProperty("counters");
+        var socket = Assert.Single(counters.GetProperty("sockets").EnumerateArray());
+        return (counters.GetProperty("sent").GetInt64(), socket.GetProperty("received").GetInt64());
     }
 
     private static (long Sent, long LoopAllocated) LoopFigures(LabNode node)

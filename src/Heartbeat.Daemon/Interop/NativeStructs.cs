@@ -157,3 +157,21 @@ internal unsafe struct EtherArp
     public fixed byte TargetHardware[6];
     public fixed byte TargetProtocol[4];
 }
+
+/// <summary>struct sock_filter (linux/filter.h): one classic BPF instruction.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct SockFilter(ushort code, byte jumpIfTrue, byte jumpIfFalse, uint operand)
+{
+    public ushort Code = code;
+    public byte JumpIfTrue = jumpIfTrue;
+    public byte JumpIfFalse = jumpIfFalse;
+    public uint Operand = operand;
+}
+
+/// <summary>struct sock_fprog (linux/filter.h): a classic BPF program for SO_ATTACH_FILTER.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SockFprog
+{
+    public ushort Length;
+    public SockFilter* Filter;
+}

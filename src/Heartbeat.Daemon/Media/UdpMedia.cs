@@ -189,6 +189,16 @@ public sealed class MediumReceiver : IDisposable
             // still be dropped by the kernel at read time (a bad UDP checksum), and a blocking read would then hang.
             socket.Blocking = false;
             socket.Bind(new IPEndPoint(bind, port));
+            try
+            {
+                SocketOptions.DropLoopedBackCopies(socket);
+            }
+            catch (SocketException)
+            {
+                // A kernel without socket filters: the copies arrive, and the engine ignores its own packets as 3.0.6
+                // does; they only cost CPU.
+            }
+
             if (medium is MulticastMedium m)
             {
                 socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership, new MulticastOption(m.Group, nic.Index));

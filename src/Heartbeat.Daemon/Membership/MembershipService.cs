@@ -121,6 +121,9 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     // Half of MinValue: "now - _loadReadAt" must not overflow before the first read (with MinValue it wrapped negative
     // and /proc/loadavg was never read: every status carried the placeholder).
     private long _loadReadAt = long.MinValue / 2;
+
+    private const long LoadAverageRefreshMilliseconds = 5000;
+
     private Microsoft.Win32.SafeHandles.SafeFileHandle? _loadAverageFile;
     private readonly byte[] _loadAverageBytes = new byte[256];
     private readonly byte[] _loadAverageText = [.. "0.00 0.00 0.00 1/1 1"u8, .. new byte[236]];
@@ -1064,13 +1067,15 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
     }
 
     /// <summary>
-    /// Rereads the first line of /proc/loadavg at most once a second, through a handle kept open, into a buffer kept
-    /// (the kernel recomputes the averages every 5 s; the last field, the newest pid, changes all the time).
+    /// Rereads the first line of /proc/loadavg at most every 5 s, through a handle kept open, into a buffer kept. Why
+    /// 5 s: the kernel recomputes the three averages only that often (LOAD_FREQ); the other two fields (runnable/total
+    /// tasks, the newest pid) are instantaneous and tell a peer nothing. Reread at every keepalive it cost ~6 % of an
+    /// idle node's CPU (a system call, and the kernel sums every CPU's run queue and formats the line).
     /// </summary>
     private void RefreshLoadAverage()
     {
         long now = Environment.TickCount64;
-        if (now - _loadReadAt < 1000)
+        if (now - _loadReadAt < LoadAverageRefreshMilliseconds)
         {
             return;
         }
