@@ -62,7 +62,8 @@ start() {
   pids+=($!)
   disown $!
 }
-holds() { ip -n "$lab-$1" -4 -o addr show dev ens18 | grep -q ' 10\.10\.10\.1/'; }
+# The address list is captured first: under pipefail `ip … | grep -q` can fail on a match (SIGPIPE to ip).
+holds() { local addresses; addresses=$(ip -n "$lab-$1" -4 -o addr show dev ens18) && grep -q ' 10\.10\.10\.1/' <<<"$addresses"; }
 wait_for() { # seconds, description, command...
   local limit=$1 what=$2; shift 2
   local until=$(( $(date +%s) + limit ))

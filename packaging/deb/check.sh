@@ -13,19 +13,24 @@ touch "$root/var/lib/dpkg/status"
 dpkg_() { dpkg --root="$root" --force-script-chrootless --force-depends --log=/dev/null "$@"; }
 fail() { echo "packaging/deb/check.sh: $*" >&2; exit 1; }
 
-dpkg-deb --info "$deb" | grep -q 'Conflicts: heartbeat' || fail "no Conflicts: heartbeat"
-dpkg-deb --info "$deb" | grep -q 'Provides: heartbeat' || fail "no Provides: heartbeat"
+# Outputs are captured before they are searched: with pipefail, `producer | grep -q` fails whenever grep exits at its
+# first match while the producer is still writing (SIGPIPE), which is how CI once reported a present field as missing.
+info=$(dpkg-deb --info "$deb")
+grep -q 'Conflicts: heartbeat' <<<"$info" || fail "no Conflicts: heartbeat"
+grep -q 'Provides: heartbeat' <<<"$info" || fail "no Provides: heartbeat"
 dpkg_ -i "$deb" >/dev/null 2>&1 || fail "dpkg -i failed: $(dpkg_ -i "$deb" 2>&1 | tail -n 5)"
 [ "$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Status}' heartbeatnet)" = "install ok installed" ] || fail "not installed"
 [ "$(stat -c %a "$root/etc/ha.d/authkeys")" = 600 ] || fail "authkeys is not 0600"
 [ -f "$root/lib/systemd/system/heartbeat.service" ] || fail "no unit"
 grep -q '^Type=notify' "$root/lib/systemd/system/heartbeat.service" || fail "the unit is not Type=notify"
-"$root/usr/sbin/heartbeat" -V | grep -q . || fail "heartbeat -V printed nothing"
-"$root/usr/sbin/hbctl" --help | grep -q 'standby' || fail "hbctl --help lacks standby"
+version_text=$("$root/usr/sbin/heartbeat" -V) || fail "heartbeat -V failed"
+[ -n "$version_text" ] || fail "heartbeat -V printed nothing"
+help_text=$("$root/usr/sbin/hbctl" --help) || fail "hbctl --help failed"
+grep -q 'standby' <<<"$help_text" || fail "hbctl --help lacks standby"
 "$root/usr/sbin/hbctl" check-config "$root/etc/ha.d" --host-checks off --node server1 >/dev/null || fail "the shipped /etc/ha.d does not pass check-config"
 grep -q 'complete -o default -F _hbctl_complete hbctl' "$root/usr/share/bash-completion/completions/hbctl" || fail "no bash completion for hbctl"
 [ -f "$root/usr/share/doc/heartbeatnet/status.schema.json" ] || fail "no status.schema.json"
-echo "installed: $("$root/usr/sbin/heartbeat" -V | head -n 1); $(du -sh "$root/usr/sbin" | cut -f1) of binaries"
+echo "installed: $(head -n 1 <<<"$version_text"); $(du -sh "$root/usr/sbin" | cut -f1) of binaries"
 
 dpkg_ -r heartbeatnet >/dev/null
 [ ! -e "$root/usr/sbin/heartbeat" ] && [ ! -e "$root/usr/sbin/hbctl" ] || fail "binaries left after remove"
