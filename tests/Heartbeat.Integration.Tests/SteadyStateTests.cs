@@ -10,7 +10,7 @@ namespace Heartbeat.Integration.Tests;
 /// watchdog armed, heartbeats every 20 ms. Its event loop must send, receive, acknowledge and tick without allocating:
 /// with nothing to collect the GC never runs, and garbage would only grow the resident set. The loop counts its own
 /// allocations (control requests excluded) and reports them in <c>hbctl status --json</c>. Its receiving socket reads
-/// the peer's datagrams only, not the copies of its own broadcasts.
+/// the peer's datagrams only, not the copies of its own broadcasts. Its heap is trimmed once the start-up is over.
 /// </summary>
 public class SteadyStateTests(ITestOutputHelper output) : FailoverScenario(output)
 {
@@ -86,6 +86,16 @@ public class SteadyStateTests(ITestOutputHelper output) : FailoverScenario(outpu
             long peerSent = after[1 - i].Sent - before[1 - i].Sent;
             Output.WriteLine($"{nodes[i].Name}: its socket read {received} datagrams while its peer sent {peerSent}");
             Assert.InRange(received, peerSent / 2, peerSent * 3 / 2);
+        }
+
+        // The start-up's garbage was collected (and its pages returned) once the start-up was over, not a minute in at
+        // the first counters line: a node at rest does not pay that collection later.
+        foreach (var node in nodes)
+        {
+            string log = node.Log();
+            int trimmed = log.IndexOf("Memory trimmed", StringComparison.Ordinal);
+            int counters = log.IndexOf("Counters: ", StringComparison.Ordinal);
+            Assert.True(trimmed >= 0 && (counters < 0 || trimmed < counters), $"{node.Name}: no trim before the first counters line\n{lab.Describe()}");
         }
 
         notify.Dispose();

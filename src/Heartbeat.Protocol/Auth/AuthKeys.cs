@@ -20,9 +20,38 @@ public sealed record AuthKey(int Index, AuthMethod Method, ImmutableArray<byte> 
         _ => "sha1",
     };
 
+    private PreparedHmac? _prepared;
+
+    /// <summary>
+    /// The key made ready for HMAC (md5 and sha1 only), prepared at first use and kept: the keepalive path signs and
+    /// checks every datagram with it. Re-prepared if a copy (<c>with</c>) changed the method or the secret.
+    /// </summary>
+    internal ManagedDigests.HmacKey Hmac
+    {
+        get
+        {
+            var prepared = _prepared;
+            if (prepared is null || prepared.Method != Method || prepared.Secret != Secret)
+            {
+                var hmac = Method == AuthMethod.Md5 ? ManagedDigests.HmacKey.Md5(Secret.AsSpan()) : ManagedDigests.HmacKey.Sha1(Secret.AsSpan());
+                prepared = new PreparedHmac(Method, Secret, hmac);
+                _prepared = prepared;
+            }
+
+            return prepared.Key;
+        }
+    }
+
+    /// <summary>Index, method and secret (the same array): the prepared HMAC state is a cache, not part of the key.</summary>
+    public bool Equals(AuthKey? other) => other is not null && Index == other.Index && Method == other.Method && Secret == other.Secret;
+
+    public override int GetHashCode() => HashCode.Combine(Index, Method, Secret);
+
     /// <summary>Never prints the secret.</summary>
     public override string ToString() => $"{Index} {MethodName(Method)}{(Secret.IsEmpty ? string.Empty : " <key>")}";
 }
+
+internal sealed record PreparedHmac(AuthMethod Method, ImmutableArray<byte> Secret, ManagedDigests.HmacKey Key);
 
 /// <summary>The parsed authkeys file: every configured key, and the active index that signs outgoing packets.</summary>
 public sealed class AuthKeys
@@ -38,11 +67,13 @@ public sealed class AuthKeys
         }
 
         ActiveIndex = activeIndex;
+        Active = Keys[activeIndex];
     }
 
     public int ActiveIndex { get; }
 
-    public AuthKey Active => Keys[ActiveIndex];
+    /// <summary>The key that signs: looked up once, as every datagram sent asks for it (an immutable dictionary walks a tree).</summary>
+    public AuthKey Active { get; }
 
     public ImmutableDictionary<int, AuthKey> Keys { get; }
 

@@ -19,7 +19,7 @@ public static class Digests
 
     /// <summary>
     /// The same text as <see cref="Compute"/>, written as ASCII bytes into <paramref name="hex"/> (at least
-    /// <see cref="MaxHexLength"/> long); returns its length. Allocates nothing: the keepalive path signs and checks with it.
+    /// <see cref="MaxHexLength"/> long); returns its length. Prepares the key each time: for one-off digests.
     /// </summary>
     public static int ComputeHex(AuthMethod method, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> hex)
     {
@@ -36,6 +36,23 @@ public static class Digests
             default:
                 return HexNumber.Write(Crc(data), hex);
         }
+    }
+
+    /// <summary>
+    /// <see cref="ComputeHex(AuthMethod, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> with the key's prepared
+    /// HMAC state: what the keepalive path signs and checks with (no allocation once the key is prepared).
+    /// </summary>
+    public static int ComputeHex(AuthKey key, ReadOnlySpan<byte> data, Span<byte> hex)
+    {
+        if (key.Method == AuthMethod.Crc)
+        {
+            return HexNumber.Write(Crc(data), hex);
+        }
+
+        var hmac = key.Hmac;
+        Span<byte> mac = stackalloc byte[ManagedDigests.Sha1Size];
+        hmac.Compute(data, mac);
+        return WriteLowerHex(mac[..hmac.Size], hex);
     }
 
     private static int WriteLowerHex(ReadOnlySpan<byte> bytes, Span<byte> hex)

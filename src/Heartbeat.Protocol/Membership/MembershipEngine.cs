@@ -175,6 +175,13 @@ public sealed class MembershipEngine
         _unsequencedArenaUsed = 0;
     }
 
+    /// <summary>The events, appended to <paramref name="destination"/>: the daemon's way, nothing allocated when there are none.</summary>
+    public void DrainEvents(List<MembershipEvent> destination)
+    {
+        destination.AddRange(_events);
+        _events.Clear();
+    }
+
     public IReadOnlyList<MembershipEvent> DrainEvents()
     {
         var result = _events.ToArray();

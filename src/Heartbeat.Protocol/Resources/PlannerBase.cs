@@ -87,6 +87,12 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// <summary>Groups with a start or stop issued and not yet reported back.</summary>
     protected HashSet<string> PendingKeys { get; } = new(StringComparer.Ordinal);
 
+    public void Drain(List<PlannerCommand> destination)
+    {
+        destination.AddRange(_commands);
+        _commands.Clear();
+    }
+
     public IReadOnlyList<PlannerCommand> Drain()
     {
         var result = _commands.ToArray();

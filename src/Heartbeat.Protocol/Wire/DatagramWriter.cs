@@ -156,7 +156,7 @@ public ref struct DatagramWriter
     {
         key.Index.TryFormat(output, out int indexLength, default, CultureInfo.InvariantCulture);
         output[indexLength] = (byte)' ';
-        return indexLength + 1 + Digests.ComputeHex(key.Method, key.Secret.AsSpan(), data, output[(indexLength + 1)..]);
+        return indexLength + 1 + Digests.ComputeHex(key, data, output[(indexLength + 1)..]);
     }
 
     /// <summary>Writes <c>len:(t)name=</c> and hands back the room for the value.</summary>

@@ -113,7 +113,7 @@ public readonly ref struct FlatDatagram
         }
 
         Span<byte> computed = stackalloc byte[Digests.MaxHexLength];
-        int length = Digests.ComputeHex(key.Method, key.Secret.AsSpan(), _bytes[.._blockLength], computed);
+        int length = Digests.ComputeHex(key, _bytes[.._blockLength], computed);
         return CryptographicOperations.FixedTimeEquals(_bytes.Slice(_digestStart, _digestLength), computed[..length]);
     }
 

@@ -72,4 +72,42 @@ public sealed class DigestTests
         Assert.True(receiver.Verify(wire).IsValid);
         Assert.Equal(AuthStatus.Mismatch, receiver.VerifyTrailer(wire, TrailerKeySelection.Heartbeat306).Status);
     }
+
+    [Theory]
+    [InlineData(AuthMethod.Crc)]
+    [InlineData(AuthMethod.Md5)]
+    [InlineData(AuthMethod.Sha1)]
+    public void A_keys_prepared_hmac_gives_the_one_off_digest_for_every_key_and_data_length(AuthMethod method)
+    {
+        var random = new Random(694);
+        Span<byte> prepared = stackalloc byte[Digests.MaxHexLength];
+        Span<byte> oneOff = stackalloc byte[Digests.MaxHexLength];
+        foreach (int keyLength in new[] { 1, 20, 63, 64, 65, 80, 150 })
+        {
+            byte[] secret = new byte[method == AuthMethod.Crc ? 0 : keyLength];
+            random.NextBytes(secret);
+            var key = new AuthKey(1, method, [.. secret]);
+            for (int length = 0; length < 300; length += 7)
+            {
+                byte[] data = new byte[length];
+                random.NextBytes(data);
+                int a = Digests.ComputeHex(key, data, prepared);
+                int b = Digests.ComputeHex(method, secret, data, oneOff);
+                Assert.Equal(Encoding.ASCII.GetString(oneOff[..b]), Encoding.ASCII.GetString(prepared[..a]));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_copy_of_a_key_with_another_secret_signs_with_its_own_secret()
+    {
+        var first = new AuthKey(1, AuthMethod.Sha1, [.. "first"u8]);
+        Span<byte> hex = stackalloc byte[Digests.MaxHexLength];
+        Digests.ComputeHex(first, "data"u8, hex);
+        var second = first with { Secret = [.. "second"u8] };
+        int length = Digests.ComputeHex(second, "data"u8, hex);
+        Assert.Equal(Digests.Compute(AuthMethod.Sha1, "second"u8, "data"u8), Encoding.ASCII.GetString(hex[..length]));
+        Assert.NotEqual(first, second);
+        Assert.Equal(first, first with { });
+    }
 }
