@@ -6,8 +6,8 @@ namespace Heartbeat.Protocol.Auth;
 /// <summary>
 /// MD5 (RFC 1321), SHA-1 (FIPS 180-4) and their HMAC (RFC 2104), in managed code. Why not System.Security.Cryptography:
 /// on Linux that loads OpenSSL (libcrypto and libssl, about 3.7 MB resident in every daemon process) for a digest of a
-/// few hundred bytes per heartbeat; these are short, allocation-free and checked against the platform's own
-/// implementations and the RFC test vectors. Digests of public data for authentication of a LAN protocol designed
+/// few hundred bytes per heartbeat; these are short, allocation-free once a key is prepared (<see cref="HmacKey"/>), and
+/// checked against the platform's own implementations and the RFC test vectors. Digests of public data for authentication of a LAN protocol designed
 /// around them; not a general-purpose crypto library.
 /// </summary>
 public static class ManagedDigests
