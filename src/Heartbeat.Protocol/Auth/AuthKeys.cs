@@ -33,8 +33,7 @@ public sealed record AuthKey(int Index, AuthMethod Method, ImmutableArray<byte> 
             var prepared = _prepared;
             if (prepared is null || prepared.Method != Method || prepared.Secret != Secret)
             {
-                var hmac = Method == AuthMethod.Md5 ? ManagedDigests.HmacKey.Md5(Secret.AsSpan()) : ManagedDigests.HmacKey.Sha1(Secret.AsSpan());
-                prepared = new PreparedHmac(Method, Secret, hmac);
+                prepared = new PreparedHmac(Method, Secret, ManagedDigests.HmacKey.For(Method, Secret.AsSpan()));
                 _prepared = prepared;
             }
 

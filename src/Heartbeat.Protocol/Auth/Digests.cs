@@ -21,35 +21,19 @@ public static class Digests
     /// The same text as <see cref="Compute"/>, written as ASCII bytes into <paramref name="hex"/> (at least
     /// <see cref="MaxHexLength"/> long); returns its length. Prepares the key each time: for one-off digests.
     /// </summary>
-    public static int ComputeHex(AuthMethod method, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> hex)
-    {
-        // Keyed HMAC (RFC 2104), not a hash of key+data; keys over 64 bytes are hashed first, as the RFC and 3.0.6 do.
-        Span<byte> mac = stackalloc byte[ManagedDigests.Sha1Size];
-        switch (method)
-        {
-            case AuthMethod.Md5:
-                ManagedDigests.HmacMd5(key, data, mac);
-                return WriteLowerHex(mac[..ManagedDigests.Md5Size], hex);
-            case AuthMethod.Sha1:
-                ManagedDigests.HmacSha1(key, data, mac);
-                return WriteLowerHex(mac, hex);
-            default:
-                return HexNumber.Write(Crc(data), hex);
-        }
-    }
+    public static int ComputeHex(AuthMethod method, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> hex) =>
+        method is AuthMethod.Md5 or AuthMethod.Sha1 ? MacHex(ManagedDigests.HmacKey.For(method, key), data, hex) : HexNumber.Write(Crc(data), hex);
 
     /// <summary>
     /// <see cref="ComputeHex(AuthMethod, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> with the key's prepared
     /// HMAC state: what the keepalive path signs and checks with (no allocation once the key is prepared).
     /// </summary>
-    public static int ComputeHex(AuthKey key, ReadOnlySpan<byte> data, Span<byte> hex)
-    {
-        if (key.Method == AuthMethod.Crc)
-        {
-            return HexNumber.Write(Crc(data), hex);
-        }
+    public static int ComputeHex(AuthKey key, ReadOnlySpan<byte> data, Span<byte> hex) =>
+        key.Method is AuthMethod.Md5 or AuthMethod.Sha1 ? MacHex(key.Hmac, data, hex) : HexNumber.Write(Crc(data), hex);
 
-        var hmac = key.Hmac;
+    /// <summary>Keyed HMAC (RFC 2104), not a hash of key+data; keys over 64 bytes were hashed first, as the RFC and 3.0.6 do.</summary>
+    private static int MacHex(ManagedDigests.HmacKey hmac, ReadOnlySpan<byte> data, Span<byte> hex)
+    {
         Span<byte> mac = stackalloc byte[ManagedDigests.Sha1Size];
         hmac.Compute(data, mac);
         return WriteLowerHex(mac[..hmac.Size], hex);

@@ -77,6 +77,14 @@ public static class ManagedDigests
 
         public static HmacKey Sha1(ReadOnlySpan<byte> key) => new(key, Sha1Size, Sha1Block, bigEndianLength: true, Sha1Initial);
 
+        /// <summary>The HMAC of an authkeys method: md5 or sha1 (crc is keyless and has none).</summary>
+        public static HmacKey For(AuthMethod method, ReadOnlySpan<byte> key) => method switch
+        {
+            AuthMethod.Md5 => Md5(key),
+            AuthMethod.Sha1 => Sha1(key),
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "crc has no HMAC"),
+        };
+
         /// <summary>H((K ^ opad) || H((K ^ ipad) || data)) into the first <see cref="Size"/> bytes of <paramref name="mac"/>.</summary>
         public void Compute(ReadOnlySpan<byte> data, Span<byte> mac)
         {

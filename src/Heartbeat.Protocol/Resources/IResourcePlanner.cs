@@ -56,8 +56,6 @@ public interface IResourcePlanner
 
     void BeginShutdown();
 
-    IReadOnlyList<PlannerCommand> Drain();
-
     /// <summary>The commands, appended to <paramref name="destination"/> (the daemon's loop: nothing allocated when there are none).</summary>
     void Drain(List<PlannerCommand> destination);
 }

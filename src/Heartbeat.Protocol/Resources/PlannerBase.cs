@@ -93,6 +93,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         _commands.Clear();
     }
 
+    /// <summary>The commands as a copy the caller may keep: for tests and tools (the daemon drains into its own list).</summary>
     public IReadOnlyList<PlannerCommand> Drain()
     {
         var result = _commands.ToArray();
