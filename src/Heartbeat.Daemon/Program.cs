@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Heartbeat.Daemon.Config;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Membership;
 using Heartbeat.Daemon.State;
+using Heartbeat.Machine;
 using Heartbeat.Protocol.Config;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Heartbeat.Daemon.Control;
 using Heartbeat.Protocol.Control;
 
 namespace Heartbeat.Ctl.Tests;
@@ -18,7 +17,7 @@ internal sealed class FakeControlSocket : IAsyncDisposable
     {
         RunDirectory = Directory.CreateTempSubdirectory(prefix).FullName;
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(ControlSocketService.PathIn(RunDirectory)));
+        _listener.Bind(new UnixDomainSocketEndPoint(ControlSocketPath.In(RunDirectory)));
         _listener.Listen(8);
         _server = Task.Run(ServeAsync);
     }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Heartbeat.Daemon.Config;
+using Heartbeat.Machine;
 using Heartbeat.Protocol.Config;
 
 namespace Heartbeat.Ctl.Commands;

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Heartbeat.Daemon.Control;
 using Heartbeat.Protocol.Control;
 
 namespace Heartbeat.Ctl.Commands;
@@ -53,7 +52,7 @@ public static class ControlClient
     /// <summary>The answer, or the reason the daemon could not be asked.</summary>
     public static (ControlResponse? Response, string? Problem) Ask(string runDirectory, ControlRequest request)
     {
-        string path = ControlSocketService.PathIn(runDirectory);
+        string path = ControlSocketPath.In(runDirectory);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.SendTimeout = (int)Timeout.TotalMilliseconds;
         socket.ReceiveTimeout = (int)Timeout.TotalMilliseconds;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Heartbeat.Daemon.Config;
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Capture;
 using Heartbeat.Protocol.Config;

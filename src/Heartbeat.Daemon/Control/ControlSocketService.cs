@@ -13,15 +13,12 @@ namespace Heartbeat.Daemon.Control;
 /// </summary>
 public sealed class ControlSocketService(DaemonSettings settings, MembershipService membership, ILogger<ControlSocketService> logger) : BackgroundService
 {
-    public const string SocketName = "control.sock";
     private const int MaxRequestBytes = 64 * 1024;
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
 
-    public static string PathIn(string runDirectory) => Path.Join(runDirectory, SocketName);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        string path = PathIn(settings.RunDirectory);
+        string path = ControlSocketPath.In(settings.RunDirectory);
         Socket listener;
         try
         {

@@ -5,7 +5,7 @@ namespace Heartbeat.Daemon.Membership;
 /// <summary>Where this daemon finds its files and who it is; from the command line, with 3.0.6's paths as defaults.</summary>
 public sealed record DaemonSettings
 {
-    public string ConfigDirectory { get; init; } = Config.ConfigDirectory.Default;
+    public string ConfigDirectory { get; init; } = Machine.ConfigDirectory.Default;
 
     public string StateDirectory { get; init; } = NodeStateFiles.DefaultDirectory;
 

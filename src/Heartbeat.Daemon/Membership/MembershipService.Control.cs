@@ -175,8 +175,8 @@ public sealed partial class MembershipService
     /// </summary>
     private ControlResponse Reload(MembershipEngine engine, bool dryRun)
     {
-        var files = Config.ConfigDirectory.Read(settings.ConfigDirectory);
-        var check = Protocol.Config.ClusterConfigLoader.Load(files, new Config.SystemHostFacts(), settings.NodeName);
+        var files = Machine.ConfigDirectory.Read(settings.ConfigDirectory);
+        var check = Protocol.Config.ClusterConfigLoader.Load(files, new Machine.SystemHostFacts(), settings.NodeName);
         var errors = check.Diagnostics.Where(d => d.Severity == Protocol.Config.DiagnosticSeverity.Error).Select(d => d.ToString()).ToList();
         if (check.Config is null || errors.Count > 0)
         {

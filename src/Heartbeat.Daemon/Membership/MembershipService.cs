@@ -251,7 +251,7 @@ public sealed partial class MembershipService(DaemonSettings settings, ClusterCo
 
         using var systemd = Systemd.SystemdNotifier.FromEnvironment();
         _systemd = systemd;
-        _runningFiles = Config.ConfigDirectory.Read(settings.ConfigDirectory);
+        _runningFiles = Machine.ConfigDirectory.Read(settings.ConfigDirectory);
         var nextWatchdog = TimeSpan.Zero;
         string? lastSummary = null;
         var nextCounters = engine.Now + CountersInterval;

@@ -3,7 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using Heartbeat.Protocol.Config;
 
-namespace Heartbeat.Daemon.Config;
+namespace Heartbeat.Machine;
 
 /// <summary>Host facts read from this machine: uname -n, the interfaces and DNS.</summary>
 public sealed class SystemHostFacts : IHostFacts

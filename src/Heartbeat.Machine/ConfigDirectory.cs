@@ -1,6 +1,6 @@
 using Heartbeat.Protocol.Config;
 
-namespace Heartbeat.Daemon.Config;
+namespace Heartbeat.Machine;
 
 /// <summary>Reads the three files of a config directory for the pure <see cref="ClusterConfigLoader"/>.</summary>
 public static class ConfigDirectory
