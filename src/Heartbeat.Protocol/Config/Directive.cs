@@ -33,6 +33,10 @@ public enum DirectiveSupport
 /// <param name="Description">One line for docs.</param>
 /// <param name="Apply">Validates one value and stores it in the builder, reporting problems to the context.</param>
 /// <param name="OnceOnly">3.0.6 refuses a second occurrence (baud, watchdog, crm/pacemaker).</param>
+/// <param name="Live">
+/// A reload applies a change of it in place (<see cref="ReloadPlan"/>): the timers. A change of any other directive
+/// needs a restart, since it would move resources or re-form the cluster.
+/// </param>
 public sealed record Directive(
     string Name,
     DirectiveSupport Support,
@@ -41,7 +45,8 @@ public sealed record Directive(
     string Default,
     string Description,
     Action<HaCfBuilder, DirectiveContext, string> Apply,
-    bool OnceOnly = false);
+    bool OnceOnly = false,
+    bool Live = false);
 
 /// <summary>Where a value came from and helpers that turn bad values into diagnostics naming the directive.</summary>
 public sealed class DirectiveContext(DiagnosticBag diagnostics, int line, string name)

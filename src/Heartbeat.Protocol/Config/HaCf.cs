@@ -64,6 +64,12 @@ public sealed record NodeEntry(string Name, int Line);
 /// <summary>The typed content of ha.cf after defaults and derived values are applied.</summary>
 public sealed record HaCf
 {
+    /// <summary>
+    /// ha.cf's values when no directive sets them (an empty file, through the same builder): the one set of defaults,
+    /// which options built by hand (<see cref="Membership.MembershipOptions"/>) take too.
+    /// </summary>
+    public static HaCf Defaults { get; } = new HaCfBuilder().Build();
+
     public ImmutableArray<NodeEntry> Nodes { get; init; } = [];
 
     public TimeSpan Keepalive { get; init; }

@@ -6,7 +6,8 @@ namespace Heartbeat.Protocol.Config;
 
 /// <summary>
 /// Every directive Heartbeat 3.0.6 accepts in ha.cf (config-reference.md §1.4), with its parser, default and
-/// documentation. Nothing else in the code base knows directive names: parser, defaults and docs all read this table.
+/// documentation. Nothing else in the code base knows directive names: parser, defaults, docs and what a reload can
+/// apply in place all read this table.
 /// </summary>
 public static class HaCfDirectives
 {
@@ -31,10 +32,10 @@ public static class HaCfDirectives
     public static IReadOnlyList<Directive> All { get; } =
     [
         new("node", DirectiveSupport.Implemented, false, "name …", "—", "A cluster node; names are lower-cased and must include this machine's uname -n.", ApplyNode),
-        new("keepalive", DirectiveSupport.Implemented, false, "time", "1 (1000ms)", "Interval between status messages.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Keepalive = t; } }),
-        new("deadtime", DirectiveSupport.Implemented, false, "time", "30", "Silence after which a node is declared dead; advertised to peers as dt, and peers use it for us.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Deadtime = t; } }),
-        new("warntime", DirectiveSupport.Implemented, false, "time", "deadtime/2", "Interval after which a late heartbeat is logged.", ApplyWarntime),
-        new("initdead", DirectiveSupport.Implemented, false, "time", "deadtime if > 10 s; 12 s if deadtime < 6 s; else 2×deadtime", "Deadtime used right after start, until communication is up.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Initdead = t; } }),
+        new("keepalive", DirectiveSupport.Implemented, false, "time", "1 (1000ms)", "Interval between status messages.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Keepalive = t; } }, Live: true),
+        new("deadtime", DirectiveSupport.Implemented, false, "time", "30", "Silence after which a node is declared dead; advertised to peers as dt, and peers use it for us.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Deadtime = t; } }, Live: true),
+        new("warntime", DirectiveSupport.Implemented, false, "time", "deadtime/2", "Interval after which a late heartbeat is logged.", ApplyWarntime, Live: true),
+        new("initdead", DirectiveSupport.Implemented, false, "time", "deadtime if > 10 s; 12 s if deadtime < 6 s; else 2×deadtime", "Deadtime used right after start, until communication is up.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Initdead = t; } }, Live: true),
         new("deadping", DirectiveSupport.Ignored, false, "time", "deadtime", "Deadtime of ping nodes (ping nodes are not supported by HeartbeatNet).", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Deadping = t; } }),
         new("auto_failback", DirectiveSupport.Implemented, false, "on | off | legacy", "legacy", "Whether resources move back to their home node when it returns.", (b, c, v) => { if (c.TryChoice(v, AutoFailbackChoices, out var a, ignoreCase: true)) { b.AutoFailback = a; } }),
         new("nice_failback", DirectiveSupport.Obsolete, false, "boolean", "—", "Obsolete predecessor of auto_failback.", ApplyNiceFailback),

@@ -1,20 +1,19 @@
+using System.Collections.Frozen;
 using System.Text;
 
 namespace Heartbeat.Protocol.Config;
 
 /// <summary>
 /// What a reload would change, from the files as they were loaded and as they are now. 3.0.6 restarts itself on any
-/// ha.cf change (its resources move meanwhile); here the timers (keepalive, deadtime, warntime, initdead) and the
-/// keys are applied in place, and a change that cannot be applied without moving resources or re-forming the
-/// cluster (media, nodes, haresources, auto_failback, …) is refused with its name, the running configuration kept.
+/// ha.cf change (its resources move meanwhile); here the timers (the directives <see cref="HaCfDirectives"/> marks
+/// live: keepalive, deadtime, warntime, initdead) and the keys are applied in place, and a change that cannot be
+/// applied without moving resources or re-forming the cluster (media, nodes, haresources, auto_failback, …) is
+/// refused with its name, the running configuration kept.
 /// </summary>
 public sealed record ReloadPlan(IReadOnlyList<string> Changes, IReadOnlyList<string> NeedRestart)
 {
-    /// <summary>Directives applied while running.</summary>
-    public static readonly IReadOnlySet<string> LiveDirectives = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        "keepalive", "deadtime", "warntime", "initdead",
-    };
+    /// <summary>Directives applied while running: the rows of the directive table marked <see cref="Directive.Live"/>.</summary>
+    public static readonly IReadOnlySet<string> LiveDirectives = HaCfDirectives.All.Where(d => d.Live).Select(d => d.Name).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     public bool NothingChanged => Changes.Count == 0;
 

@@ -7,33 +7,45 @@ namespace Heartbeat.Protocol.Membership;
 /// <summary>Who this node is on the wire: name (as configured, lower case), uuid and generation of this run.</summary>
 public sealed record LocalIdentity(string Name, NodeUuid Uuid, ulong Generation);
 
-/// <summary>The timers and wire settings the membership layer runs with, taken from ha.cf.</summary>
+/// <summary>
+/// The timers and wire settings the membership layer runs with, taken from ha.cf. Whatever is not set defaults as
+/// ha.cf does (<see cref="HaCf.Defaults"/>): there is no second set of defaults here.
+/// </summary>
 public sealed record MembershipOptions
 {
+    /// <summary>The stall guard's threshold is at most this, and at most half the deadtime.</summary>
+    private static readonly TimeSpan MaxStallThreshold = TimeSpan.FromSeconds(1);
+
+    private readonly int? _messageTtl;
+
     public required ImmutableArray<string> Nodes { get; init; }
 
-    public TimeSpan Keepalive { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan Keepalive { get; init; } = HaCf.Defaults.Keepalive;
 
-    public TimeSpan Deadtime { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan Deadtime { get; init; } = HaCf.Defaults.Deadtime;
 
-    public TimeSpan Warntime { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Warntime { get; init; } = HaCf.Defaults.Warntime;
 
-    public TimeSpan Initdead { get; init; } = TimeSpan.FromSeconds(60);
+    public TimeSpan Initdead { get; init; } = HaCf.Defaults.Initdead;
 
     /// <summary><c>max_rexmit_delay</c>: the repeat interval of retransmission requests.</summary>
-    public TimeSpan MaxRexmitDelay { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan MaxRexmitDelay { get; init; } = HaCf.Defaults.MaxRexmitDelay;
 
-    /// <summary>The value of the <c>ttl</c> field (hopfudge + number of nodes).</summary>
-    public int MessageTtl { get; init; } = 3;
+    /// <summary>The value of the <c>ttl</c> field (hopfudge + number of nodes; hopfudge's default unless set).</summary>
+    public int MessageTtl
+    {
+        get => _messageTtl ?? HaCf.Defaults.HopFudge + Nodes.Length;
+        init => _messageTtl = value;
+    }
 
-    public WireOptions Wire { get; init; } = WireOptions.Default;
+    public WireOptions Wire { get; init; } = HaCf.Defaults.WireOptions;
 
     /// <summary>
     /// Being called this much later than <see cref="MembershipEngine.NextDeadline"/> means our own process was paused;
     /// peers then get a fresh window before anyone is declared dead. At most half the deadtime, so a real failure is
     /// still seen in time.
     /// </summary>
-    public TimeSpan StallThreshold { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan StallThreshold { get; init; } = StallThresholdFor(HaCf.Defaults.Deadtime);
 
     /// <summary>reqnodes is repeated every second until a repnodes arrives.</summary>
     public static readonly TimeSpan NodeListRetry = TimeSpan.FromSeconds(1);
@@ -51,9 +63,11 @@ public sealed record MembershipOptions
         Deadtime = haCf.Deadtime,
         Warntime = haCf.Warntime,
         Initdead = haCf.Initdead,
-        MaxRexmitDelay = haCf.MaxRexmitDelay > TimeSpan.Zero ? haCf.MaxRexmitDelay : TimeSpan.FromMilliseconds(250),
+        MaxRexmitDelay = haCf.MaxRexmitDelay > TimeSpan.Zero ? haCf.MaxRexmitDelay : HaCf.Defaults.MaxRexmitDelay,
         MessageTtl = haCf.MessageTtl,
         Wire = haCf.WireOptions,
-        StallThreshold = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, haCf.Deadtime.Ticks / 2)),
+        StallThreshold = StallThresholdFor(haCf.Deadtime),
     };
+
+    private static TimeSpan StallThresholdFor(TimeSpan deadtime) => TimeSpan.FromTicks(Math.Min(MaxStallThreshold.Ticks, deadtime.Ticks / 2));
 }

@@ -33,4 +33,24 @@ public class ReloadPlanTests
         Assert.False(plan.CanApply);
         Assert.Equal(["ha.cf bcast: ens18 → (unset)", "ha.cf mcast: (unset) → ens18 225.0.0.1 694 1 0", "haresources: resource groups changed"], plan.NeedRestart);
     }
+
+    [Fact]
+    public void The_live_directives_are_the_rows_the_directive_table_marks_live()
+    {
+        var marked = HaCfDirectives.All.Where(d => d.Live).Select(d => d.Name).ToList();
+        Assert.Equal(["deadtime", "initdead", "keepalive", "warntime"], marked.Order(StringComparer.Ordinal));
+        Assert.True(ReloadPlan.LiveDirectives.SetEquals(marked));
+    }
+
+    [Fact]
+    public void A_change_of_a_row_applies_in_place_exactly_when_the_table_marks_it_live()
+    {
+        foreach (var directive in HaCfDirectives.All)
+        {
+            // The value need not be valid: the plan compares the files' text, before any parsing.
+            var plan = ReloadPlan.Compare(Files(HaCf), Files(HaCf + directive.Name + " 7\n"));
+            Assert.False(plan.NothingChanged, directive.Name);
+            Assert.Equal(directive.Live, plan.CanApply);
+        }
+    }
 }
