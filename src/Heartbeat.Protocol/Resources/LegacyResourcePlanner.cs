@@ -21,6 +21,16 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
 
     public override bool InTransition => PendingKeys.Count > 0;
 
+    /// <summary>"Alone" for legacy means no other node is active yet (3.0.6's req_resource grants itself its groups then).</summary>
+    public override bool CountsAsAlive(Membership.PeerNode peer) => peer.Status == Membership.NodeStatus.Active;
+
+    /// <summary>3.0.6's own words for hb_standby/hb_takeover with auto_failback legacy.</summary>
+    public override string? StandbyUnsupported => "Standby mode only implemented when nice_failback on (auto_failback on or off)";
+
+    public override string? RequestStandby(HoldSet set) => StandbyUnsupported;
+
+    public override string? RequestTakeover(string what) => StandbyUnsupported;
+
     public override void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive)
     {
         if (State != PlannerState.Init)
@@ -40,7 +50,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             {
                 // Alone: grant it to ourselves, as req_resource does (the message is addressed to us; peers ignore it).
                 Send(Grant(LocalNode, group.Key, weOwn: true));
-                Acquire(group.Key, "own group, no other node active");
+                Acquire(group.Key, "own group, no other node active", GroupCause.Placement);
             }
             else
             {
@@ -64,7 +74,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
                 {
                     // The home node wants its group back: give it up first, answer when it is stopped.
                     _answerAfterRelease[key] = from;
-                    Release(key, $"requested by {from}", requestedBy: from);
+                    Release(key, $"requested by {from}", GroupCause.PeerRequest, requestedBy: from);
                 }
                 else
                 {
@@ -73,7 +83,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
 
                 break;
             case "ip-request-resp" when key is not null && message.GetString("ok") == "OK" && Resources.Groups.Any(g => g.Key == key):
-                Acquire(key, $"granted by {from}");
+                Acquire(key, $"granted by {from}", GroupCause.Placement);
                 break;
         }
     }
@@ -93,7 +103,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             && string.Equals(group.Node, from, StringComparison.OrdinalIgnoreCase)
             && (HeldKeys.Contains(key) || PendingKeys.Contains(key)))
         {
-            Release(key, $"{from} granted itself its own group (no active peer at its start)");
+            Release(key, $"{from} granted itself its own group (no active peer at its start)", GroupCause.PeerRequest);
         }
     }
 
@@ -102,13 +112,13 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         CancelHeal();
         // Legacy asks for a reset unless the node said goodbye with shutdone first.
         SendStonith(peer, needed: !_departed.Contains(peer));
-        TakeOver(peer, "peer dead");
+        TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }
 
     public override void PeerShutDown(string peer)
     {
         CancelHeal();
-        TakeOver(peer, "peer shut down");
+        TakeOver(peer, "peer shut down", GroupCause.PeerShutDown);
         _departed.Add(peer);
     }
 
@@ -126,16 +136,16 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         }
     }
 
-    private void TakeOver(string peer, string reason)
+    private void TakeOver(string peer, string reason, GroupCause cause)
     {
         foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
         {
-            TakeOrAnnounce(group.Key, reason);
+            TakeOrAnnounce(group.Key, reason, cause);
         }
 
         foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))
         {
-            Acquire(group.Key, reason);
+            Acquire(group.Key, reason, cause);
         }
     }
 

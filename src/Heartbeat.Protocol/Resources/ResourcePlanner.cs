@@ -32,14 +32,14 @@ public abstract record PlannerCommand;
 public sealed record SendClusterMessage(HaMessage Body) : PlannerCommand;
 
 /// <summary>Start a group (ResourceManager takegroup), then report with <see cref="ResourcePlanner.GroupStarted"/>.</summary>
-public sealed record AcquireGroup(string Key, string Reason) : PlannerCommand;
+public sealed record AcquireGroup(string Key, string Reason, GroupCause Cause) : PlannerCommand;
 
 /// <summary>Stop a group (givegroup), then report with <see cref="ResourcePlanner.GroupStopped"/>.</summary>
 /// <param name="RequestedBy">The peer whose request (legacy ip-request) this answers: rc.d/local_giveip runs first.</param>
-public sealed record ReleaseGroup(string Key, string Reason, string? RequestedBy = null) : PlannerCommand;
+public sealed record ReleaseGroup(string Key, string Reason, GroupCause Cause, string? RequestedBy = null) : PlannerCommand;
 
 /// <summary>Announce a held group again (gratuitous ARP for its addresses), then report with <see cref="PlannerBase.GroupAnnounced"/>.</summary>
-public sealed record AnnounceGroup(string Key, string Reason) : PlannerCommand;
+public sealed record AnnounceGroup(string Key, string Reason, GroupCause Cause) : PlannerCommand;
 
 /// <summary>Every group is stopped after <see cref="ResourcePlanner.BeginShutdown"/>: membership may send shutdone.</summary>
 public sealed record ReadyToLeave : PlannerCommand;
@@ -89,7 +89,7 @@ public sealed class ResourcePlanner : PlannerBase
     /// Whether the live peer's last report covers this group: its "local" class is the groups whose home it is, its
     /// "foreign" class ours. Class bookkeeping, as 3.0.6's: it says what the peer claims, not what its scripts did.
     /// </summary>
-    public bool PeerHolds(string key) =>
+    public override bool PeerHolds(string key) =>
         _peerAlive && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
         && (PeerReports & (IsLocal(group) ? HoldSet.Foreign : HoldSet.Local)) != 0;
 
@@ -144,7 +144,7 @@ public sealed class ResourcePlanner : PlannerBase
                 _claimed |= HoldSet.Local;
                 foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
                 {
-                    Acquire(group.Key, "local group, alone");
+                    Acquire(group.Key, "local group, alone", GroupCause.Placement);
                 }
             }
         }
@@ -204,7 +204,7 @@ public sealed class ResourcePlanner : PlannerBase
         CancelHeal();
         _peerAlive = false;
         PeerReports = HoldSet.None;
-        TakeOver(peer, "peer shut down");
+        TakeOver(peer, "peer shut down", GroupCause.PeerShutDown);
     }
 
     /// <summary>Membership declared the peer dead: STONITH notice, then its groups are ours (mach_down).</summary>
@@ -221,7 +221,7 @@ public sealed class ResourcePlanner : PlannerBase
         // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report).
         SendStonith(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
         PeerReports = HoldSet.None;
-        TakeOver(peer, "peer dead");
+        TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }
 
     /// <summary>The peer is back (a restart): it may report and negotiate again.</summary>
@@ -368,7 +368,7 @@ public sealed class ResourcePlanner : PlannerBase
             PeerIsOurs = true;
             foreach (var group in Resources.Groups.Where(g => AddressesOnly(g) && !HeldKeys.Contains(g.Key)))
             {
-                Acquire(group.Key, "peer leaving, make-before-break");
+                Acquire(group.Key, "peer leaving, make-before-break", GroupCause.PeerLeaving);
                 _tookOverKeys.Add(group.Key);
             }
 
@@ -440,14 +440,14 @@ public sealed class ResourcePlanner : PlannerBase
         // earlier run must go).
         if (_peerHoldsOurs)
         {
-            ReleaseLeftovers("left up by an earlier run; the peer holds it now");
+            ReleaseLeftovers("left up by an earlier run; the peer holds it now", GroupCause.Leftover);
         }
         else
         {
             _claimed |= HoldSet.Local;
             foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))
             {
-                Acquire(group.Key, "local group");
+                Acquire(group.Key, "local group", GroupCause.Placement);
             }
         }
 
@@ -455,13 +455,13 @@ public sealed class ResourcePlanner : PlannerBase
         FinishAcquisitionIfDone();
     }
 
-    private void TakeOver(string peer, string reason)
+    private void TakeOver(string peer, string reason, GroupCause cause)
     {
         bool any = false;
         foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
         {
             any |= !HeldKeys.Contains(group.Key) || _tookOverKeys.Contains(group.Key);
-            TakeOrAnnounce(group.Key, reason);
+            TakeOrAnnounce(group.Key, reason, cause);
         }
 
         _tookOverKeys.Clear();
@@ -474,7 +474,7 @@ public sealed class ResourcePlanner : PlannerBase
             // Our own groups too, if the peer had them (mach_down runs beside req_our_resources).
             foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
             {
-                Acquire(group.Key, reason);
+                Acquire(group.Key, reason, cause);
                 any = true;
             }
         }
@@ -555,7 +555,7 @@ public sealed class ResourcePlanner : PlannerBase
     /// hb_standby: give up <paramref name="set"/> (local = our home groups, foreign = the peer's, all) to the peer with
     /// the three-phase ask_resources exchange (behaviour.md §6.1). Returns why it is refused, or null.
     /// </summary>
-    public string? RequestStandby(HoldSet set)
+    public override string? RequestStandby(HoldSet set)
     {
         if (State != PlannerState.Stable)
         {
@@ -574,8 +574,14 @@ public sealed class ResourcePlanner : PlannerBase
     }
 
     /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/> (all, local, foreign, failback).</summary>
-    public void RequestTakeover(string what) =>
+    public override string? RequestTakeover(string what)
+    {
         Send(new HaMessage([HaField.String(WireFields.Type, "hb_takeover"), HaField.String("rsc_hold", what)]));
+        return null;
+    }
+
+    /// <summary>nice_failback needs only a live peer: one not declared dead (it may still be starting).</summary>
+    public override bool CountsAsAlive(Membership.PeerNode peer) => !peer.IsDead;
 
     private void StandbyMessage(HaMessage message)
     {
@@ -593,7 +599,7 @@ public sealed class ResourcePlanner : PlannerBase
                     foreach (var key in GroupsOfSet(set, fromGiver: false).Where(k => !HeldKeys.Contains(k) && AddressesOnly(Resources.Groups.First(g => g.Key == k))))
                     {
                         _claimed |= set switch { HoldSet.Local => HoldSet.Foreign, HoldSet.Foreign => HoldSet.Local, _ => HoldSet.All };
-                        Acquire(key, "peer going standby, make-before-break");
+                        Acquire(key, "peer going standby, make-before-break", GroupCause.Standby);
                         _tookOverKeys.Add(key);
                     }
                 }
@@ -609,7 +615,7 @@ public sealed class ResourcePlanner : PlannerBase
                 SendReport(keep == HoldSet.All ? HoldSet.All : keep, isStable: false, info: "standby");
                 foreach (var key in toStop)
                 {
-                    Release(key, $"standby {Name(set)}");
+                    Release(key, $"standby {Name(set)}", GroupCause.Standby);
                 }
 
                 FinishStandbyStopsIfDone();
@@ -624,7 +630,7 @@ public sealed class ResourcePlanner : PlannerBase
                 };
                 foreach (var key in GroupsOfSet(taking.Set, fromGiver: false).Where(k => !HeldKeys.Contains(k)))
                 {
-                    Acquire(key, $"peer went standby {Name(taking.Set)}");
+                    Acquire(key, $"peer went standby {Name(taking.Set)}", GroupCause.Standby);
                 }
 
                 _standbyTakeoverReport = true;
