@@ -54,7 +54,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             }
             else
             {
-                Send(new HaMessage([HaField.String(WireFields.Type, "ip-request"), HaField.String("ipaddr", group.Key)]));
+                Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.IpRequest), HaField.String(ResourceFields.IpAddress, group.Key)]));
             }
         }
     }
@@ -66,10 +66,10 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             return;
         }
 
-        string? key = message.GetString("ipaddr");
+        string? key = message.GetString(ResourceFields.IpAddress);
         switch (message.Type)
         {
-            case "ip-request" when key is not null && Resources.Groups.Any(g => g.Key == key):
+            case ResourceMessages.IpRequest when key is not null && Resources.Groups.Any(g => g.Key == key):
                 if (HeldKeys.Contains(key) || PendingKeys.Contains(key))
                 {
                     // The home node wants its group back: give it up first, answer when it is stopped.
@@ -82,7 +82,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
                 }
 
                 break;
-            case "ip-request-resp" when key is not null && message.GetString("ok") == "OK" && Resources.Groups.Any(g => g.Key == key):
+            case ResourceMessages.IpRequestResponse when key is not null && message.GetString(ResourceFields.Ok) == "OK" && Resources.Groups.Any(g => g.Key == key):
                 Acquire(key, $"granted by {from}", GroupCause.Placement);
                 break;
         }
@@ -97,8 +97,8 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     /// </summary>
     public override void Overheard(string from, HaMessage message)
     {
-        if (message.Type == "ip-request-resp" && message.GetString("dest") == from && message.GetString("ok") == "OK"
-            && message.GetString("ipaddr") is { } key
+        if (message.Type == ResourceMessages.IpRequestResponse && message.GetString(WireFields.Dest) == from && message.GetString(ResourceFields.Ok) == "OK"
+            && message.GetString(ResourceFields.IpAddress) is { } key
             && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
             && string.Equals(group.Node, from, StringComparison.OrdinalIgnoreCase)
             && (HeldKeys.Contains(key) || PendingKeys.Contains(key)))
@@ -151,11 +151,11 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
 
     private static HaMessage Grant(string to, string key, bool weOwn) => new(
     [
-        HaField.String(WireFields.Type, "ip-request-resp"),
+        HaField.String(WireFields.Type, ResourceMessages.IpRequestResponse),
         HaField.String(WireFields.Dest, to),
-        HaField.String("ipaddr", key),
-        HaField.String("weown", weOwn ? "yes" : "no"),
-        HaField.String("ok", "OK"),
+        HaField.String(ResourceFields.IpAddress, key),
+        HaField.String(ResourceFields.WeOwn, weOwn ? "yes" : "no"),
+        HaField.String(ResourceFields.Ok, "OK"),
     ]);
 
 }

@@ -461,7 +461,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     /// <summary>The notice 3.0.6 sends when it declares a node dead; "unneeded" when the node had already let go.</summary>
     protected void SendStonith(string peer, bool needed) =>
-        Send(new HaMessage([HaField.String(WireFields.Type, "stonith"), HaField.String("node", peer), HaField.String("result", needed ? "n_stnth" : "unneeded")]));
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Stonith), HaField.String(ResourceFields.Node, peer), HaField.String(ResourceFields.Result, needed ? "n_stnth" : "unneeded")]));
 
     protected bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, LocalNode, StringComparison.OrdinalIgnoreCase);
 }

@@ -67,7 +67,7 @@ public static class RcHooks
     /// peer's <c>ip-request</c> for the group, as 3.0.6's rc.d/ip-request passes it on.
     /// </summary>
     public static Dictionary<string, string> LocalGiveIpEnvironment(string key, string requestedBy, string currentHost) =>
-        Environment(new HaMessage([HaField.String(WireFields.Type, "ip-request"), HaField.String(WireFields.Src, requestedBy), HaField.String("ipaddr", key)]), currentHost, null, niceFailback: false);
+        Environment(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.IpRequest), HaField.String(WireFields.Src, requestedBy), HaField.String(ResourceFields.IpAddress, key)]), currentHost, null, niceFailback: false);
 
     private static bool IsEnvironmentName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 }

@@ -125,7 +125,7 @@ public sealed class ResourcePlanner : PlannerBase
 
         State = PlannerState.Starting;
         _peerAlive = anyPeerAlive;
-        Send(new HaMessage([HaField.String(WireFields.Type, "starting"), HaField.String(ImplementationField, ImplementationVersion)]));
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Starting), HaField.String(ImplementationField, ImplementationVersion)]));
         foreach (string peer in deadPeers)
         {
             PeerDied(peer);
@@ -161,7 +161,7 @@ public sealed class ResourcePlanner : PlannerBase
 
         switch (message.Type)
         {
-            case "starting":
+            case ResourceMessages.Starting:
                 _peerChoseStandby = false;
                 PeerIsOurs = message.GetString(ImplementationField) is not null;
                 if (State is PlannerState.Starting)
@@ -180,15 +180,15 @@ public sealed class ResourcePlanner : PlannerBase
                 }
 
                 break;
-            case "resource":
+            case ResourceMessages.Resource:
                 ResourceReport(message);
                 break;
-            case "ask_resources":
+            case ResourceMessages.AskResources:
                 StandbyMessage(message);
                 break;
-            case "hb_takeover":
+            case ResourceMessages.HbTakeover:
                 // rc.d/hb_takeover on the peer runs hb_standby with the mirrored set; "failback" becomes all (3.0.6 quirk).
-                RequestStandby(message.GetString("rsc_hold") switch
+                RequestStandby(message.GetString(ResourceFields.RscHold) switch
                 {
                     "local" => HoldSet.Foreign,
                     "foreign" => HoldSet.Local,
@@ -359,9 +359,9 @@ public sealed class ResourcePlanner : PlannerBase
 
     private void ResourceReport(HaMessage message)
     {
-        var reported = Parse(message.GetString("rsc_hold"));
-        bool partial = message.GetString("rtype") is null;
-        if (message.GetString("info") == "shutdown" && message.GetString(ImplementationField) is not null && State == PlannerState.Stable)
+        var reported = Parse(message.GetString(ResourceFields.RscHold));
+        bool partial = message.GetString(ResourceFields.ReportType) is null;
+        if (message.GetString(ResourceFields.Info) == "shutdown" && message.GetString(ImplementationField) is not null && State == PlannerState.Stable)
         {
             // A peer of ours is leaving and keeps its addresses until we have them: take every address-only group we do
             // not hold now, then say so (the rest follows its shutdone, as with 3.0.6).
@@ -388,7 +388,7 @@ public sealed class ResourcePlanner : PlannerBase
             EnterResourcesReceived();
         }
 
-        if (State == PlannerState.ResourcesReceived && message.GetString("isstable") == "1")
+        if (State == PlannerState.ResourcesReceived && message.GetString(ResourceFields.IsStable) == "1")
         {
             BecomeStable();
         }
@@ -401,7 +401,7 @@ public sealed class ResourcePlanner : PlannerBase
 
         // auto_failback on: the node holding the peer's groups hands them back once the peer is up and stable.
         if (Policy == AutoFailback.On && State == PlannerState.Stable && _standby is null && !partial && !_peerChoseStandby
-            && message.GetString("isstable") == "1" && (reported & HoldSet.Local) == 0 && (Holding & HoldSet.Foreign) != 0
+            && message.GetString(ResourceFields.IsStable) == "1" && (reported & HoldSet.Local) == 0 && (Holding & HoldSet.Foreign) != 0
             && Resources.Groups.Any(g => !IsLocal(g) && HeldKeys.Contains(g.Key)))
         {
             _standbyDoneSent = false;
@@ -514,7 +514,7 @@ public sealed class ResourcePlanner : PlannerBase
         {
             // mach_down's partial update: "I now also hold foreign".
             _machDownReport = false;
-            Send(new HaMessage([HaField.String(WireFields.Type, "resource"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "mach_down")]));
+            Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Resource), HaField.String(ResourceFields.RscHold, "foreign"), HaField.String(ResourceFields.Info, "mach_down")]));
         }
     }
 
@@ -524,15 +524,15 @@ public sealed class ResourcePlanner : PlannerBase
     {
         var fields = new List<HaField>
         {
-            HaField.String(WireFields.Type, "resource"),
-            HaField.String("rsc_hold", Name(hold)),
-            HaField.String("rtype", "full"),
-            HaField.String("isstable", isStable ? "1" : "0"),
+            HaField.String(WireFields.Type, ResourceMessages.Resource),
+            HaField.String(ResourceFields.RscHold, Name(hold)),
+            HaField.String(ResourceFields.ReportType, "full"),
+            HaField.String(ResourceFields.IsStable, isStable ? "1" : "0"),
         };
         fields.Add(HaField.String(ImplementationField, ImplementationVersion));
         if (info is not null)
         {
-            fields.Add(HaField.String("info", info));
+            fields.Add(HaField.String(ResourceFields.Info, info));
         }
 
         Send(new HaMessage(fields));
@@ -576,7 +576,7 @@ public sealed class ResourcePlanner : PlannerBase
     /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/> (all, local, foreign, failback).</summary>
     public override string? RequestTakeover(string what)
     {
-        Send(new HaMessage([HaField.String(WireFields.Type, "hb_takeover"), HaField.String("rsc_hold", what)]));
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.HbTakeover), HaField.String(ResourceFields.RscHold, what)]));
         return null;
     }
 
@@ -585,8 +585,8 @@ public sealed class ResourcePlanner : PlannerBase
 
     private void StandbyMessage(HaMessage message)
     {
-        var set = Parse(message.GetString("rsc_hold"));
-        switch (message.GetString("info"))
+        var set = Parse(message.GetString(ResourceFields.RscHold));
+        switch (message.GetString(ResourceFields.Info))
         {
             case "me" when _standby is null && State == PlannerState.Stable:
                 // The peer gives up its set S: we will take the complement once it says done. A peer of ours gets
@@ -678,7 +678,7 @@ public sealed class ResourcePlanner : PlannerBase
     private bool _standbyDoneSent;
 
     private static HaMessage AskResources(HoldSet set, string info) =>
-        new([HaField.String(WireFields.Type, "ask_resources"), HaField.String("rsc_hold", Name(set)), HaField.String("info", info)]);
+        new([HaField.String(WireFields.Type, ResourceMessages.AskResources), HaField.String(ResourceFields.RscHold, Name(set)), HaField.String(ResourceFields.Info, info)]);
 
     public static string Name(HoldSet set) => set switch
     {
