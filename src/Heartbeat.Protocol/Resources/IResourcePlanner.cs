@@ -58,4 +58,25 @@ public interface IResourcePlanner
 
     /// <summary>The commands, appended to <paramref name="destination"/> (the daemon's loop: nothing allocated when there are none).</summary>
     void Drain(List<PlannerCommand> destination);
+
+    /// <summary>Whether the peer marked its messages as ours (see <see cref="PlannerBase.ImplementationField"/>).</summary>
+    bool PeerIsOurs { get; }
+
+    /// <summary>Whether the live peer holds this group as far as the protocol tells (legacy tracks no holdings: never).</summary>
+    bool PeerHolds(string key);
+
+    /// <summary>
+    /// The "alone" rule at communication up, per protocol: whether this peer counts as alive, so that this node asks or
+    /// negotiates instead of taking its groups at once.
+    /// </summary>
+    bool CountsAsAlive(Membership.PeerNode peer);
+
+    /// <summary>Why this protocol has no standby/takeover (the refusal, in 3.0.6's words), or null when it has one.</summary>
+    string? StandbyUnsupported { get; }
+
+    /// <summary>hb_standby: give <paramref name="set"/> to the peer. Returns why it is refused, or null.</summary>
+    string? RequestStandby(HoldSet set);
+
+    /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/>. Returns why it is refused, or null.</summary>
+    string? RequestTakeover(string what);
 }

@@ -21,6 +21,16 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
 
     public override bool InTransition => PendingKeys.Count > 0;
 
+    /// <summary>"Alone" for legacy means no other node is active yet (3.0.6's req_resource grants itself its groups then).</summary>
+    public override bool CountsAsAlive(Membership.PeerNode peer) => peer.Status == Membership.NodeStatus.Active;
+
+    /// <summary>3.0.6's own words for hb_standby/hb_takeover with auto_failback legacy.</summary>
+    public override string? StandbyUnsupported => "Standby mode only implemented when nice_failback on (auto_failback on or off)";
+
+    public override string? RequestStandby(HoldSet set) => StandbyUnsupported;
+
+    public override string? RequestTakeover(string what) => StandbyUnsupported;
+
     public override void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive)
     {
         if (State != PlannerState.Init)
@@ -40,11 +50,11 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             {
                 // Alone: grant it to ourselves, as req_resource does (the message is addressed to us; peers ignore it).
                 Send(Grant(LocalNode, group.Key, weOwn: true));
-                Acquire(group.Key, "own group, no other node active");
+                Acquire(group.Key, "own group, no other node active", GroupCause.Placement);
             }
             else
             {
-                Send(new HaMessage([HaField.String(WireFields.Type, "ip-request"), HaField.String("ipaddr", group.Key)]));
+                Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.IpRequest), HaField.String(ResourceFields.IpAddress, group.Key)]));
             }
         }
     }
@@ -56,15 +66,15 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             return;
         }
 
-        string? key = message.GetString("ipaddr");
+        string? key = message.GetString(ResourceFields.IpAddress);
         switch (message.Type)
         {
-            case "ip-request" when key is not null && Resources.Groups.Any(g => g.Key == key):
+            case ResourceMessages.IpRequest when key is not null && Resources.Groups.Any(g => g.Key == key):
                 if (HeldKeys.Contains(key) || PendingKeys.Contains(key))
                 {
                     // The home node wants its group back: give it up first, answer when it is stopped.
                     _answerAfterRelease[key] = from;
-                    Release(key, $"requested by {from}", requestedBy: from);
+                    Release(key, $"requested by {from}", GroupCause.PeerRequest, requestedBy: from);
                 }
                 else
                 {
@@ -72,8 +82,8 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
                 }
 
                 break;
-            case "ip-request-resp" when key is not null && message.GetString("ok") == "OK" && Resources.Groups.Any(g => g.Key == key):
-                Acquire(key, $"granted by {from}");
+            case ResourceMessages.IpRequestResponse when key is not null && message.GetString(ResourceFields.Ok) == "OK" && Resources.Groups.Any(g => g.Key == key):
+                Acquire(key, $"granted by {from}", GroupCause.Placement);
                 break;
         }
     }
@@ -87,13 +97,13 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     /// </summary>
     public override void Overheard(string from, HaMessage message)
     {
-        if (message.Type == "ip-request-resp" && message.GetString("dest") == from && message.GetString("ok") == "OK"
-            && message.GetString("ipaddr") is { } key
+        if (message.Type == ResourceMessages.IpRequestResponse && message.GetString(WireFields.Dest) == from && message.GetString(ResourceFields.Ok) == "OK"
+            && message.GetString(ResourceFields.IpAddress) is { } key
             && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
             && string.Equals(group.Node, from, StringComparison.OrdinalIgnoreCase)
             && (HeldKeys.Contains(key) || PendingKeys.Contains(key)))
         {
-            Release(key, $"{from} granted itself its own group (no active peer at its start)");
+            Release(key, $"{from} granted itself its own group (no active peer at its start)", GroupCause.PeerRequest);
         }
     }
 
@@ -102,13 +112,13 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         CancelHeal();
         // Legacy asks for a reset unless the node said goodbye with shutdone first.
         SendStonith(peer, needed: !_departed.Contains(peer));
-        TakeOver(peer, "peer dead");
+        TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }
 
     public override void PeerShutDown(string peer)
     {
         CancelHeal();
-        TakeOver(peer, "peer shut down");
+        TakeOver(peer, "peer shut down", GroupCause.PeerShutDown);
         _departed.Add(peer);
     }
 
@@ -126,26 +136,26 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         }
     }
 
-    private void TakeOver(string peer, string reason)
+    private void TakeOver(string peer, string reason, GroupCause cause)
     {
         foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
         {
-            TakeOrAnnounce(group.Key, reason);
+            TakeOrAnnounce(group.Key, reason, cause);
         }
 
         foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))
         {
-            Acquire(group.Key, reason);
+            Acquire(group.Key, reason, cause);
         }
     }
 
     private static HaMessage Grant(string to, string key, bool weOwn) => new(
     [
-        HaField.String(WireFields.Type, "ip-request-resp"),
+        HaField.String(WireFields.Type, ResourceMessages.IpRequestResponse),
         HaField.String(WireFields.Dest, to),
-        HaField.String("ipaddr", key),
-        HaField.String("weown", weOwn ? "yes" : "no"),
-        HaField.String("ok", "OK"),
+        HaField.String(ResourceFields.IpAddress, key),
+        HaField.String(ResourceFields.WeOwn, weOwn ? "yes" : "no"),
+        HaField.String(ResourceFields.Ok, "OK"),
     ]);
 
 }

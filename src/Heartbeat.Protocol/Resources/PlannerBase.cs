@@ -79,6 +79,21 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// <summary>Whether the peer marked its messages as ours (see <see cref="ImplementationField"/>).</summary>
     public bool PeerIsOurs { get; protected set; }
 
+    /// <inheritdoc/>
+    public virtual bool PeerHolds(string key) => false;
+
+    /// <inheritdoc/>
+    public abstract bool CountsAsAlive(Membership.PeerNode peer);
+
+    /// <inheritdoc/>
+    public virtual string? StandbyUnsupported => null;
+
+    /// <inheritdoc/>
+    public abstract string? RequestStandby(HoldSet set);
+
+    /// <inheritdoc/>
+    public abstract string? RequestTakeover(string what);
+
     /// <summary>True while a partition heal is being settled.</summary>
     public bool Healing => _heal is not null;
 
@@ -109,11 +124,11 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     public void AdoptLeftovers(IEnumerable<string> keys) => Leftovers.UnionWith(keys.Where(k => Resources.Groups.Any(g => g.Key == k && IsLocal(g))));
 
     /// <summary>The peer holds our home groups: our leftover copies go.</summary>
-    protected void ReleaseLeftovers(string reason)
+    protected void ReleaseLeftovers(string reason, GroupCause cause)
     {
         foreach (string key in Leftovers.Where(k => !HeldKeys.Contains(k) && !PendingKeys.Contains(k)).ToList())
         {
-            Release(key, reason);
+            Release(key, reason, cause);
         }
 
         Leftovers.Clear();
@@ -162,7 +177,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
         foreach (var group in HeldHomeGroups().Where(g => !_announcing.Contains(g.Key)))
         {
-            _commands.Add(new AnnounceGroup(group.Key, "resumed after a stall longer than the deadtime: the peer may have taken it"));
+            _commands.Add(new AnnounceGroup(group.Key, "resumed after a stall longer than the deadtime: the peer may have taken it", GroupCause.Stall));
         }
     }
 
@@ -263,7 +278,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         foreach (string key in _deferredReleases)
         {
             PendingKeys.Remove(key);
-            Release(key, reason);
+            Release(key, reason, GroupCause.Shutdown);
         }
 
         _deferredReleases.Clear();
@@ -298,7 +313,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         foreach (var group in HeldHomeGroups())
         {
             _announcing.Add(group.Key);
-            _commands.Add(new AnnounceGroup(group.Key, "partition healed: the home node keeps its group"));
+            _commands.Add(new AnnounceGroup(group.Key, "partition healed: the home node keeps its group", GroupCause.PartitionHeal));
         }
 
         SendHealNoticeIfReady();
@@ -320,7 +335,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
             && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
         {
             heal.Releasing.Add(group.Key);
-            Release(group.Key, reason);
+            Release(group.Key, reason, GroupCause.PartitionHeal);
         }
 
         heal.ReleasesIssued = true;
@@ -384,7 +399,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
             }
             else
             {
-                Release(group.Key, "shutdown");
+                Release(group.Key, "shutdown", GroupCause.Shutdown);
             }
         }
 
@@ -410,12 +425,12 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     }
 
     /// <summary>Starts a group unless it is held or under way; never while leaving (that VIP would outlive us).</summary>
-    protected void Acquire(string key, string reason)
+    protected void Acquire(string key, string reason, GroupCause cause)
     {
         if (State != PlannerState.ShuttingDown && !HeldKeys.Contains(key) && PendingKeys.Add(key))
         {
             Leftovers.Remove(key);
-            _commands.Add(new AcquireGroup(key, reason));
+            _commands.Add(new AcquireGroup(key, reason, cause));
         }
     }
 
@@ -424,29 +439,29 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// copy), announces it again: the peer's leave deleted its copy, and clients that followed its last ARP must learn
     /// where the address is now.
     /// </summary>
-    protected void TakeOrAnnounce(string key, string reason)
+    protected void TakeOrAnnounce(string key, string reason, GroupCause cause)
     {
         if (HeldKeys.Contains(key) && !PendingKeys.Contains(key) && State != PlannerState.ShuttingDown)
         {
-            _commands.Add(new AnnounceGroup(key, reason + ", held already"));
+            _commands.Add(new AnnounceGroup(key, reason + ", held already", cause));
         }
         else
         {
-            Acquire(key, reason);
+            Acquire(key, reason, cause);
         }
     }
 
-    protected void Release(string key, string reason, string? requestedBy = null)
+    protected void Release(string key, string reason, GroupCause cause, string? requestedBy = null)
     {
         PendingKeys.Add(key);
-        _commands.Add(new ReleaseGroup(key, reason, requestedBy));
+        _commands.Add(new ReleaseGroup(key, reason, cause, requestedBy));
     }
 
     protected void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
 
     /// <summary>The notice 3.0.6 sends when it declares a node dead; "unneeded" when the node had already let go.</summary>
     protected void SendStonith(string peer, bool needed) =>
-        Send(new HaMessage([HaField.String(WireFields.Type, "stonith"), HaField.String("node", peer), HaField.String("result", needed ? "n_stnth" : "unneeded")]));
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Stonith), HaField.String(ResourceFields.Node, peer), HaField.String(ResourceFields.Result, needed ? "n_stnth" : "unneeded")]));
 
     protected bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, LocalNode, StringComparison.OrdinalIgnoreCase);
 }

@@ -62,5 +62,12 @@ public static class RcHooks
         return environment;
     }
 
+    /// <summary>
+    /// The environment of <see cref="LocalGiveIp"/>, run before a group is given up at a peer's request: that of the
+    /// peer's <c>ip-request</c> for the group, as 3.0.6's rc.d/ip-request passes it on.
+    /// </summary>
+    public static Dictionary<string, string> LocalGiveIpEnvironment(string key, string requestedBy, string currentHost) =>
+        Environment(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.IpRequest), HaField.String(WireFields.Src, requestedBy), HaField.String(ResourceFields.IpAddress, key)]), currentHost, null, niceFailback: false);
+
     private static bool IsEnvironmentName(string name) => name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 }

@@ -32,14 +32,14 @@ public abstract record PlannerCommand;
 public sealed record SendClusterMessage(HaMessage Body) : PlannerCommand;
 
 /// <summary>Start a group (ResourceManager takegroup), then report with <see cref="ResourcePlanner.GroupStarted"/>.</summary>
-public sealed record AcquireGroup(string Key, string Reason) : PlannerCommand;
+public sealed record AcquireGroup(string Key, string Reason, GroupCause Cause) : PlannerCommand;
 
 /// <summary>Stop a group (givegroup), then report with <see cref="ResourcePlanner.GroupStopped"/>.</summary>
 /// <param name="RequestedBy">The peer whose request (legacy ip-request) this answers: rc.d/local_giveip runs first.</param>
-public sealed record ReleaseGroup(string Key, string Reason, string? RequestedBy = null) : PlannerCommand;
+public sealed record ReleaseGroup(string Key, string Reason, GroupCause Cause, string? RequestedBy = null) : PlannerCommand;
 
 /// <summary>Announce a held group again (gratuitous ARP for its addresses), then report with <see cref="PlannerBase.GroupAnnounced"/>.</summary>
-public sealed record AnnounceGroup(string Key, string Reason) : PlannerCommand;
+public sealed record AnnounceGroup(string Key, string Reason, GroupCause Cause) : PlannerCommand;
 
 /// <summary>Every group is stopped after <see cref="ResourcePlanner.BeginShutdown"/>: membership may send shutdone.</summary>
 public sealed record ReadyToLeave : PlannerCommand;
@@ -89,7 +89,7 @@ public sealed class ResourcePlanner : PlannerBase
     /// Whether the live peer's last report covers this group: its "local" class is the groups whose home it is, its
     /// "foreign" class ours. Class bookkeeping, as 3.0.6's: it says what the peer claims, not what its scripts did.
     /// </summary>
-    public bool PeerHolds(string key) =>
+    public override bool PeerHolds(string key) =>
         _peerAlive && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
         && (PeerReports & (IsLocal(group) ? HoldSet.Foreign : HoldSet.Local)) != 0;
 
@@ -125,7 +125,7 @@ public sealed class ResourcePlanner : PlannerBase
 
         State = PlannerState.Starting;
         _peerAlive = anyPeerAlive;
-        Send(new HaMessage([HaField.String(WireFields.Type, "starting"), HaField.String(ImplementationField, ImplementationVersion)]));
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Starting), HaField.String(ImplementationField, ImplementationVersion)]));
         foreach (string peer in deadPeers)
         {
             PeerDied(peer);
@@ -144,7 +144,7 @@ public sealed class ResourcePlanner : PlannerBase
                 _claimed |= HoldSet.Local;
                 foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
                 {
-                    Acquire(group.Key, "local group, alone");
+                    Acquire(group.Key, "local group, alone", GroupCause.Placement);
                 }
             }
         }
@@ -161,7 +161,7 @@ public sealed class ResourcePlanner : PlannerBase
 
         switch (message.Type)
         {
-            case "starting":
+            case ResourceMessages.Starting:
                 _peerChoseStandby = false;
                 PeerIsOurs = message.GetString(ImplementationField) is not null;
                 if (State is PlannerState.Starting)
@@ -180,15 +180,15 @@ public sealed class ResourcePlanner : PlannerBase
                 }
 
                 break;
-            case "resource":
+            case ResourceMessages.Resource:
                 ResourceReport(message);
                 break;
-            case "ask_resources":
+            case ResourceMessages.AskResources:
                 StandbyMessage(message);
                 break;
-            case "hb_takeover":
+            case ResourceMessages.HbTakeover:
                 // rc.d/hb_takeover on the peer runs hb_standby with the mirrored set; "failback" becomes all (3.0.6 quirk).
-                RequestStandby(message.GetString("rsc_hold") switch
+                RequestStandby(message.GetString(ResourceFields.RscHold) switch
                 {
                     "local" => HoldSet.Foreign,
                     "foreign" => HoldSet.Local,
@@ -204,7 +204,7 @@ public sealed class ResourcePlanner : PlannerBase
         CancelHeal();
         _peerAlive = false;
         PeerReports = HoldSet.None;
-        TakeOver(peer, "peer shut down");
+        TakeOver(peer, "peer shut down", GroupCause.PeerShutDown);
     }
 
     /// <summary>Membership declared the peer dead: STONITH notice, then its groups are ours (mach_down).</summary>
@@ -221,7 +221,7 @@ public sealed class ResourcePlanner : PlannerBase
         // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report).
         SendStonith(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
         PeerReports = HoldSet.None;
-        TakeOver(peer, "peer dead");
+        TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }
 
     /// <summary>The peer is back (a restart): it may report and negotiate again.</summary>
@@ -359,16 +359,16 @@ public sealed class ResourcePlanner : PlannerBase
 
     private void ResourceReport(HaMessage message)
     {
-        var reported = Parse(message.GetString("rsc_hold"));
-        bool partial = message.GetString("rtype") is null;
-        if (message.GetString("info") == "shutdown" && message.GetString(ImplementationField) is not null && State == PlannerState.Stable)
+        var reported = Parse(message.GetString(ResourceFields.RscHold));
+        bool partial = message.GetString(ResourceFields.ReportType) is null;
+        if (message.GetString(ResourceFields.Info) == "shutdown" && message.GetString(ImplementationField) is not null && State == PlannerState.Stable)
         {
             // A peer of ours is leaving and keeps its addresses until we have them: take every address-only group we do
             // not hold now, then say so (the rest follows its shutdone, as with 3.0.6).
             PeerIsOurs = true;
             foreach (var group in Resources.Groups.Where(g => AddressesOnly(g) && !HeldKeys.Contains(g.Key)))
             {
-                Acquire(group.Key, "peer leaving, make-before-break");
+                Acquire(group.Key, "peer leaving, make-before-break", GroupCause.PeerLeaving);
                 _tookOverKeys.Add(group.Key);
             }
 
@@ -388,7 +388,7 @@ public sealed class ResourcePlanner : PlannerBase
             EnterResourcesReceived();
         }
 
-        if (State == PlannerState.ResourcesReceived && message.GetString("isstable") == "1")
+        if (State == PlannerState.ResourcesReceived && message.GetString(ResourceFields.IsStable) == "1")
         {
             BecomeStable();
         }
@@ -401,7 +401,7 @@ public sealed class ResourcePlanner : PlannerBase
 
         // auto_failback on: the node holding the peer's groups hands them back once the peer is up and stable.
         if (Policy == AutoFailback.On && State == PlannerState.Stable && _standby is null && !partial && !_peerChoseStandby
-            && message.GetString("isstable") == "1" && (reported & HoldSet.Local) == 0 && (Holding & HoldSet.Foreign) != 0
+            && message.GetString(ResourceFields.IsStable) == "1" && (reported & HoldSet.Local) == 0 && (Holding & HoldSet.Foreign) != 0
             && Resources.Groups.Any(g => !IsLocal(g) && HeldKeys.Contains(g.Key)))
         {
             _standbyDoneSent = false;
@@ -440,14 +440,14 @@ public sealed class ResourcePlanner : PlannerBase
         // earlier run must go).
         if (_peerHoldsOurs)
         {
-            ReleaseLeftovers("left up by an earlier run; the peer holds it now");
+            ReleaseLeftovers("left up by an earlier run; the peer holds it now", GroupCause.Leftover);
         }
         else
         {
             _claimed |= HoldSet.Local;
             foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key)))
             {
-                Acquire(group.Key, "local group");
+                Acquire(group.Key, "local group", GroupCause.Placement);
             }
         }
 
@@ -455,13 +455,13 @@ public sealed class ResourcePlanner : PlannerBase
         FinishAcquisitionIfDone();
     }
 
-    private void TakeOver(string peer, string reason)
+    private void TakeOver(string peer, string reason, GroupCause cause)
     {
         bool any = false;
         foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase)))
         {
             any |= !HeldKeys.Contains(group.Key) || _tookOverKeys.Contains(group.Key);
-            TakeOrAnnounce(group.Key, reason);
+            TakeOrAnnounce(group.Key, reason, cause);
         }
 
         _tookOverKeys.Clear();
@@ -474,7 +474,7 @@ public sealed class ResourcePlanner : PlannerBase
             // Our own groups too, if the peer had them (mach_down runs beside req_our_resources).
             foreach (var group in Resources.Groups.Where(g => IsLocal(g) && !HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)))
             {
-                Acquire(group.Key, reason);
+                Acquire(group.Key, reason, cause);
                 any = true;
             }
         }
@@ -514,7 +514,7 @@ public sealed class ResourcePlanner : PlannerBase
         {
             // mach_down's partial update: "I now also hold foreign".
             _machDownReport = false;
-            Send(new HaMessage([HaField.String(WireFields.Type, "resource"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "mach_down")]));
+            Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Resource), HaField.String(ResourceFields.RscHold, "foreign"), HaField.String(ResourceFields.Info, "mach_down")]));
         }
     }
 
@@ -524,15 +524,15 @@ public sealed class ResourcePlanner : PlannerBase
     {
         var fields = new List<HaField>
         {
-            HaField.String(WireFields.Type, "resource"),
-            HaField.String("rsc_hold", Name(hold)),
-            HaField.String("rtype", "full"),
-            HaField.String("isstable", isStable ? "1" : "0"),
+            HaField.String(WireFields.Type, ResourceMessages.Resource),
+            HaField.String(ResourceFields.RscHold, Name(hold)),
+            HaField.String(ResourceFields.ReportType, "full"),
+            HaField.String(ResourceFields.IsStable, isStable ? "1" : "0"),
         };
         fields.Add(HaField.String(ImplementationField, ImplementationVersion));
         if (info is not null)
         {
-            fields.Add(HaField.String("info", info));
+            fields.Add(HaField.String(ResourceFields.Info, info));
         }
 
         Send(new HaMessage(fields));
@@ -555,7 +555,7 @@ public sealed class ResourcePlanner : PlannerBase
     /// hb_standby: give up <paramref name="set"/> (local = our home groups, foreign = the peer's, all) to the peer with
     /// the three-phase ask_resources exchange (behaviour.md §6.1). Returns why it is refused, or null.
     /// </summary>
-    public string? RequestStandby(HoldSet set)
+    public override string? RequestStandby(HoldSet set)
     {
         if (State != PlannerState.Stable)
         {
@@ -574,13 +574,19 @@ public sealed class ResourcePlanner : PlannerBase
     }
 
     /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/> (all, local, foreign, failback).</summary>
-    public void RequestTakeover(string what) =>
-        Send(new HaMessage([HaField.String(WireFields.Type, "hb_takeover"), HaField.String("rsc_hold", what)]));
+    public override string? RequestTakeover(string what)
+    {
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.HbTakeover), HaField.String(ResourceFields.RscHold, what)]));
+        return null;
+    }
+
+    /// <summary>nice_failback needs only a live peer: one not declared dead (it may still be starting).</summary>
+    public override bool CountsAsAlive(Membership.PeerNode peer) => !peer.IsDead;
 
     private void StandbyMessage(HaMessage message)
     {
-        var set = Parse(message.GetString("rsc_hold"));
-        switch (message.GetString("info"))
+        var set = Parse(message.GetString(ResourceFields.RscHold));
+        switch (message.GetString(ResourceFields.Info))
         {
             case "me" when _standby is null && State == PlannerState.Stable:
                 // The peer gives up its set S: we will take the complement once it says done. A peer of ours gets
@@ -593,7 +599,7 @@ public sealed class ResourcePlanner : PlannerBase
                     foreach (var key in GroupsOfSet(set, fromGiver: false).Where(k => !HeldKeys.Contains(k) && AddressesOnly(Resources.Groups.First(g => g.Key == k))))
                     {
                         _claimed |= set switch { HoldSet.Local => HoldSet.Foreign, HoldSet.Foreign => HoldSet.Local, _ => HoldSet.All };
-                        Acquire(key, "peer going standby, make-before-break");
+                        Acquire(key, "peer going standby, make-before-break", GroupCause.Standby);
                         _tookOverKeys.Add(key);
                     }
                 }
@@ -609,7 +615,7 @@ public sealed class ResourcePlanner : PlannerBase
                 SendReport(keep == HoldSet.All ? HoldSet.All : keep, isStable: false, info: "standby");
                 foreach (var key in toStop)
                 {
-                    Release(key, $"standby {Name(set)}");
+                    Release(key, $"standby {Name(set)}", GroupCause.Standby);
                 }
 
                 FinishStandbyStopsIfDone();
@@ -624,7 +630,7 @@ public sealed class ResourcePlanner : PlannerBase
                 };
                 foreach (var key in GroupsOfSet(taking.Set, fromGiver: false).Where(k => !HeldKeys.Contains(k)))
                 {
-                    Acquire(key, $"peer went standby {Name(taking.Set)}");
+                    Acquire(key, $"peer went standby {Name(taking.Set)}", GroupCause.Standby);
                 }
 
                 _standbyTakeoverReport = true;
@@ -672,7 +678,7 @@ public sealed class ResourcePlanner : PlannerBase
     private bool _standbyDoneSent;
 
     private static HaMessage AskResources(HoldSet set, string info) =>
-        new([HaField.String(WireFields.Type, "ask_resources"), HaField.String("rsc_hold", Name(set)), HaField.String("info", info)]);
+        new([HaField.String(WireFields.Type, ResourceMessages.AskResources), HaField.String(ResourceFields.RscHold, Name(set)), HaField.String(ResourceFields.Info, info)]);
 
     public static string Name(HoldSet set) => set switch
     {

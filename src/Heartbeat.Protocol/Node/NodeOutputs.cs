@@ -1,0 +1,36 @@
+using Heartbeat.Protocol.Membership;
+
+namespace Heartbeat.Protocol.Node;
+
+/// <summary>
+/// What one <see cref="ClusterNode.Pump"/> produced, in caller-owned lists reused from turn to turn (nothing is
+/// allocated at rest). The pump appends; the shell handles everything and then calls <see cref="Clear"/>.
+/// </summary>
+public sealed class NodeOutputs
+{
+    /// <summary>
+    /// To put on every medium, in this order. The bytes may live in the engine's buffers: send them before the next
+    /// call into the node.
+    /// </summary>
+    public List<OutgoingDatagram> Datagrams { get; } = [];
+
+    /// <summary>What membership observed, for the log (the node has already acted on them).</summary>
+    public List<MembershipEvent> Events { get; } = [];
+
+    /// <summary>Group actions for the worker, in the order decided: hand them over before sending (a takeover starts at once).</summary>
+    public List<GroupRequest> GroupRequests { get; } = [];
+
+    /// <summary>rc.d hooks to run, in order.</summary>
+    public List<HookRequest> Hooks { get; } = [];
+
+    /// <summary>Whether anything was produced at all.</summary>
+    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0;
+
+    public void Clear()
+    {
+        Datagrams.Clear();
+        Events.Clear();
+        GroupRequests.Clear();
+        Hooks.Clear();
+    }
+}
