@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Heartbeat.Protocol.Tests.Resources;
 
-/// <summary>The nice_failback negotiation against the sequences of ../shared/captures/behaviour-*.pcap.</summary>
+/// <summary>The nice_failback negotiation against the sequences of tests/vectors/captures/behaviour-*.pcap.</summary>
 public class ResourcePlannerTests
 {
     // behaviour.md's "2 groups" layout: one group per node.
