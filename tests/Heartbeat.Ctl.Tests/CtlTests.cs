@@ -158,7 +158,8 @@ public sealed class CtlTests : IDisposable
         return files.Length == 0 ? ["--key", CaptureCatalog.BehaviourStudyKeys] : [.. files.SelectMany(f => new[] { "--authkeys", f })];
     }
 
-    private static (int Exit, string Output) Run(string[] args)
+    /// <summary>hbctl in-process: exit code, and standard output followed by standard error.</summary>
+    internal static (int Exit, string Output) Run(string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

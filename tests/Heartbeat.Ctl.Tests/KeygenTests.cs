@@ -1,4 +1,3 @@
-using Heartbeat.Ctl;
 using Heartbeat.Protocol.Config;
 
 namespace Heartbeat.Ctl.Tests;
@@ -74,11 +73,5 @@ public sealed class KeygenTests : IDisposable
         Assert.Contains("0 error(s), 0 warning(s)", after, StringComparison.Ordinal);
     }
 
-    private static (int Exit, string Output) Run(string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = Program.BuildRoot(output, error).Parse(args).Invoke();
-        return (exit, output.ToString() + error.ToString());
-    }
+    private static (int Exit, string Output) Run(string[] args) => CtlTests.Run(args);
 }

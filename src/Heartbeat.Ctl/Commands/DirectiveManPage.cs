@@ -39,19 +39,11 @@ public static class DirectiveManPage
         page.Append(".SH DIRECTIVES\n");
         foreach (var d in HaCfDirectives.All)
         {
-            string support = d.Support switch
-            {
-                DirectiveSupport.Implemented => "implemented",
-                DirectiveSupport.NoEffect => "no effect",
-                DirectiveSupport.Ignored => "ignored",
-                DirectiveSupport.PacemakerOnly => "pacemaker",
-                _ => "obsolete",
-            };
             page.Append(".TP\n");
             page.Append(CultureInfo.InvariantCulture, $"\\fB{Escape(d.Name)}\\fR \\fI{Escape(d.Arguments)}\\fR{(d.WholeLine ? " (whole line)" : string.Empty)}\n");
             page.Append(Text(d.Description)).Append('\n');
             page.Append(".br\n");
-            page.Append(CultureInfo.InvariantCulture, $"Default: {Escape(d.Default)}. Support: {support}.{(d.Live ? " A reload applies it in place." : string.Empty)}\n");
+            page.Append(CultureInfo.InvariantCulture, $"Default: {Escape(d.Default)}. Support: {DirectiveDocs.SupportName(d.Support)}.{(d.Live ? " A reload applies it in place." : string.Empty)}\n");
         }
 
         page.Append(".SH FILES\n.TP\n.I /etc/ha.d/ha.cf\nthis file\n.TP\n.I /etc/ha.d/authkeys\nthe cluster's keys\n");
