@@ -141,13 +141,25 @@ public sealed class CtlTests : IDisposable
     public void TheDirectiveDocsAreGeneratedFromTheTable() =>
         Assert.Equal(DirectiveDocs.Markdown(), File.ReadAllText(Path.Join(Root, "docs", "ha.cf-directives.md")).ReplaceLineEndings("\n"));
 
+    [Fact]
+    public void TheHaCfManPageIsGeneratedFromTheTable()
+    {
+        Assert.Equal(DirectiveManPage.Render(), File.ReadAllText(Path.Join(Root, "docs", "man", "ha.cf.5")).ReplaceLineEndings("\n"));
+        var (exit, output) = Run(["check-config", "--directives", "--man"]);
+        Assert.Equal(0, exit);
+        Assert.Equal(DirectiveManPage.Render(), output);
+        Assert.Contains("\n.TP\n\\fBkeepalive\\fR \\fItime\\fR\n", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(output, c => c > '~'); // non-ASCII as groff escapes: the page renders alike in every locale
+    }
+
     private static string[] KeyArguments(string name)
     {
         string[] files = CaptureCatalog.AuthKeysFiles(name);
         return files.Length == 0 ? ["--key", CaptureCatalog.BehaviourStudyKeys] : [.. files.SelectMany(f => new[] { "--authkeys", f })];
     }
 
-    private static (int Exit, string Output) Run(string[] args)
+    /// <summary>hbctl in-process: exit code, and standard output followed by standard error.</summary>
+    internal static (int Exit, string Output) Run(string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();

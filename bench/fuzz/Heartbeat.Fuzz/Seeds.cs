@@ -6,7 +6,7 @@ using Heartbeat.Protocol.Capture;
 namespace Heartbeat.Fuzz;
 
 /// <summary>
-/// Seed corpora: real 3.0.6 datagrams from ../shared/captures, the configurations those captures were made with and
+/// Seed corpora: real 3.0.6 datagrams from tests/vectors/captures, the configurations those captures were made with and
 /// the repository's samples, small bzip2 streams, control requests. AFL++ starts from these and mutates.
 /// </summary>
 internal static class Seeds
@@ -55,15 +55,13 @@ internal static class Seeds
         throw new InvalidOperationException($"HeartbeatNet.sln not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
     }
 
-    private static string Shared() => Environment.GetEnvironmentVariable("HEARTBEAT_SHARED") is { Length: > 0 } shared
-        ? shared
-        : Path.GetFullPath(Path.Join(RepositoryRoot(), "..", "shared"));
+    private static string Captures() => Path.Join(RepositoryRoot(), "tests", "vectors", "captures");
 
     private static List<byte[]> Datagrams()
     {
         // Per capture, its datagrams of distinct (length, first 24 bytes): every message type, framing and key.
         var seeds = new List<byte[]>();
-        foreach (string pcap in Directory.GetFiles(Path.Join(Shared(), "captures"), "*.pcap").Order(StringComparer.Ordinal))
+        foreach (string pcap in Directory.GetFiles(Captures(), "*.pcap").Order(StringComparer.Ordinal))
         {
             var reader = CaptureReader.Read(File.ReadAllBytes(pcap));
             seeds.AddRange(reader.Datagrams
@@ -94,7 +92,7 @@ internal static class Seeds
 
     private static List<byte[]> ConfigFiles(string kind)
     {
-        var files = Directory.GetFiles(Path.Join(Shared(), "captures", "conf"), "*." + kind, SearchOption.AllDirectories)
+        var files = Directory.GetFiles(Path.Join(Captures(), "conf"), "*." + kind, SearchOption.AllDirectories)
             .Append(Path.Join(RepositoryRoot(), "etc", "ha.d", kind))
             .Where(File.Exists)
             .Order(StringComparer.Ordinal);

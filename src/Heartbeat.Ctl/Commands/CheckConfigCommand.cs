@@ -28,15 +28,16 @@ public static class CheckConfigCommand
         hostChecksOption.AcceptOnlyFromAmong("auto", "on", "off");
         var jsonOption = new Option<bool>("--json") { Description = "Print the diagnostics as JSON" };
         var directivesOption = new Option<bool>("--directives") { Description = "Print the table of ha.cf directives (Markdown) and exit" };
+        var manOption = new Option<bool>("--man") { Description = "With --directives: print the ha.cf(5) manual page (troff) instead of Markdown" };
         var command = new Command("check-config", "Check ha.cf, authkeys and haresources; exit 1 on any error")
         {
-            directoryArgument, configDirOption, nodeOption, hostChecksOption, jsonOption, directivesOption,
+            directoryArgument, configDirOption, nodeOption, hostChecksOption, jsonOption, directivesOption, manOption,
         };
         command.SetAction(parse =>
         {
             if (parse.GetValue(directivesOption))
             {
-                output.Write(DirectiveDocs.Markdown());
+                output.Write(parse.GetValue(manOption) ? DirectiveManPage.Render() : DirectiveDocs.Markdown());
                 return 0;
             }
 

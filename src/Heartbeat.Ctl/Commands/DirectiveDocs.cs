@@ -18,18 +18,21 @@ public static class DirectiveDocs
         text.Append("| directive | arguments | default | support | description |\n|---|---|---|---|---|\n");
         foreach (var d in HaCfDirectives.All)
         {
-            string support = d.Support switch
-            {
-                DirectiveSupport.Implemented => "implemented",
-                DirectiveSupport.NoEffect => "no effect",
-                DirectiveSupport.Ignored => "ignored",
-                DirectiveSupport.PacemakerOnly => "pacemaker",
-                _ => "obsolete",
-            };
+            string support = SupportName(d.Support);
             string arguments = d.Arguments.Replace("|", "\\|", StringComparison.Ordinal) + (d.WholeLine ? " (whole line)" : string.Empty);
             text.Append($"| `{d.Name}` | {arguments} | {d.Default.Replace("|", "\\|", StringComparison.Ordinal)} | {support} | {d.Description} |\n");
         }
 
         return text.ToString();
     }
+
+    /// <summary>The word the docs and ha.cf(5) use for a directive's support.</summary>
+    public static string SupportName(DirectiveSupport support) => support switch
+    {
+        DirectiveSupport.Implemented => "implemented",
+        DirectiveSupport.NoEffect => "no effect",
+        DirectiveSupport.Ignored => "ignored",
+        DirectiveSupport.PacemakerOnly => "pacemaker",
+        _ => "obsolete",
+    };
 }

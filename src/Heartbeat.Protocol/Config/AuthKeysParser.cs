@@ -131,7 +131,13 @@ public static class AuthKeysParser
 
             if (method == AuthMethod.Crc)
             {
-                diagnostics.Warning(line.Number, $"key {keyIndex} uses crc, which authenticates nothing", "anyone on the network can forge packets that pass a crc check; use sha1 with a long random key");
+                diagnostics.Warning(line.Number, $"key {keyIndex} uses crc, which authenticates nothing", $"anyone on the network can forge packets that pass a crc check; use sha1 with a long random key ({MakeARealKey})");
+            }
+            else if (WeakKeyReason(words[2]) is { } weakness)
+            {
+                // A warning, not an error: the node still runs with it (the article's cluster, and a 3.0.6 peer signing
+                // with it, must keep working), but the admin sees it at every check-config and every start.
+                diagnostics.Warning(line.Number, $"WEAK KEY: key {keyIndex} {weakness}; anyone who knows or guesses it can forge this cluster's packets (take its resources, fence its nodes)", MakeARealKey);
             }
 
             byte[] secret = method == AuthMethod.Crc ? [] : Encoding.Latin1.GetBytes(words[2]);
@@ -158,6 +164,23 @@ public static class AuthKeysParser
         var result = diagnostics.HasErrors || activeIndex is null ? null : new AuthKeys(activeIndex.Value, keys.Values.Select(k => k.Key));
         return new ParseResult<AuthKeys>(result, diagnostics.Items);
     }
+
+    /// <summary>Below this length a key is reported as weak (a random sha1 key of hbctl keygen has 40 characters).</summary>
+    public const int MinimumKeyLength = 16;
+
+    /// <summary>
+    /// Keys printed in the samples people copy: the article HeartbeatNet grew from (and its etc/ha.d sample) uses
+    /// <c>securepass</c>. Compared as written: 3.0.6 takes the key byte for byte.
+    /// </summary>
+    private static readonly string[] PublishedSampleKeys = ["securepass"];
+
+    private const string MakeARealKey = "make a random one with 'hbctl keygen --force /etc/ha.d' and copy that authkeys to every node, mode 600";
+
+    /// <summary>Why a md5/sha1 key is weak (a published sample's key, or too short), or null when it is not.</summary>
+    public static string? WeakKeyReason(string key) =>
+        PublishedSampleKeys.Contains(key, StringComparer.Ordinal) ? $"is '{key}', the key of a published sample"
+        : key.Length < MinimumKeyLength ? $"is only {key.Length} character(s) long (fewer than {MinimumKeyLength})"
+        : null;
 
     private static bool TryIndex(string text, out int index) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out index) && index <= AuthKeys.MaxIndex;

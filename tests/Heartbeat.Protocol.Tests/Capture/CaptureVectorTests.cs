@@ -9,7 +9,7 @@ namespace Heartbeat.Protocol.Tests.Capture;
 public sealed class CaptureVectorTests
 {
     [Fact]
-    public void TheCaptureFolderIsThere() => Assert.True(CaptureCatalog.Names.Count() >= 45, $"expected the shared captures in {TestPaths.Captures}");
+    public void TheCaptureFolderIsThere() => Assert.True(CaptureCatalog.Names.Count() >= 45, $"expected the captures in {TestPaths.Captures}");
 
     [Theory]
     [MemberData(nameof(CaptureCatalog.All), MemberType = typeof(CaptureCatalog))]

@@ -4,7 +4,7 @@ using Heartbeat.Protocol.Config;
 namespace Heartbeat.Protocol.Tests.Support;
 
 /// <summary>
-/// Every capture in ../shared/captures with the keys it was made with: the authkeys files in conf/&lt;name&gt;/ merged
+/// Every capture in tests/vectors/captures with the keys it was made with: the authkeys files in conf/&lt;name&gt;/ merged
 /// (multikey-mixed needs both nodes' files), or, for the behaviour study that has no conf folder, its README's
 /// common setup (auth 1 / 1 md5 securepass). A capture added later is picked up by the same rules.
 /// </summary>

@@ -1,15 +1,16 @@
 namespace Heartbeat.Protocol.Tests.Support;
 
-/// <summary>Locates the repository and the shared facts folder beside it (../shared), or $HEARTBEAT_SHARED.</summary>
+/// <summary>
+/// Locates the repository and its test vectors (tests/vectors: real Heartbeat 3.0.6 captures with the keys they were
+/// made with), so that a plain clone runs its own tests.
+/// </summary>
 public static class TestPaths
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
-    public static string Shared => Environment.GetEnvironmentVariable("HEARTBEAT_SHARED") is { Length: > 0 } shared
-        ? shared
-        : Path.GetFullPath(Path.Join(RepositoryRoot, "..", "shared"));
+    public static string Vectors => Path.Join(RepositoryRoot, "tests", "vectors");
 
-    public static string Captures => Path.Join(Shared, "captures");
+    public static string Captures => Path.Join(Vectors, "captures");
 
     private static string FindRoot()
     {
