@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Heartbeat.Daemon.Config;
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.Node;
 using Heartbeat.Daemon.State;
 using Heartbeat.Protocol.Config;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,4 @@
-using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.Node;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
