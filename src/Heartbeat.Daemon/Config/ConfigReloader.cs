@@ -4,6 +4,7 @@ using Heartbeat.Machine;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Control;
 using Heartbeat.Protocol.Membership;
+using Heartbeat.Protocol.Node;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Config;
@@ -48,11 +49,11 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
     }
 
     /// <summary>Reloads on the loop turn after a SIGHUP.</summary>
-    public void ReloadIfRequested(MembershipEngine engine)
+    public void ReloadIfRequested(ClusterNode node)
     {
         if (Interlocked.Exchange(ref _reloadRequested, 0) != 0)
         {
-            var result = Reload(engine, dryRun: false);
+            var result = Reload(node, dryRun: false);
             MembershipLog.ReloadResult(logger, result.Ok ? result.Message ?? "done" : result.Error ?? "refused");
         }
     }
@@ -62,7 +63,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
     /// why (file:line). A change only to timers or keys is applied in place (no resource moves); anything else needs a
     /// restart, which is refused with the changes named rather than done behind the operator's back (3.0.6 restarts).
     /// </summary>
-    public ControlResponse Reload(MembershipEngine engine, bool dryRun)
+    public ControlResponse Reload(ClusterNode node, bool dryRun)
     {
         var files = ConfigDirectory.Read(settings.ConfigDirectory);
         var check = ClusterConfigLoader.Load(files, new SystemHostFacts(), settings.NodeName);
@@ -96,7 +97,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
         }
 
         _systemd?.Notify("RELOADING=1");
-        engine.Reconfigure(MembershipOptions.FromConfig(check.Config.HaCf), new Protocol.Auth.Authenticator(check.Config.AuthKeys));
+        node.Reconfigure(MembershipOptions.FromConfig(check.Config.HaCf), new Protocol.Auth.Authenticator(check.Config.AuthKeys));
         Running = new RunningConfig(files, check.Config);
         foreach (string change in plan.Changes)
         {

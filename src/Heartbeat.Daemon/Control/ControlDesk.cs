@@ -3,14 +3,13 @@ using Heartbeat.Daemon.Config;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Node;
 using Heartbeat.Protocol.Control;
-using Heartbeat.Protocol.Membership;
-using Heartbeat.Protocol.Resources;
+using Heartbeat.Protocol.Node;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Control;
 
 /// <summary>
-/// The control socket's requests, answered on the event loop (engine and planner are single-threaded): a status
+/// The control socket's requests, answered on the event loop (the node is single-threaded): a status
 /// snapshot, a reload, and the standby/takeover commands of hb_standby and hb_takeover. Threads: the control socket's
 /// callers submit (any thread); the loop thread opens and closes the desk and answers.
 /// </summary>
@@ -68,7 +67,7 @@ public sealed class ControlDesk
     }
 
     /// <summary>Answers the queued requests (loop thread); true when one may have changed what systemd's STATUS= shows.</summary>
-    internal bool Answer(MembershipEngine engine, IResourcePlanner? planner)
+    internal bool Answer(ClusterNode node)
     {
         if (_requests.IsEmpty)
         {
@@ -82,7 +81,7 @@ public sealed class ControlDesk
             ControlResponse response;
             try
             {
-                response = Handle(engine, planner, pending.Request);
+                response = Handle(node, pending.Request);
             }
             catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or KeyNotFoundException)
             {
@@ -100,7 +99,7 @@ public sealed class ControlDesk
         return changed;
     }
 
-    private ControlResponse Handle(MembershipEngine engine, IResourcePlanner? planner, ControlRequest request)
+    private ControlResponse Handle(ClusterNode node, ControlRequest request)
     {
         if (request.Version != ControlRequest.CurrentVersion)
         {
@@ -110,57 +109,30 @@ public sealed class ControlDesk
         switch (request.Command)
         {
             case "status":
-                return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Status: _status.Build(engine, planner));
+                return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Status: _status.Build(node));
             case "reload":
-                return _reloader.Reload(engine, dryRun: request.Argument == "dry-run");
+                return _reloader.Reload(node, dryRun: request.Argument == "dry-run");
             case "standby":
             case "takeover":
-                return StandbyOrTakeover(engine, planner, request.Command, request.Argument ?? "all");
+                return StandbyOrTakeover(node, request.Command, request.Argument ?? "all");
             default:
                 return Refuse($"unknown command '{request.Command}'");
         }
     }
 
-    /// <summary>hb_standby and hb_takeover: the peer takes our groups, or we ask it to give us its.</summary>
-    private ControlResponse StandbyOrTakeover(MembershipEngine engine, IResourcePlanner? resourcePlanner, string command, string argument)
+    /// <summary>
+    /// hb_standby and hb_takeover: the peer takes our groups, or we ask it to give us its. Whether and how is the
+    /// node's decision (its refusals carry 3.0.6's words where 3.0.6 has them); the desk logs what was accepted.
+    /// </summary>
+    private ControlResponse StandbyOrTakeover(ClusterNode node, string command, string argument)
     {
-        if (argument is not ("all" or "local" or "foreign" or "failback"))
+        var outcome = command == "takeover" ? node.RequestTakeover(argument) : node.RequestStandby(argument);
+        if (!outcome.Accepted)
         {
-            return Refuse($"'{argument}' is not one of all, local, foreign, failback");
+            return Refuse(outcome.Message);
         }
 
-        if (resourcePlanner is null)
-        {
-            return Refuse("no resource negotiation: v1 resources need a two-node cluster");
-        }
-
-        if (resourcePlanner is not ResourcePlanner planner)
-        {
-            // 3.0.6's own words for hb_standby/hb_takeover with auto_failback legacy.
-            return Refuse("Standby mode only implemented when nice_failback on (auto_failback on or off)");
-        }
-
-        if (!engine.Peers.Any(p => !p.IsDead))
-        {
-            return Refuse("no live peer to hand groups to or take them from");
-        }
-
-        if (command == "takeover")
-        {
-            planner.RequestTakeover(argument);
-            MembershipLog.ControlCommand(_logger, "takeover", argument);
-            return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: $"asked the peer to go standby so that this node takes {argument}");
-        }
-
-        // hb_standby failback = foreign (the groups whose home is the peer).
-        var set = argument switch { "local" => HoldSet.Local, "foreign" or "failback" => HoldSet.Foreign, _ => HoldSet.All };
-        string? refused = planner.RequestStandby(set);
-        if (refused is not null)
-        {
-            return Refuse($"standby refused: {refused}");
-        }
-
-        MembershipLog.ControlCommand(_logger, "standby", argument);
-        return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: $"going standby: giving {ResourcePlanner.Name(set)} groups to the peer");
+        MembershipLog.ControlCommand(_logger, command, argument);
+        return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: outcome.Message);
     }
 }

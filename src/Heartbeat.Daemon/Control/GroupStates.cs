@@ -1,5 +1,5 @@
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Resources;
+using Heartbeat.Protocol.Node;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Control;

@@ -3,49 +3,49 @@ using Heartbeat.Daemon.Node;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Control;
 using Heartbeat.Protocol.Membership;
+using Heartbeat.Protocol.Node;
 using Heartbeat.Protocol.Resources;
 
 namespace Heartbeat.Daemon.Control;
 
 /// <summary>
 /// The status snapshot <c>hbctl status</c> shows (and <c>--json</c> prints): membership, groups, counters and the
-/// running configuration. Built on the loop thread only, where engine and planner may be read.
+/// running configuration. Built on the loop thread only, where the node may be read.
 /// </summary>
 internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig config, ConfigReloader reloader, GroupStates groupStates, LoopCounters counters)
 {
-    public StatusReport Build(MembershipEngine engine, IResourcePlanner? planner)
+    public StatusReport Build(ClusterNode node)
     {
+        var engine = node.Membership;
         var peers = engine.Peers.Select(p => new PeerReport(
             p.Name,
             p.Status,
             p.Generation,
             p.LastStatusAt is { } at ? (long)(engine.Now - at).TotalMilliseconds : null,
-            (planner as PlannerBase)?.PeerIsOurs ?? false,
+            node.PeerIsOurs,
             [.. p.Links.Values.Select(l => new LinkReport(l.Interface, l.Up, l.Up || l.LastHeard > TimeSpan.Zero ? (long)(engine.Now - l.LastHeard).TotalMilliseconds : null))])).ToList();
-        var held = planner?.Held ?? [];
-        string? peer = engine.Peers.Take(2).ToArray() is [var only] ? only.Name : null; // v1 negotiation: two nodes
+        var held = node.Held;
         var groups = config.Resources.Groups.Select(g =>
         {
             bool isHeld = held.Contains(g.Key);
             var (state, reason, at) = groupStates.TryGet(g.Key, out var s) ? s : (isHeld ? "held" : "stopped", (string?)null, (DateTimeOffset?)null);
-            string? owner = isHeld ? settings.NodeName : planner is ResourcePlanner resourcePlanner && resourcePlanner.PeerHolds(g.Key) ? peer : null;
-            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, groupStates.FailureOf(g.Key), owner);
+            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, groupStates.FailureOf(g.Key), node.HolderOf(g.Key));
         }).ToList();
         return new StatusReport(
             settings.NodeName,
             engine.LocalStatus,
             engine.Local.Generation,
             config.HaCf.AutoFailback.ToString().ToLowerInvariant(),
-            planner?.State.ToString() ?? "none",
-            ResourcePlanner.Name(planner?.Holding ?? HoldSet.None),
-            planner?.InTransition ?? false,
+            node.PlacementState?.ToString() ?? "none",
+            ResourcePlanner.Name(node.Holding),
+            node.InTransition,
             peers,
             groups,
             engine.Local.Uuid.ToString(),
             typeof(NodeLoop).Assembly.GetName().Version?.ToString(3) ?? "0",
             [.. config.HaCf.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal)],
             [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)],
-            Counters(engine),
+            Counters(node),
             ConfigSummary(engine));
     }
 
@@ -68,9 +68,9 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
             config.Resources.Groups.Length);
     }
 
-    private CountersReport Counters(MembershipEngine engine)
+    private CountersReport Counters(ClusterNode node)
     {
-        var c = engine.Counters;
+        var c = node.Membership.Counters;
         return new CountersReport(
             c.Received,
             c.Sent,
@@ -81,7 +81,7 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
             c.RetransmissionsServed,
             c.LateHeartbeats,
             c.WorstLateMilliseconds,
-            counters.Takeovers,
+            node.Takeovers,
             [.. (counters.Media?.Senders ?? []).Select(m => new MediumCounters(m.Medium.Describe(), m.Sent, m.SendErrors))],
             [.. (counters.Media?.Receivers ?? []).Select(r => new SocketCounters(r.Description, r.Received))],
             counters.InputDropped,

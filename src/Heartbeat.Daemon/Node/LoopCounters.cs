@@ -16,9 +16,6 @@ internal sealed class LoopCounters
     /// <summary>Inputs dropped because the loop's queue was full (any producer thread; Interlocked).</summary>
     public long InputDropped => Interlocked.Read(ref _inputDropped);
 
-    /// <summary>Groups taken over from a dead or departed peer since start (loop thread only).</summary>
-    public long Takeovers { get; private set; }
-
     /// <summary>The open media, for per-medium and per-socket figures (set once by the loop thread before its first turn).</summary>
     public MediaSet? Media { get; set; }
 
@@ -28,6 +25,4 @@ internal sealed class LoopCounters
     public long SendFailed() => ++_sendErrors; // the loop thread is the only writer
 
     public long InputWasDropped() => Interlocked.Increment(ref _inputDropped);
-
-    public void TookOver() => Takeovers++;
 }

@@ -4,6 +4,7 @@ using Heartbeat.Daemon.Interop;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Media;
 using Heartbeat.Protocol.Membership;
+using Heartbeat.Protocol.Node;
 using static Heartbeat.Protocol.Timing.Deadlines;
 
 namespace Heartbeat.Daemon.Node;
@@ -68,19 +69,19 @@ public sealed partial class NodeLoop
     }
 
     /// <summary>
-    /// The loop's next input: a tick once the engine's next deadline (the next keepalive, the moment a peer or link
-    /// would be past its window, a retransmission request) or <paramref name="otherDue"/> (the planner's timers, the
-    /// watchdog's ping, the counters) has come, else a queued wake-up, else one datagram from a socket poll reported
+    /// The loop's next input: a tick once the node's next deadline (the next keepalive, the moment a peer or link
+    /// would be past its window, a retransmission request, the planner's timers, the end of a leave's grace) or
+    /// <paramref name="otherDue"/> (the watchdog's ping, the counters, the VIP poll) has come, else a queued wake-up, else one datagram from a socket poll reported
     /// readable. Deadlines come first, so a flood cannot hold back our keepalives or a death. Sleeps in poll(2) on the
     /// sockets and the wake-up eventfd until then: no timer thread, no reader thread, no thread-pool hop between a
     /// deadline or a datagram and what it causes.
     /// </summary>
-    private LoopInput NextInput(MembershipEngine engine, TimeSpan otherDue, CancellationToken stoppingToken)
+    private LoopInput NextInput(ClusterNode node, TimeSpan otherDue, CancellationToken stoppingToken)
     {
         while (true)
         {
-            var now = engine.Now;
-            var due = Earlier(engine.NextDeadline, otherDue);
+            var now = node.Now;
+            var due = Earlier(node.NextDeadline, otherDue);
             if (now >= due || (_leaving && !_leaveNoticed))
             {
                 _leaveNoticed |= _leaving;

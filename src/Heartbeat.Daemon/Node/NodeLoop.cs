@@ -7,10 +7,9 @@ using Heartbeat.Daemon.Media;
 using Heartbeat.Daemon.Resources;
 using Heartbeat.Daemon.State;
 using Heartbeat.Daemon.Systemd;
-using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Membership;
-using Heartbeat.Protocol.Resources;
+using Heartbeat.Protocol.Node;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using static Heartbeat.Protocol.Timing.Deadlines;
@@ -18,14 +17,14 @@ using static Heartbeat.Protocol.Timing.Deadlines;
 namespace Heartbeat.Daemon.Node;
 
 /// <summary>
-/// The node's event loop around <see cref="MembershipEngine"/>: opens the media, feeds the engine every received
-/// datagram and a tick at each of its deadlines on one thread of its own, puts what it emits on every medium, drives
-/// the planner (see NodeLoop.Decisions.cs) and tells systemd READY, STATUS and WATCHDOG. On stop it sends
-/// <c>shutdone</c> so peers take over at once instead of waiting for the deadtime. Its parts: the inputs
-/// (NodeLoop.Inputs.cs), the group worker and the VIP watch (Resources/), the control desk and the status
-/// (Control/), the reloader (Config/), the event log (Logging/), the heap trimmer and the load average (here).
-/// Threads: everything runs on the loop thread except <see cref="StopAsync"/> (the host's), <see cref="WakeLoop"/>
-/// (any producer) and what the parts name.
+/// The I/O shell around the pure <see cref="ClusterNode"/>: opens the media, feeds the node every received datagram and
+/// a tick at each of its deadlines on one thread of its own, carries out what it decides (NodeLoop.Outputs.cs: group
+/// actions, datagrams on every medium, log lines, rc.d hooks) and tells systemd READY, STATUS and WATCHDOG. On stop the
+/// node leaves gracefully (groups stopped, then <c>shutdone</c>, so peers take over at once instead of waiting for the
+/// deadtime). Its parts: the inputs (NodeLoop.Inputs.cs), the group worker and the VIP watch (Resources/), the control
+/// desk and the status (Control/), the reloader (Config/), the event log (Logging/), the heap trimmer and the load
+/// average (here). Threads: everything runs on the loop thread except <see cref="StopAsync"/> (the host's),
+/// <see cref="WakeLoop"/> (any producer) and what the parts name.
 /// </summary>
 public sealed partial class NodeLoop : BackgroundService
 {
@@ -54,10 +53,6 @@ public sealed partial class NodeLoop : BackgroundService
     private readonly ConfigReloader _reloader;
 
     private RcHookRunner? _hooks;
-    private IResourcePlanner? _planner;
-
-    /// <summary>Set by the planner's ReadyToLeave, or at once without a planner (loop thread only).</summary>
-    private bool _readyToLeave;
 
     /// <summary>Set by <see cref="StopAsync"/> (the host's thread); read by the loop and the VIP checks.</summary>
     private volatile bool _leaving;
@@ -156,28 +151,25 @@ public sealed partial class NodeLoop : BackgroundService
             MembershipLog.Listening(_logger, receiver.Description);
         }
 
-        var engine = new MembershipEngine(
-            MembershipOptions.FromConfig(haCf),
+        var node = new ClusterNode(
+            _config,
             new LocalIdentity(_settings.NodeName, uuid, generation),
-            new Authenticator(_config.AuthKeys),
             _time,
             new Random(),
             _loadAverage.Read,
             _loadAverage.Write);
+        var engine = node.Membership; // for reading only: every input goes to the node
         Desk.Open();
 
         await using var hooks = new RcHookRunner(Path.Join(_settings.ConfigDirectory, "rc.d"), _scripts, _logger);
         _hooks = hooks;
-        if (haCf.NegotiatesResources)
+        if (node.NegotiatesResources)
         {
-            _planner = haCf.AutoFailback == AutoFailback.Legacy
-                ? new LegacyResourcePlanner(_settings.NodeName, _config.Resources, _time)
-                : new ResourcePlanner(_settings.NodeName, _config.Resources, haCf.AutoFailback, _time);
-            _planner.AdoptLeftovers(_leftovers.KeptGroups);
+            node.AdoptLeftovers(_leftovers.KeptGroups);
 
             // Sockets open and placements resolved now, so a takeover is a netlink request and two frames away.
             _executor.Prepare();
-            _vipWatch.Watch(_executor, haCf.Keepalive, engine.Now);
+            _vipWatch.Watch(_executor, haCf.Keepalive, node.Now);
         }
         else
         {
@@ -195,16 +187,15 @@ public sealed partial class NodeLoop : BackgroundService
         var nextWatchdog = TimeSpan.Zero;
         string? lastSummary = null;
         var nextCounters = engine.Now + CountersInterval;
-        TimeSpan? leaveAt = null;
         bool leaveStarted = false;
 
         // The first keepalives go out once everything is set up (hooks, planner, resource sockets, threads), right
         // before the loop's first turn: set-up can take a while on a loaded machine (seen: ~1 s), and a peer that had
         // heard our first status would be timing a silence our own stall guard then reported as a pause.
-        engine.Start();
+        node.Start();
         string lastStatus = engine.LocalStatus;
         MembershipLog.LocalStatus(_logger, lastStatus);
-        Flush(engine, media);
+        Flush(node, media);
         _counters.Allocations.Start();
         try
         {
@@ -212,18 +203,16 @@ public sealed partial class NodeLoop : BackgroundService
             {
                 var due = nextCounters;
                 due = Earlier(due, systemd.WatchdogInterval is null ? TimeSpan.MaxValue : nextWatchdog);
-                due = Earlier(due, leaveAt ?? TimeSpan.MaxValue);
-                due = Earlier(due, _planner?.NextTimerIn is { } timerIn ? engine.Now + timerIn : TimeSpan.MaxValue);
                 due = Earlier(due, _vipWatch.NextPoll);
-                var input = NextInput(engine, due, stoppingToken);
+                var input = NextInput(node, due, stoppingToken);
                 switch (input.Kind)
                 {
                     case LoopInputKind.Datagram:
-                        engine.Receive(input.Datagram.Bytes, input.Datagram.Interface);
+                        node.Receive(input.Datagram.Bytes, input.Datagram.Interface);
                         input.Datagram.Return(); // the engine keeps nothing of it: decoded messages own copies
                         break;
                     case LoopInputKind.Tick:
-                        engine.Tick();
+                        node.Tick();
                         break;
                 }
 
@@ -232,24 +221,14 @@ public sealed partial class NodeLoop : BackgroundService
                     leaveStarted = true;
                     systemd.Notify("STOPPING=1", SystemdNotifier.StatusLine("leaving: stopping resource groups, then shutdone"));
                     MembershipLog.ShuttingDown(_logger);
-                    if (_planner is null)
-                    {
-                        _readyToLeave = true;
-                    }
-                    else
-                    {
-                        // The resource report (info=shutdown) and every group stopped before shutdone.
-                        _planner.BeginShutdown();
-                    }
+
+                    // The resource report (info=shutdown) and every group stopped, then shutdone (the node sends it).
+                    node.BeginLeave();
                 }
 
-                TakeGroupResults();
-                _summaryStale |= Desk.Answer(engine, _planner);
-                _reloader.ReloadIfRequested(engine);
-
-                // Every turn, not only on ticks: besides its timers the planner hands over failed groups once the
-                // state allows it, and whatever changed the state woke the loop.
-                _planner?.Tick();
+                TakeGroupResults(node);
+                _summaryStale |= Desk.Answer(node);
+                _reloader.ReloadIfRequested(node);
 
                 if (!_vipWatch.NoteAddressChanges(engine.Now))
                 {
@@ -258,18 +237,12 @@ public sealed partial class NodeLoop : BackgroundService
 
                 if (_vipWatch.TakeCheckRequest())
                 {
-                    _vipWatch.CheckHeldAddresses(_planner, _executor);
+                    _vipWatch.CheckHeldAddresses(node.Held, _executor);
                 }
 
-                Flush(engine, media);
-                if (_readyToLeave && leaveAt is null)
-                {
-                    engine.SendShutdownDone();
-                    Flush(engine, media);
-
-                    // 3.0.6 keeps running about a second after shutdone, so copies and retransmissions can still go out.
-                    leaveAt = engine.Now + TimeSpan.FromTicks(Math.Min(haCf.Keepalive.Ticks, TimeSpan.FromSeconds(1).Ticks));
-                }
+                // Every turn, not only after a datagram or a tick: besides its timers the planner hands over failed
+                // groups once the state allows it, and whatever changed the state woke the loop.
+                Flush(node, media);
                 if (engine.LocalStatus != lastStatus)
                 {
                     lastStatus = engine.LocalStatus;
@@ -277,7 +250,7 @@ public sealed partial class NodeLoop : BackgroundService
                     if (lastStatus == NodeStatus.Active && !leaveStarted)
                     {
                         // Type=notify: ready once communication is up (3.0.6's "Comm_now_up").
-                        lastSummary = Summary(engine);
+                        lastSummary = Summary(node);
                         systemd.Notify("READY=1", SystemdNotifier.StatusLine(lastSummary));
                     }
                 }
@@ -295,7 +268,7 @@ public sealed partial class NodeLoop : BackgroundService
                 if (_summaryStale && systemd.Enabled && !leaveStarted && lastStatus == NodeStatus.Active)
                 {
                     _summaryStale = false;
-                    string summary = Summary(engine);
+                    string summary = Summary(node);
                     if (summary != lastSummary)
                     {
                         lastSummary = summary;
@@ -307,16 +280,17 @@ public sealed partial class NodeLoop : BackgroundService
                 {
                     nextCounters = engine.Now + CountersInterval;
                     _eventLog.LogCounters(engine, _counters.Allocations);
-                    TrimMemoryIfDue();
+                    TrimMemoryIfDue(node);
                 }
-                else if (!_trimmer.FirstTrimDone && StartupOver(lastStatus))
+                else if (!_trimmer.FirstTrimDone && node.StartupOver && _groupWorker.IsIdle)
                 {
                     // The first trim ends the start-up rather than waiting for the first minute: the start-up's garbage
                     // goes as soon as it is garbage, and the daemon at rest does not pay a collection later.
-                    TrimMemoryIfDue();
+                    TrimMemoryIfDue(node);
                 }
 
-                if (leaveAt is { } at && engine.Now >= at)
+                // After a leave: shutdone went out and its grace (for copies and retransmissions) is over.
+                if (node.MayExit)
                 {
                     break;
                 }
@@ -340,33 +314,8 @@ public sealed partial class NodeLoop : BackgroundService
         }
     }
 
-    private string Summary(MembershipEngine engine) => StatusSummary.Build(engine, _planner, _config.Resources.Groups.Length);
+    private string Summary(ClusterNode node) => StatusSummary.Build(node, _config.Resources.Groups.Length);
 
     /// <summary>The heap is trimmed (see <see cref="HeapTrimmer"/>) unless groups are moving.</summary>
-    private void TrimMemoryIfDue() => _trimmer.TrimIfDue(_planner?.InTransition == true || _groupWorker.Pending > 0);
-
-    /// <summary>
-    /// The start-up is over once communication is up and the planner has settled its first placement (or there is no
-    /// planner) with nothing in flight: no transition, no queued group action or result.
-    /// </summary>
-    private bool StartupOver(string localStatus) =>
-        localStatus == NodeStatus.Active && _groupWorker.IsIdle &&
-        (_planner is null || (_planner.State == PlannerState.Stable && !_planner.InTransition));
-
-    private void Send(MembershipEngine engine, MediaSet media, OutgoingDatagram datagram)
-    {
-        foreach (var sender in media.Senders)
-        {
-            int errno = sender.Send(datagram.Bytes.Span);
-            engine.ReportOwnLink(sender.Interface, errno == 0);
-            if (errno != 0)
-            {
-                long count = _counters.SendFailed();
-                if (count <= 10 || count % 100 == 0)
-                {
-                    MembershipLog.SendFailed(_logger, sender.Medium.Describe(), Marshal.GetPInvokeErrorMessage(errno), errno, count);
-                }
-            }
-        }
-    }
+    private void TrimMemoryIfDue(ClusterNode node) => _trimmer.TrimIfDue(node.InTransition || _groupWorker.Pending > 0);
 }

@@ -3,18 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Node;
+using Heartbeat.Protocol.Node;
 using Heartbeat.Protocol.Resources;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Resources;
-
-/// <summary>What the group worker does with a group.</summary>
-internal enum GroupAction
-{
-    Acquire,
-    Release,
-    Announce,
-}
 
 /// <summary>
 /// The group worker: the planner's group actions run on a thread of its own, one at a time and in the order the loop
@@ -78,11 +71,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
             if (requestedBy is not null && _hooks is { } hooks)
             {
                 // rc.d/ip-request runs $HA_RCDIR/local_giveip before it gives a group up at a peer's request.
-                var request = new Protocol.Wire.HaMessage([
-                    Protocol.Wire.HaField.String("t", "ip-request"),
-                    Protocol.Wire.HaField.String("src", requestedBy),
-                    Protocol.Wire.HaField.String("ipaddr", key)]);
-                hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.Environment(request, nodeName, null, niceFailback: false), "ip-request").GetAwaiter().GetResult();
+                hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.LocalGiveIpEnvironment(key, requestedBy, nodeName), "ip-request").GetAwaiter().GetResult();
             }
 
             bool success;

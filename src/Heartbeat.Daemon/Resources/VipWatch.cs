@@ -155,9 +155,9 @@ internal sealed class VipWatch(Func<bool> leaving, Action wakeLoop, ILogger logg
     /// while the group is still meant to be held: a release issued earlier always wins. A check asked for while one
     /// runs is kept for the next loop turn.
     /// </summary>
-    public void CheckHeldAddresses(IResourcePlanner? planner, ResourceExecutor? executor)
+    public void CheckHeldAddresses(IReadOnlyCollection<string> held, ResourceExecutor? executor)
     {
-        if (planner is null || executor is null || leaving() || planner.Held.Count == 0)
+        if (executor is null || leaving() || held.Count == 0)
         {
             return;
         }
@@ -168,7 +168,7 @@ internal sealed class VipWatch(Func<bool> leaving, Action wakeLoop, ILogger logg
             return;
         }
 
-        var keys = planner.Held.Where(executor.HasGroup).ToArray();
+        var keys = held.Where(executor.HasGroup).ToArray();
         _ = Task.Run(async () =>
         {
             try
