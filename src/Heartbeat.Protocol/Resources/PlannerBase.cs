@@ -37,12 +37,42 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// </summary>
     public static readonly TimeSpan HealFallback = TimeSpan.FromSeconds(30);
 
+    // ---- The state both negotiations share (the mode's own is in its planner) ------------------------------------
+
+    /// <summary>What the daemon is still to carry out, in order (see <see cref="Drain(List{PlannerCommand})"/>).</summary>
     private readonly List<PlannerCommand> _commands = [];
+
+    /// <summary>The clock's start: <see cref="Now"/> counts from here.</summary>
     private readonly long _origin = time.GetTimestamp();
+
+    /// <summary>The groups this node holds (a start reported done, no stop since).</summary>
+    protected HashSet<string> HeldKeys { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Groups with a start or stop issued and not yet reported back.</summary>
+    protected HashSet<string> PendingKeys { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Home groups still up from an earlier run: not held (nothing is reported for them) until acquired again.</summary>
+    protected HashSet<string> Leftovers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Held groups whose re-announcement (gratuitous ARP) is issued and not yet reported done.</summary>
     private readonly HashSet<string> _announcing = new(StringComparer.Ordinal);
+
+    /// <summary>The partition heal being settled, or null.</summary>
     private Heal? _heal;
+
+    /// <summary>Groups a leaving node keeps until a peer of ours has taken them (make-before-break), and until when.</summary>
     private readonly List<string> _deferredReleases = [];
+
+    /// <summary>When the leave stops <see cref="_deferredReleases"/> anyway (<see cref="MakeBeforeBreakWait"/> after it began).</summary>
     private TimeSpan _deferredUntil;
+
+    /// <summary>3.0.6's resourcestate (legacy mode, which has none, goes from Init to Stable and ShuttingDown).</summary>
+    public PlannerState State { get; protected set; } = PlannerState.Init;
+
+    /// <summary>Whether the peer marked its messages as ours (see <see cref="ImplementationField"/>).</summary>
+    public bool PeerIsOurs { get; protected set; }
+
+    // ---- End of the state ----------------------------------------------------------------------------------------
 
     /// <summary>A partition heal being settled: with whom, since when, what is done.</summary>
     private sealed class Heal(string peer, TimeSpan since)
@@ -51,16 +81,15 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
         public TimeSpan Since { get; } = since;
 
+        /// <summary>Our heal notice is sent (after every held home group was re-announced).</summary>
         public bool NoticeSent { get; set; }
 
+        /// <summary>The peer settled its side (its notice came, or the fallback ran out): our copies of its groups are released.</summary>
         public bool PeerSettled { get; set; }
 
-        public bool ReleasesIssued { get; set; }
-
+        /// <summary>Our copies of the peer's home groups whose stop is not reported yet.</summary>
         public HashSet<string> Releasing { get; } = new(StringComparer.Ordinal);
     }
-
-    public PlannerState State { get; protected set; } = PlannerState.Init;
 
     public IReadOnlyCollection<string> Held => HeldKeys;
 
@@ -75,9 +104,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     protected TimeProvider Time { get; } = time;
 
     protected TimeSpan Now => Time.GetElapsedTime(_origin);
-
-    /// <summary>Whether the peer marked its messages as ours (see <see cref="ImplementationField"/>).</summary>
-    public bool PeerIsOurs { get; protected set; }
 
     /// <inheritdoc/>
     public virtual bool PeerHolds(string key) => false;
@@ -97,11 +123,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// <summary>True while a partition heal is being settled.</summary>
     public bool Healing => _heal is not null;
 
-    protected HashSet<string> HeldKeys { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Groups with a start or stop issued and not yet reported back.</summary>
-    protected HashSet<string> PendingKeys { get; } = new(StringComparer.Ordinal);
-
     public void Drain(List<PlannerCommand> destination)
     {
         destination.AddRange(_commands);
@@ -117,9 +138,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     }
 
     public abstract void CommunicationUp(IReadOnlyCollection<string> deadPeers, bool anyPeerAlive);
-
-    /// <summary>Home groups still up from an earlier run: not held (nothing is reported for them) until acquired again.</summary>
-    protected HashSet<string> Leftovers { get; } = new(StringComparer.Ordinal);
 
     public void AdoptLeftovers(IEnumerable<string> keys) => Leftovers.UnionWith(keys.Where(k => Resources.Groups.Any(g => g.Key == k && IsLocal(g))));
 
@@ -338,13 +356,12 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
             Release(group.Key, reason, GroupCause.PartitionHeal);
         }
 
-        heal.ReleasesIssued = true;
         FinishHealIfDone();
     }
 
     private void FinishHealIfDone()
     {
-        if (_heal is { NoticeSent: true, ReleasesIssued: true } heal && heal.Releasing.Count == 0)
+        if (_heal is { NoticeSent: true, PeerSettled: true } heal && heal.Releasing.Count == 0)
         {
             _heal = null;
             AfterHeal();

@@ -1,0 +1,22 @@
+using Heartbeat.Protocol.Wire;
+
+namespace Heartbeat.Protocol.Resources;
+
+/// <summary>What the planner asks the daemon to do.</summary>
+public abstract record PlannerCommand;
+
+/// <summary>Send this cluster message (membership stamps and signs it).</summary>
+public sealed record SendClusterMessage(HaMessage Body) : PlannerCommand;
+
+/// <summary>Start a group (ResourceManager takegroup), then report with <see cref="ResourcePlanner.GroupStarted"/>.</summary>
+public sealed record AcquireGroup(string Key, string Reason, GroupCause Cause) : PlannerCommand;
+
+/// <summary>Stop a group (givegroup), then report with <see cref="ResourcePlanner.GroupStopped"/>.</summary>
+/// <param name="RequestedBy">The peer whose request (legacy ip-request) this answers: rc.d/local_giveip runs first.</param>
+public sealed record ReleaseGroup(string Key, string Reason, GroupCause Cause, string? RequestedBy = null) : PlannerCommand;
+
+/// <summary>Announce a held group again (gratuitous ARP for its addresses), then report with <see cref="PlannerBase.GroupAnnounced"/>.</summary>
+public sealed record AnnounceGroup(string Key, string Reason, GroupCause Cause) : PlannerCommand;
+
+/// <summary>Every group is stopped after <see cref="ResourcePlanner.BeginShutdown"/>: membership may send shutdone.</summary>
+public sealed record ReadyToLeave : PlannerCommand;
