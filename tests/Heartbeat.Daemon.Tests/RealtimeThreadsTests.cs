@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Heartbeat.Daemon.Node;
+using Heartbeat.Daemon.Threads;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Tests;

@@ -1,4 +1,3 @@
-using Heartbeat.Daemon.Control;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Machine;
 using Heartbeat.Protocol.Config;
@@ -76,7 +75,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
             }
 
             MembershipLog.ReloadRefused(logger, "the files have errors", errors.Count);
-            return ControlDesk.Refuse("the new configuration has errors; the running one stays:\n" + string.Join('\n', errors));
+            return ControlResponse.Refused("the new configuration has errors; the running one stays:\n" + string.Join('\n', errors));
         }
 
         var plan = ReloadPlan.Compare(Running.Files ?? files, files);
@@ -88,7 +87,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
         if (!plan.CanApply)
         {
             MembershipLog.ReloadRefused(logger, "changes need a restart: " + string.Join("; ", plan.NeedRestart), plan.NeedRestart.Count);
-            return ControlDesk.Refuse("these changes need a restart (the peer takes over meanwhile); nothing was applied:\n" + string.Join('\n', plan.NeedRestart));
+            return ControlResponse.Refused("these changes need a restart (the peer takes over meanwhile); nothing was applied:\n" + string.Join('\n', plan.NeedRestart));
         }
 
         if (dryRun)

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Heartbeat.Daemon.Config;
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Node;
 using Heartbeat.Protocol.Control;
 using Heartbeat.Protocol.Node;
 using Microsoft.Extensions.Logging;
@@ -51,7 +50,7 @@ public sealed class ControlDesk
         return reply.Task;
     }
 
-    internal static ControlResponse Refuse(string why) => new(ControlRequest.CurrentVersion, Ok: false, Error: why);
+    internal static ControlResponse Refuse(string why) => ControlResponse.Refused(why);
 
     /// <summary>The loop has its engine: requests are taken from now on (loop thread).</summary>
     internal void Open() => _open = true;

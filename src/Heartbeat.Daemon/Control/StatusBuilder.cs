@@ -1,5 +1,5 @@
 using Heartbeat.Daemon.Config;
-using Heartbeat.Daemon.Node;
+using Heartbeat.Daemon.Logging;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Control;
 using Heartbeat.Protocol.Membership;
@@ -42,7 +42,7 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
             peers,
             groups,
             engine.Local.Uuid.ToString(),
-            typeof(NodeLoop).Assembly.GetName().Version?.ToString(3) ?? "0",
+            typeof(StatusBuilder).Assembly.GetName().Version?.ToString(3) ?? "0",
             [.. config.HaCf.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal)],
             [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)],
             Counters(node),

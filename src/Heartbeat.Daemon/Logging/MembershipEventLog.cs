@@ -104,7 +104,7 @@ internal sealed class MembershipEventLog(ILogger logger)
     }
 
     /// <summary>The counters line, with what the loop thread allocated since its first turn.</summary>
-    public void LogCounters(MembershipEngine engine, Node.LoopAllocations loop)
+    public void LogCounters(MembershipEngine engine, LoopAllocations loop)
     {
         var c = engine.Counters;
 

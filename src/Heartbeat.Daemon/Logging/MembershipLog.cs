@@ -12,12 +12,6 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Starting heartbeat (HeartbeatNet {Version}) as node {Node}, uuid {Uuid}, generation {Generation}")]
     public static partial void Starting(ILogger logger, string version, string node, string uuid, ulong generation);
 
-    [LoggerMessage(EventId = 106, Level = LogLevel.Debug, Message = "Thread {Thread} runs realtime: SCHED_FIFO priority {Priority}")]
-    public static partial void RealtimeThread(ILogger logger, string thread, int priority);
-
-    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Realtime scheduling refused for {Thread} ({Reason}, errno {Errno}): running with the normal policy; a loaded machine can delay heartbeats")]
-    public static partial void RealtimeRefused(ILogger logger, string thread, string reason, int errno);
-
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "No uuid found for current node - generated a new uuid {Uuid} in {Path}")]
     public static partial void UuidCreated(ILogger logger, string uuid, string path);
 

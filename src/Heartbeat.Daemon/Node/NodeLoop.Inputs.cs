@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Heartbeat.Daemon.Interop;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Media;
+using Heartbeat.Daemon.Threads;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Node;
 using static Heartbeat.Protocol.Timing.Deadlines;

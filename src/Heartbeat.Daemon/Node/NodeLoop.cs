@@ -7,6 +7,7 @@ using Heartbeat.Daemon.Media;
 using Heartbeat.Daemon.Resources;
 using Heartbeat.Daemon.State;
 using Heartbeat.Daemon.Systemd;
+using Heartbeat.Daemon.Threads;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Node;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Node;
+using Heartbeat.Daemon.Threads;
 using Heartbeat.Protocol.Node;
 using Heartbeat.Protocol.Resources;
 using Microsoft.Extensions.Logging;

@@ -14,7 +14,11 @@ public sealed record ControlRequest(int Version, string Command, string? Argumen
 }
 
 /// <summary>The answer: <see cref="Ok"/> false with <see cref="Error"/> saying why; a status when one was asked for.</summary>
-public sealed record ControlResponse(int Version, bool Ok, string? Error = null, string? Message = null, StatusReport? Status = null);
+public sealed record ControlResponse(int Version, bool Ok, string? Error = null, string? Message = null, StatusReport? Status = null)
+{
+    /// <summary>A refusal, with why (hbctl prints it and exits non-zero).</summary>
+    public static ControlResponse Refused(string why) => new(ControlRequest.CurrentVersion, Ok: false, Error: why);
+}
 
 /// <summary>What <c>hbctl status</c> shows: this node, its peers and links, and every resource group.</summary>
 public sealed record StatusReport(

@@ -1,4 +1,4 @@
-namespace Heartbeat.Daemon.Node;
+namespace Heartbeat.Daemon.Logging;
 
 /// <summary>
 /// The loop thread's own allocations since its first turn, not counting what answering control requests allocated

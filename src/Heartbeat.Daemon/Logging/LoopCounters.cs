@@ -1,6 +1,6 @@
 using Heartbeat.Daemon.Media;
 
-namespace Heartbeat.Daemon.Node;
+namespace Heartbeat.Daemon.Logging;
 
 /// <summary>
 /// The node loop's own figures beside the engine's counters, for the status report. Each says who writes it.

@@ -1,8 +1,7 @@
 using Heartbeat.Daemon.Interop;
-using Heartbeat.Daemon.Logging;
 using Microsoft.Extensions.Logging;
 
-namespace Heartbeat.Daemon.Node;
+namespace Heartbeat.Daemon.Threads;
 
 /// <summary>
 /// ha.cf's <c>realtime</c> (default on) and <c>rtprio</c>: the threads a heartbeat or a takeover depends on (the loop,
@@ -34,13 +33,13 @@ public sealed class RealtimeThreads(bool enabled, int? priority, ILogger logger)
         int errno = SchedSetSchedulerCall.SetCallingThread(SchedSetSchedulerCall.SchedFifo | SchedSetSchedulerCall.SchedResetOnFork, Priority);
         if (errno == 0)
         {
-            MembershipLog.RealtimeThread(logger, thread, Priority);
+            ThreadsLog.RealtimeThread(logger, thread, Priority);
             return true;
         }
 
         if (Interlocked.Exchange(ref _refusalLogged, 1) == 0)
         {
-            MembershipLog.RealtimeRefused(logger, thread, System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno), errno);
+            ThreadsLog.RealtimeRefused(logger, thread, System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno), errno);
         }
 
         return false;
