@@ -17,7 +17,7 @@ internal static class ClosedServices
 {
     public static void Register(IServiceCollection services, TimeSpan shutdownTimeout, LogLevel minimumLevel)
     {
-        AddLogger<Membership.MembershipService>(services);
+        AddLogger<Node.NodeLoop>(services);
         AddLogger<Resources.ResourceExecutor>(services);
         AddLogger<Resources.LeftoverCleanupService>(services);
         AddLogger<Control.ControlSocketService>(services);

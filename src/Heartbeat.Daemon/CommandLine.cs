@@ -1,5 +1,4 @@
 using System.Globalization;
-using Heartbeat.Daemon.Membership;
 
 namespace Heartbeat.Daemon;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.Node;
 using Heartbeat.Daemon.State;
 using Heartbeat.Machine;
 using Heartbeat.Protocol.Config;
@@ -102,12 +102,13 @@ public static class Program
         builder.Services.AddSingleton(sp => Resources.ResourceCommand.Create(settings, config, sp.GetRequiredService<Resources.ScriptSettings>(), sp.GetRequiredService<ILogger<Resources.ResourceExecutor>>()));
         builder.Services.AddSingleton<Resources.LeftoverCleanupService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Resources.LeftoverCleanupService>());
-        builder.Services.AddSingleton<MembershipService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
+        builder.Services.AddSingleton<NodeLoop>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeLoop>());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<NodeLoop>().Desk);
         builder.Services.AddHostedService<Control.ControlSocketService>();
         using var host = builder.Build();
 
-        var membership = host.Services.GetRequiredService<MembershipService>();
+        var loop = host.Services.GetRequiredService<NodeLoop>();
         // An ignored SIGHUP is inherited across exec (nohup, some init scripts), and .NET keeps a signal that was ignored
         // at start ignored even when a handler is registered: take the default back first, as 3.0.6 installs its own
         // handler whatever it inherited, so that reload by signal always works.
@@ -117,7 +118,7 @@ public static class Program
             // SIGHUP (heartbeat -r, systemctl reload): validate, then apply what can change in place (see hbctl reload);
             // the loop does it and logs the outcome.
             context.Cancel = true;
-            membership.RequestReload();
+            loop.RequestReload();
         });
 
         var pidFile = new PidFile(settings.PidFilePath);
@@ -125,7 +126,7 @@ public static class Program
         try
         {
             host.Run();
-            return membership.StartupError is null ? 0 : 1;
+            return loop.StartupError is null ? 0 : 1;
         }
         finally
         {

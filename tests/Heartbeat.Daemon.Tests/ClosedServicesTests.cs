@@ -1,4 +1,4 @@
-using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.Node;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,7 +25,7 @@ public class ClosedServicesTests
         using var host = builder.Build();
 
         Assert.Equal(TimeSpan.FromMinutes(5), host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
-        var membership = host.Services.GetRequiredService<ILogger<MembershipService>>();
+        var membership = host.Services.GetRequiredService<ILogger<NodeLoop>>();
         var hosting = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.Hosting.Lifetime");
 
         membership.LogDebug("debug line");
@@ -37,8 +37,8 @@ public class ClosedServicesTests
         await host.StopAsync();
 
         string[] expected = minimum == LogLevel.Debug
-            ? ["Heartbeat.Daemon.Membership.MembershipService: debug line", "Heartbeat.Daemon.Membership.MembershipService: information line", "Microsoft.Hosting.Lifetime: framework warning"]
-            : ["Heartbeat.Daemon.Membership.MembershipService: information line", "Microsoft.Hosting.Lifetime: framework warning"];
+            ? ["Heartbeat.Daemon.Node.NodeLoop: debug line", "Heartbeat.Daemon.Node.NodeLoop: information line", "Microsoft.Hosting.Lifetime: framework warning"]
+            : ["Heartbeat.Daemon.Node.NodeLoop: information line", "Microsoft.Hosting.Lifetime: framework warning"];
         Assert.Equal(expected, provider.Lines.Where(l => !l.StartsWith("Microsoft.Hosting.Lifetime: Application", StringComparison.Ordinal)));
     }
 

@@ -1,4 +1,3 @@
-using Heartbeat.Daemon.Membership;
 namespace Heartbeat.Daemon.Tests;
 
 public class CommandLineTests

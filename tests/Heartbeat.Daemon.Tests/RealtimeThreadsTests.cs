@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Heartbeat.Daemon.Membership;
+using Heartbeat.Daemon.Node;
 using Microsoft.Extensions.Logging;
 
 namespace Heartbeat.Daemon.Tests;

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Membership;
 using Heartbeat.Protocol.Control;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,7 +10,7 @@ namespace Heartbeat.Daemon.Control;
 /// The Unix socket <c>hbctl</c> talks to: <c>&lt;run dir&gt;/control.sock</c>, mode 0600 (root only, like the FIFO
 /// 3.0.6's hb_standby writes to). One request line per connection, answered by the event loop, then closed.
 /// </summary>
-public sealed class ControlSocketService(DaemonSettings settings, MembershipService membership, ILogger<ControlSocketService> logger) : BackgroundService
+public sealed class ControlSocketService(DaemonSettings settings, ControlDesk desk, ILogger<ControlSocketService> logger) : BackgroundService
 {
     private const int MaxRequestBytes = 64 * 1024;
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
@@ -109,7 +108,7 @@ public sealed class ControlSocketService(DaemonSettings settings, MembershipServ
                 }
                 else
                 {
-                    response = await membership.SubmitAsync(request).WaitAsync(timeout.Token).ConfigureAwait(false);
+                    response = await desk.SubmitAsync(request).WaitAsync(timeout.Token).ConfigureAwait(false);
                 }
 
                 byte[] answer = [.. ControlJsonContext.Serialize(response), (byte)'\n'];

@@ -25,7 +25,7 @@ public sealed class BackgroundSink : ILogEventSink, IDisposable
     public const int DefaultCapacity = 10_000;
 
     private readonly ConcurrentQueue<LogEvent> _queue = new();
-    private readonly Membership.LoopWakeup _wakeup = new();
+    private readonly Node.LoopWakeup _wakeup = new();
     private readonly int _capacity;
     private readonly ILogEventSink _target;
     private readonly Thread _writer;

@@ -1,4 +1,3 @@
-using Heartbeat.Daemon.Membership;
 using Heartbeat.Protocol.Config;
 using Serilog;
 using Serilog.Events;

@@ -6,7 +6,7 @@ namespace Heartbeat.Daemon.Logging;
 
 /// <summary>
 /// One line per event on stderr, when there is no journal (a terminal, a test, a container):
-/// <c>2026-11-30 05:15:04.649 info: Heartbeat.Daemon.Membership.MembershipService[101] message</c>.
+/// <c>2026-11-30 05:15:04.649 info: Heartbeat.Daemon.Node.NodeLoop[101] message</c>.
 /// </summary>
 public sealed class StderrSink(TextWriter? writer = null) : ILogEventSink
 {

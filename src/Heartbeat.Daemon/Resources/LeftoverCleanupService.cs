@@ -1,4 +1,3 @@
-using Heartbeat.Daemon.Membership;
 using Heartbeat.Protocol.Config;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,7 +22,7 @@ public sealed class LeftoverCleanupService(DaemonSettings settings, ClusterConfi
     {
         try
         {
-            // Only a two-node cluster has a planner to hand them to (MembershipService decides the same way).
+            // Only a two-node cluster has a planner to hand them to (NodeLoop decides the same way).
             var home = config.HaCf.NegotiatesResources
                 ? config.Resources.Groups.Where(g => string.Equals(g.Node, settings.NodeName, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).ToHashSet(StringComparer.Ordinal)
                 : new HashSet<string>(StringComparer.Ordinal);

@@ -1,5 +1,4 @@
 using Heartbeat.Daemon.Logging;
-using Heartbeat.Daemon.Membership;
 using Heartbeat.Daemon.Net;
 using Heartbeat.Protocol.Config;
 using Microsoft.Extensions.Logging;

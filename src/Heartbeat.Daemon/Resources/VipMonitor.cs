@@ -6,7 +6,7 @@ namespace Heartbeat.Daemon.Resources;
 /// <summary>
 /// Checks the VIPs this node holds: one that disappeared (an <c>ifdown</c>, an admin's <c>ip addr del</c>) is put back
 /// and announced again, and the event is logged. The daemon checks when the kernel reports a VIP deleted (see
-/// MembershipService's address watcher); <c>heartbeat resource hold</c> checks at a fixed interval.
+/// the node loop's VipWatch); <c>heartbeat resource hold</c> checks at a fixed interval.
 /// </summary>
 public sealed class VipMonitor(IReadOnlyList<IpAddressResource> held, ILogger logger)
 {

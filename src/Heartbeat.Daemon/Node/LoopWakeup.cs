@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Heartbeat.Daemon.Interop;
 
-namespace Heartbeat.Daemon.Membership;
+namespace Heartbeat.Daemon.Node;
 
 /// <summary>
 /// How other threads wake the event loop while it sleeps in poll(2) on its sockets: an eventfd in the same poll set.

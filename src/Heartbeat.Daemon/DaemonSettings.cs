@@ -1,6 +1,6 @@
 using Heartbeat.Daemon.State;
 
-namespace Heartbeat.Daemon.Membership;
+namespace Heartbeat.Daemon;
 
 /// <summary>Where this daemon finds its files and who it is; from the command line, with 3.0.6's paths as defaults.</summary>
 public sealed record DaemonSettings

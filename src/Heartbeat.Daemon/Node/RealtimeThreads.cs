@@ -2,7 +2,7 @@ using Heartbeat.Daemon.Interop;
 using Heartbeat.Daemon.Logging;
 using Microsoft.Extensions.Logging;
 
-namespace Heartbeat.Daemon.Membership;
+namespace Heartbeat.Daemon.Node;
 
 /// <summary>
 /// ha.cf's <c>realtime</c> (default on) and <c>rtprio</c>: the threads a heartbeat or a takeover depends on (the loop,

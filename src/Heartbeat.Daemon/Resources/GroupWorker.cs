@@ -1,0 +1,132 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Heartbeat.Daemon.Logging;
+using Heartbeat.Daemon.Node;
+using Heartbeat.Protocol.Node;
+using Heartbeat.Protocol.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace Heartbeat.Daemon.Resources;
+
+/// <summary>
+/// The group worker: the planner's group actions run on a thread of its own, one at a time and in the order the loop
+/// queued them, and each result is handed back to the loop. Threads: <see cref="Enqueue"/>, <see cref="TryTakeResult"/>,
+/// <see cref="IsIdle"/> and <see cref="Complete"/> are called by the loop thread; everything else runs on the worker
+/// thread; the two queues are the only state they share.
+/// </summary>
+internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, TimeProvider time, Action wakeLoop, ILogger logger)
+{
+    /// <summary>Group actions in the planner's order, for the group worker thread.</summary>
+    private readonly BlockingCollection<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt, DateTimeOffset DecidedWhen)> _actions = [];
+
+    /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
+    private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason)> _results = new();
+
+    private Thread? _thread;
+
+    /// <summary>Set by <see cref="Start"/> before the thread starts; read by the worker thread only.</summary>
+    private RcHookRunner? _hooks;
+    private RealtimeThreads? _realtime;
+
+    /// <summary>Group actions queued and not yet picked up.</summary>
+    public int Pending => _actions.Count;
+
+    /// <summary>No action queued and no result waiting for the loop.</summary>
+    public bool IsIdle => _actions.Count == 0 && _results.IsEmpty;
+
+    /// <summary>Starts the thread; <paramref name="hooks"/> runs local_giveip, <paramref name="realtime"/> sets its priority.</summary>
+    public void Start(RcHookRunner hooks, RealtimeThreads realtime)
+    {
+        _hooks = hooks;
+        _realtime = realtime;
+
+        // A thread of its own, blocked until the planner issues an action: a takeover starts without waking a pool thread.
+        _thread = new Thread(Run) { IsBackground = true, Name = "group worker" };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
+    /// in haresources order; each group also has its own queue in the executor.
+    /// </summary>
+    public void Enqueue(string key, GroupAction action, string? requestedBy) => _actions.TryAdd((key, action, requestedBy, Stopwatch.GetTimestamp(), time.GetUtcNow()));
+
+    public bool TryTakeResult(out (string Key, GroupAction Action, bool Success, string Reason) result) => _results.TryDequeue(out result);
+
+    /// <summary>No more actions: the worker finishes the queued ones, then its thread ends.</summary>
+    public void Complete() => _actions.CompleteAdding();
+
+    public void Join() => _thread?.Join();
+
+    /// <summary>
+    /// The group worker: one action at a time, synchronously (a script's wait blocks this thread only; the loop goes on).
+    /// </summary>
+    private void Run()
+    {
+        _realtime?.Enter("group worker");
+        foreach (var (key, action, requestedBy, decidedAt, decidedWhen) in _actions.GetConsumingEnumerable())
+        {
+            long pickedAt = Stopwatch.GetTimestamp();
+            if (requestedBy is not null && _hooks is { } hooks)
+            {
+                // rc.d/ip-request runs $HA_RCDIR/local_giveip before it gives a group up at a peer's request.
+                hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.LocalGiveIpEnvironment(key, requestedBy, nodeName), "ip-request").GetAwaiter().GetResult();
+            }
+
+            bool success;
+            string reason;
+            try
+            {
+                var outcome = action switch
+                {
+                    GroupAction.Acquire => executor.TakeGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                    GroupAction.Release => executor.GiveGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                    _ => executor.AnnounceGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                };
+                success = outcome.Success;
+                reason = outcome.Reason;
+                if (success && action == GroupAction.Acquire)
+                {
+                    LogAnnouncementDelay(key, decidedAt, decidedWhen, pickedAt);
+                }
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
+            {
+                MembershipLog.PlannerAction(logger, $"{action.ToString().ToLowerInvariant()} failed", key, ex.Message);
+                success = false;
+                reason = ex.Message;
+            }
+
+            _results.Enqueue((key, action, success, reason));
+            wakeLoop();
+        }
+    }
+
+    /// <summary>
+    /// The takeover path as this process saw it: from the acquisition decided (a death, a shutdone, a grant) to the
+    /// group worker picking it up, to the address requested from the kernel, to the first gratuitous ARP sent.
+    /// </summary>
+    private void LogAnnouncementDelay(string key, long decidedAt, DateTimeOffset decidedWhen, long pickedAt)
+    {
+        IpAddressResource? first = null;
+        foreach (var address in executor.AddressesOf(key))
+        {
+            if (address.FirstAnnouncementAt >= decidedAt && (first is null || address.FirstAnnouncementAt < first.FirstAnnouncementAt))
+            {
+                first = address;
+            }
+        }
+
+        if (first is not null)
+        {
+            MembershipLog.FirstAnnouncement(
+                logger,
+                key,
+                (long)Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt).TotalMicroseconds,
+                (long)Stopwatch.GetElapsedTime(decidedAt, pickedAt).TotalMicroseconds,
+                (long)Stopwatch.GetElapsedTime(decidedAt, first.AddressRequestedAt).TotalMicroseconds,
+                decidedWhen.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        }
+    }
+}
