@@ -77,7 +77,7 @@ public sealed class MediumSender : IDisposable
                 case UnicastMedium u:
                     // 3.0.6 marks unicast heartbeats with TOS 0x10 (low delay).
                     socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, 0x10);
-                    destination = new IPEndPoint(ResolvePeer(u), u.Port);
+                    destination = new IPEndPoint(ResolvePeer(u.Interface, u.Peer, AddressFamily.InterNetwork), u.Port);
                     break;
                 case Multicast6Medium m6:
                     // 3.0.6's mcast6: the outbound interface, hop limit and loopback of the ha.cf line.
@@ -87,7 +87,7 @@ public sealed class MediumSender : IDisposable
                     destination = new IPEndPoint(WithScope(m6.Group, nic.Index), m6.Port);
                     break;
                 case Unicast6Medium u6:
-                    destination = new IPEndPoint(WithScope(ResolvePeer6(u6), nic.Index), u6.Port);
+                    destination = new IPEndPoint(WithScope(ResolvePeer(u6.Interface, u6.Peer, AddressFamily.InterNetworkV6), nic.Index), u6.Port);
                     break;
                 default:
                     throw new MediumException(medium.Interface, $"medium '{medium.Describe()}' is not supported");
@@ -145,39 +145,23 @@ public sealed class MediumSender : IDisposable
         return linkScoped ? new IPAddress(address.GetAddressBytes(), index) : address;
     }
 
-    private static IPAddress ResolvePeer6(Unicast6Medium medium)
+    /// <summary>A ucast (IPv4) or ucast6 (IPv6) peer: an address as written, or a host name's first address of that family.</summary>
+    private static IPAddress ResolvePeer(string iface, string peer, AddressFamily family)
     {
-        if (IPAddress.TryParse(medium.Peer, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6)
+        if (IPAddress.TryParse(peer, out var address))
         {
             return address;
         }
 
+        string kind = family == AddressFamily.InterNetworkV6 ? "ucast6" : "ucast";
         try
         {
-            return Dns.GetHostAddresses(medium.Peer, AddressFamily.InterNetworkV6).FirstOrDefault()
-                ?? throw new MediumException(medium.Interface, $"ucast6 peer '{medium.Peer}' has no IPv6 address");
+            return Dns.GetHostAddresses(peer, family).FirstOrDefault()
+                ?? throw new MediumException(iface, $"{kind} peer '{peer}' has no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address");
         }
         catch (SocketException ex)
         {
-            throw new MediumException(medium.Interface, $"ucast6 peer '{medium.Peer}' does not resolve: {ex.Message}", ex);
-        }
-    }
-
-    private static IPAddress ResolvePeer(UnicastMedium medium)
-    {
-        if (IPAddress.TryParse(medium.Peer, out var address))
-        {
-            return address;
-        }
-
-        try
-        {
-            return Dns.GetHostAddresses(medium.Peer, AddressFamily.InterNetwork).FirstOrDefault()
-                ?? throw new MediumException(medium.Interface, $"ucast peer '{medium.Peer}' has no IPv4 address");
-        }
-        catch (SocketException ex)
-        {
-            throw new MediumException(medium.Interface, $"ucast peer '{medium.Peer}' does not resolve: {ex.Message}", ex);
+            throw new MediumException(iface, $"{kind} peer '{peer}' does not resolve: {ex.Message}", ex);
         }
     }
 }

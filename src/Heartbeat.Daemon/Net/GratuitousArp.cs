@@ -113,18 +113,21 @@ public static class GratuitousArp
         return sent;
     }
 
-    internal static unsafe SockAddrLl BroadcastTo(int ifIndex)
+    internal static SockAddrLl BroadcastTo(int ifIndex) => LinkDestination(ifIndex, EthPArp, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+
+    /// <summary>Where an AF_PACKET datagram goes: the interface, the frame's EtherType and the destination MAC.</summary>
+    internal static unsafe SockAddrLl LinkDestination(int ifIndex, ushort etherType, ReadOnlySpan<byte> mac)
     {
         var address = new SockAddrLl
         {
             Family = SocketCall.AfPacket,
-            Protocol = BinaryPrimitives.ReverseEndianness(EthPArp),
+            Protocol = BinaryPrimitives.ReverseEndianness(etherType),
             IfIndex = ifIndex,
-            HaLen = 6,
+            HaLen = (byte)mac.Length,
         };
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < mac.Length; i++)
         {
-            address.Addr[i] = 0xFF;
+            address.Addr[i] = mac[i];
         }
 
         return address;

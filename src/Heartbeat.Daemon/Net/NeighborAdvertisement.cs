@@ -106,20 +106,7 @@ public static class NeighborAdvertisement
     }
 
     /// <summary>To the all-nodes group's MAC (33:33:00:00:00:01) on the interface, as an IPv6 frame.</summary>
-    internal static unsafe SockAddrLl AllNodesOn(int ifIndex)
-    {
-        var address = new SockAddrLl
-        {
-            Family = SocketCall.AfPacket,
-            Protocol = BinaryPrimitives.ReverseEndianness(EthPIpv6),
-            IfIndex = ifIndex,
-            HaLen = 6,
-        };
-        address.Addr[0] = 0x33;
-        address.Addr[1] = 0x33;
-        address.Addr[5] = 0x01;
-        return address;
-    }
+    internal static SockAddrLl AllNodesOn(int ifIndex) => GratuitousArp.LinkDestination(ifIndex, EthPIpv6, [0x33, 0x33, 0x00, 0x00, 0x00, 0x01]);
 
     /// <summary>Whether the interface forwards IPv6 (the advertisement's router flag); false when it cannot be read.</summary>
     public static bool Forwards(string iface)
