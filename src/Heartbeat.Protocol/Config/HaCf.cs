@@ -58,6 +58,18 @@ public sealed record UnicastMedium(string Interface, string Peer, int Port, int 
     public override string Describe() => $"ucast {Interface} {Peer} port {Port}";
 }
 
+/// <summary><c>mcast6 IF GROUP PORT HOPS LOOP</c>: 3.0.6's mcast6 plugin, an IPv6 multicast group on one interface.</summary>
+public sealed record Multicast6Medium(string Interface, IPAddress Group, int Port, int Hops, bool Loop, int Line) : Medium(Interface, Line)
+{
+    public override string Describe() => $"mcast6 {Interface} {Group} {Port} {Hops} {(Loop ? 1 : 0)}";
+}
+
+/// <summary><c>ucast6 IF PEER</c>: 3.0.6's ucast6 plugin, to one IPv6 peer (address or host name) at the udpport current when the line was read.</summary>
+public sealed record Unicast6Medium(string Interface, string Peer, int Port, int Line) : Medium(Interface, Line)
+{
+    public override string Describe() => $"ucast6 {Interface} {Peer} port {Port}";
+}
+
 /// <summary>A configured node (lower-cased, as 3.0.6 does) and the line that named it.</summary>
 public sealed record NodeEntry(string Name, int Line);
 

@@ -9,7 +9,7 @@ namespace Heartbeat.Protocol.Config;
 /// documentation. Nothing else in the code base knows directive names: parser, defaults, docs and what a reload can
 /// apply in place all read this table.
 /// </summary>
-public static class HaCfDirectives
+public static partial class HaCfDirectives
 {
     private static readonly Dictionary<string, AutoFailback> AutoFailbackChoices = new()
     {
@@ -44,8 +44,8 @@ public static class HaCfDirectives
         new("udp", DirectiveSupport.Implemented, false, "interface …", "—", "Old alias of bcast.", ApplyUdpAlias),
         new("mcast", DirectiveSupport.Implemented, true, "interface group port ttl loop", "—", "Multicast medium.", ApplyMcast),
         new("ucast", DirectiveSupport.Implemented, true, "interface peer", "—", "Unicast medium to one peer (one line per peer).", ApplyUcast),
-        new("mcast6", DirectiveSupport.Ignored, true, "interface group port hops loop", "—", "IPv6 multicast medium (not supported by HeartbeatNet).", IgnoredMedium),
-        new("ucast6", DirectiveSupport.Ignored, true, "interface peer", "—", "IPv6 unicast medium (not supported by HeartbeatNet).", IgnoredMedium),
+        new("mcast6", DirectiveSupport.Implemented, true, "interface group port hops loop", "—", "IPv6 multicast medium.", ApplyMcast6),
+        new("ucast6", DirectiveSupport.Implemented, true, "interface peer", "—", "IPv6 unicast medium to one peer (one line per peer).", ApplyUcast6),
         new("serial", DirectiveSupport.Ignored, false, "device …", "—", "Serial medium (not supported by HeartbeatNet).", IgnoredMedium),
         new("baud", DirectiveSupport.Ignored, false, "9600 | 19200 | … | 460800", "19200", "Serial speed.", ApplyBaud, OnceOnly: true),
         new("ping", DirectiveSupport.Ignored, false, "host …", "—", "Ping nodes (no effect on haresources failover; not supported by HeartbeatNet).", (_, c, _) => c.Warning("ping nodes are not supported by HeartbeatNet; this line is ignored", "in 3.0.6 ping nodes have no effect on haresources failover either")),
@@ -249,7 +249,7 @@ public static class HaCfDirectives
     }
 
     private static void IgnoredMedium(HaCfBuilder b, DirectiveContext c, string value)
-        => c.Warning($"{c.Name} media are not supported by HeartbeatNet; '{c.Name} {value}' is ignored", "use bcast, mcast or ucast over IPv4");
+        => c.Warning($"{c.Name} media are not supported by HeartbeatNet; '{c.Name} {value}' is ignored", "use bcast, mcast, ucast, mcast6 or ucast6");
 
     private static void ApplyBaud(HaCfBuilder b, DirectiveContext c, string value)
     {
