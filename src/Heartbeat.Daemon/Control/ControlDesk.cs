@@ -44,6 +44,13 @@ public sealed class ControlDesk
         }
 
         _requests.Enqueue((request, reply));
+        if (!_open)
+        {
+            // The loop closed the desk between the check above and the enqueue: its last drain may have missed this
+            // request, which would then never be answered (the client waits for its timeout).
+            RefuseQueued();
+            return reply.Task;
+        }
 
         // Answered on the loop turn this wakes: no waiting for a deadline.
         _wakeLoop();
@@ -59,6 +66,12 @@ public sealed class ControlDesk
     internal void Close()
     {
         _open = false;
+        RefuseQueued();
+    }
+
+    /// <summary>Refuses every queued request (any thread: each is dequeued once).</summary>
+    private void RefuseQueued()
+    {
         while (_requests.TryDequeue(out var pending))
         {
             pending.Reply.TrySetResult(Refuse("the daemon is shutting down"));

@@ -18,8 +18,9 @@ public sealed partial class NodeLoop
 
     /// <summary>
     /// One pump of the node and everything it produced. Group requests are handed to the worker first, so a takeover's
-    /// start waits for no send and no log line; then the datagrams go out in the node's order; then the events, the
-    /// group actions and the hooks are logged and queued, in that order.
+    /// start waits for no send and no log line (before the split, a datagram of an earlier round of the same turn went
+    /// out first); then the datagrams go out in the node's order; then the hooks are queued; then the events and the
+    /// group actions are logged.
     /// </summary>
     private void Flush(ClusterNode node, MediaSet media)
     {
@@ -42,6 +43,13 @@ public sealed partial class NodeLoop
             Send(node, media, datagrams[i]);
         }
 
+        // The hooks are queued before the log lines are formatted: their runner works on a thread of its own.
+        var hooks = _outputs.Hooks;
+        for (int i = 0; i < hooks.Count; i++)
+        {
+            _hooks?.Enqueue(hooks[i].Hook, hooks[i].Environment);
+        }
+
         var events = _outputs.Events;
         for (int i = 0; i < events.Count; i++)
         {
@@ -51,12 +59,6 @@ public sealed partial class NodeLoop
         for (int i = 0; i < requests.Count; i++)
         {
             LogGroupAction(node, requests[i]);
-        }
-
-        var hooks = _outputs.Hooks;
-        for (int i = 0; i < hooks.Count; i++)
-        {
-            _hooks?.Enqueue(hooks[i].Hook, hooks[i].Environment);
         }
 
         _outputs.Clear();

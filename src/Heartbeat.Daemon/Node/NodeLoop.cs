@@ -318,5 +318,5 @@ public sealed partial class NodeLoop : BackgroundService
     private string Summary(ClusterNode node) => StatusSummary.Build(node, _config.Resources.Groups.Length);
 
     /// <summary>The heap is trimmed (see <see cref="HeapTrimmer"/>) unless groups are moving.</summary>
-    private void TrimMemoryIfDue(ClusterNode node) => _trimmer.TrimIfDue(node.InTransition || _groupWorker.Pending > 0);
+    private void TrimMemoryIfDue(ClusterNode node) => _trimmer.TrimIfDue(node.InTransition || node.GroupRequestsOutstanding > 0);
 }

@@ -29,9 +29,6 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     private RcHookRunner? _hooks;
     private RealtimeThreads? _realtime;
 
-    /// <summary>Group actions queued and not yet picked up.</summary>
-    public int Pending => _actions.Count;
-
     /// <summary>No action queued and no result waiting for the loop.</summary>
     public bool IsIdle => _actions.Count == 0 && _results.IsEmpty;
 

@@ -10,8 +10,10 @@ public delegate int LoadAverageWriter(Span<byte> destination);
 
 /// <summary>
 /// A datagram to put on every medium, with what it is for logs and tests. The bytes may live in the engine's own
-/// buffers: they stay valid until the next call into the engine (<see cref="MembershipEngine.DrainOutgoing()"/> hands
-/// out copies that callers may keep).
+/// buffers: they stay valid until the engine's next input (<see cref="MembershipEngine.Start"/>,
+/// <see cref="MembershipEngine.Receive"/>, <see cref="MembershipEngine.Tick"/>): only those write a status or an ACK into
+/// a reused buffer (the ACK arena, the send history's oldest slot); draining, events, sequenced sends and the shutdone
+/// copy the bytes they queue (<see cref="MembershipEngine.DrainOutgoing()"/> hands out copies that callers may keep).
 /// </summary>
 public readonly record struct OutgoingDatagram(ReadOnlyMemory<byte> Bytes, string Type, ulong? Seq, bool Retransmission = false);
 
@@ -166,7 +168,8 @@ public sealed partial class MembershipEngine
 
     /// <summary>
     /// What to send, appended to <paramref name="destination"/> without copying or allocating: the daemon's way. The
-    /// bytes are valid until the next call into the engine.
+    /// bytes are valid until the engine's next input (Start, Receive, Tick; see <see cref="OutgoingDatagram"/>), so a
+    /// caller may drain several times and call the engine's other members before it sends.
     /// </summary>
     public void DrainOutgoing(List<OutgoingDatagram> destination)
     {

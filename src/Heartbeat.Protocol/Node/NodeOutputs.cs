@@ -9,8 +9,8 @@ namespace Heartbeat.Protocol.Node;
 public sealed class NodeOutputs
 {
     /// <summary>
-    /// To put on every medium, in this order. The bytes may live in the engine's buffers: send them before the next
-    /// call into the node.
+    /// To put on every medium, in this order. The bytes may live in the engine's buffers: send them before the node's
+    /// next input (<see cref="ClusterNode.Start"/>, <see cref="ClusterNode.Receive"/>, <see cref="ClusterNode.Tick"/>).
     /// </summary>
     public List<OutgoingDatagram> Datagrams { get; } = [];
 
