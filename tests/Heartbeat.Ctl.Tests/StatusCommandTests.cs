@@ -123,6 +123,29 @@ public sealed class StatusCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public void The_holder_column_says_unknown_only_when_the_node_cannot_know()
+    {
+        var sample = Sample();
+        _socket.Answer = _ => new ControlResponse(ControlRequest.CurrentVersion, true, Status: sample with
+        {
+            Groups =
+            [
+                sample.Groups[0] with { Held = false, State = "stopped", Owner = "server2" },
+                sample.Groups[1] with { State = "stopped", Owner = null, OwnerKnown = false },
+            ],
+        });
+
+        var (exit, text, _) = Run("resources");
+        var (_, json, _) = Run("resources", "--json");
+
+        Assert.Equal(0, exit);
+        Assert.Matches(@"IPaddr2::10\.10\.10\.1/24/ens18\s+server1\s+server2\s+stopped", text);
+        Assert.Matches(@"IPaddr2::10\.10\.10\.11/24/ens18 mysql\s+server2\s+unknown\s+stopped", text);
+        Assert.Contains("\"ownerKnown\": false", json, StringComparison.Ordinal);
+        AssertValid(Schema("groups"), json);
+    }
+
+    [Fact]
     public void Nodes_and_links_list_this_node_first_then_the_peer()
     {
         var (_, nodes, _) = Run("nodes");

@@ -98,7 +98,7 @@ public static class StatusCommand
     {
         terminal.Table(output, ["GROUP", "HOME", "HOLDER", "STATE", "LAST CHANGE", "REASON"], status.Groups.Select(g => new[]
         {
-            g.Key, g.Home, g.Owner ?? "none", g.State, g.LastChange?.ToLocalTime().ToString("HH:mm:ss.fff", C) ?? "-", g.LastReason ?? "-",
+            g.Key, g.Home, g.Owner ?? (g.OwnerKnown ? "none" : "unknown"), g.State, g.LastChange?.ToLocalTime().ToString("HH:mm:ss.fff", C) ?? "-", g.LastReason ?? "-",
         }));
         foreach (var failed in status.Groups.Where(g => g.LastFailure is not null))
         {

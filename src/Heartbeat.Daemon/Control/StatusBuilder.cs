@@ -29,7 +29,7 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
         {
             bool isHeld = held.Contains(g.Key);
             var (state, reason, at) = groupStates.TryGet(g.Key, out var s) ? s : (isHeld ? "held" : "stopped", (string?)null, (DateTimeOffset?)null);
-            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, groupStates.FailureOf(g.Key), node.HolderOf(g.Key));
+            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, groupStates.FailureOf(g.Key), node.HolderOf(g.Key), node.HolderKnown(g.Key));
         }).ToList();
         return new StatusReport(
             settings.NodeName,

@@ -88,8 +88,9 @@ public sealed record LinkReport(string Interface, bool Up, long? LastHeardMillis
 /// its reason and time (a failed start names the resource and the script's message).
 /// </summary>
 /// <param name="LastFailure">The last failed start or stop here with its reason, kept until the group starts here again.</param>
-/// <param name="Owner">The node holding it: this one, or the peer by its last resource report; null when none is known to.</param>
-public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure, string? Owner = null);
+/// <param name="Owner">The node holding it: this one, or the peer by its last resource report (legacy: by the ip-request exchange); null when none does or it is not known.</param>
+/// <param name="OwnerKnown">False when this node cannot tell who holds it (legacy mode, before the peer answered our ip-request).</param>
+public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure, string? Owner = null, bool OwnerKnown = true);
 
 /// <summary>Source-generated (NativeAOT-safe) JSON for the control protocol.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
