@@ -50,6 +50,14 @@ public static class ResourceAgentMap
     /// </summary>
     public static PrimitiveResource? Map(ResourceSpec resource, int line, DiagnosticBag diagnostics)
     {
+        var primitive = MapResource(resource, line, diagnostics);
+
+        // Each OCF primitive names the resource it came from (an lsb one says more, below).
+        return primitive is { Class: "ocf" } ? primitive with { Comments = [$"haresources '{resource.Text}'", .. primitive.Comments] } : primitive;
+    }
+
+    private static PrimitiveResource? MapResource(ResourceSpec resource, int line, DiagnosticBag diagnostics)
+    {
         var args = resource.Arguments;
         switch (resource.Script)
         {
@@ -145,7 +153,6 @@ public static class ResourceAgentMap
         }
 
         var comments = ImmutableArray.CreateBuilder<string>();
-        comments.Add($"haresources '{resource.Text}'");
         if (resource.Script == "IPaddr")
         {
             // IPaddr and IPaddr2 take the same parameters; IPaddr2 is the Linux agent (ip(8), not ifconfig aliases)
@@ -183,7 +190,7 @@ public static class ResourceAgentMap
             parameters.Add(new("nic", parts[2]));
         }
 
-        return Ocf("IPv6addr", address.ToString(), parameters.ToImmutable(), [$"haresources '{resource.Text}'", "3.0.6 splits arguments on '::' and passed this address in pieces; the export joins them back"]);
+        return Ocf("IPv6addr", address.ToString(), parameters.ToImmutable(), ["3.0.6 splits arguments on '::' and passed this address in pieces; the export joins them back"]);
     }
 
     private static PrimitiveResource? Unusable(ResourceSpec resource, int line, DiagnosticBag diagnostics, string usage)
