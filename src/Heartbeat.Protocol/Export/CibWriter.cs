@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Xml;
 
@@ -20,10 +21,7 @@ public static class CibWriter
         {
             Comments(xml, config.Header);
             xml.WriteStartElement("cib");
-            xml.WriteAttributeString("validate-with", Schema);
-            xml.WriteAttributeString("admin_epoch", "0");
-            xml.WriteAttributeString("epoch", "1");
-            xml.WriteAttributeString("num_updates", "0");
+            Attributes(xml, ("validate-with", Schema), ("admin_epoch", "0"), ("epoch", "1"), ("num_updates", "0"));
             xml.WriteStartElement("configuration");
 
             xml.WriteStartElement("crm_config");
@@ -33,10 +31,7 @@ public static class CibWriter
             xml.WriteStartElement("nodes");
             foreach (var node in config.Nodes)
             {
-                xml.WriteStartElement("node");
-                xml.WriteAttributeString("id", node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                xml.WriteAttributeString("uname", node.Name);
-                xml.WriteEndElement();
+                Element(xml, "node", ("id", node.Id.ToString(CultureInfo.InvariantCulture)), ("uname", node.Name));
             }
 
             xml.WriteEndElement();
@@ -109,14 +104,7 @@ public static class CibWriter
     {
         Comments(xml, primitive.Comments);
         xml.WriteStartElement("primitive");
-        xml.WriteAttributeString("id", primitive.Id);
-        xml.WriteAttributeString("class", primitive.Class);
-        if (primitive.Provider is not null)
-        {
-            xml.WriteAttributeString("provider", primitive.Provider);
-        }
-
-        xml.WriteAttributeString("type", primitive.Type);
+        Attributes(xml, ("id", primitive.Id), ("class", primitive.Class), ("provider", primitive.Provider), ("type", primitive.Type));
         if (!primitive.Parameters.IsEmpty)
         {
             NameValues(xml, "instance_attributes", primitive.Id + "-instance_attributes", primitive.Parameters);
@@ -127,16 +115,7 @@ public static class CibWriter
             xml.WriteStartElement("operations");
             foreach (var monitor in primitive.Monitors)
             {
-                xml.WriteStartElement("op");
-                xml.WriteAttributeString("id", $"{primitive.Id}-monitor-{monitor.Interval}");
-                xml.WriteAttributeString("name", "monitor");
-                xml.WriteAttributeString("interval", monitor.Interval);
-                if (monitor.Role is not null)
-                {
-                    xml.WriteAttributeString("role", Role(monitor.Role));
-                }
-
-                xml.WriteEndElement();
+                Element(xml, "op", ("id", $"{primitive.Id}-monitor-{monitor.Interval}"), ("name", "monitor"), ("interval", monitor.Interval), ("role", monitor.Role is null ? null : Role(monitor.Role)));
             }
 
             xml.WriteEndElement();
@@ -151,71 +130,48 @@ public static class CibWriter
         switch (constraint)
         {
             case LocationPreference l:
-                xml.WriteStartElement("rsc_location");
-                xml.WriteAttributeString("id", l.Id);
-                xml.WriteAttributeString("rsc", l.Resource);
-                xml.WriteAttributeString("node", l.Node);
-                xml.WriteAttributeString("score", l.Score);
-                xml.WriteEndElement();
+                Element(xml, "rsc_location", ("id", l.Id), ("rsc", l.Resource), ("node", l.Node), ("score", l.Score));
                 break;
             case LocationRule r:
                 xml.WriteStartElement("rsc_location");
-                xml.WriteAttributeString("id", r.Id);
-                xml.WriteAttributeString("rsc", r.Resource);
+                Attributes(xml, ("id", r.Id), ("rsc", r.Resource));
                 xml.WriteStartElement("rule");
-                xml.WriteAttributeString("id", r.Id + "-rule");
-                if (r.Role is not null)
-                {
-                    xml.WriteAttributeString("role", Role(r.Role));
-                }
-
-                xml.WriteAttributeString("score", r.Score);
-                if (r.Tests.Length > 1)
-                {
-                    xml.WriteAttributeString("boolean-op", r.AnyOf ? "or" : "and");
-                }
-
+                Attributes(xml, ("id", r.Id + "-rule"), ("role", r.Role is null ? null : Role(r.Role)), ("score", r.Score), ("boolean-op", r.Tests.Length > 1 ? (r.AnyOf ? "or" : "and") : null));
                 for (int i = 0; i < r.Tests.Length; i++)
                 {
-                    xml.WriteStartElement("expression");
-                    xml.WriteAttributeString("id", $"{r.Id}-rule-expression-{i}");
-                    xml.WriteAttributeString("attribute", r.Tests[i].Attribute);
-                    xml.WriteAttributeString("operation", r.Tests[i].Operation);
-                    if (r.Tests[i].Value is { } value)
-                    {
-                        xml.WriteAttributeString("value", value);
-                        xml.WriteAttributeString("type", int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _) ? "number" : "string");
-                    }
-
-                    xml.WriteEndElement();
+                    var test = r.Tests[i];
+                    string? type = test.Value is null ? null : int.TryParse(test.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) ? "number" : "string";
+                    Element(xml, "expression", ("id", $"{r.Id}-rule-expression-{i}"), ("attribute", test.Attribute), ("operation", test.Operation), ("value", test.Value), ("type", type));
                 }
 
                 xml.WriteEndElement();
                 xml.WriteEndElement();
                 break;
             case Colocation c:
-                xml.WriteStartElement("rsc_colocation");
-                xml.WriteAttributeString("id", c.Id);
-                xml.WriteAttributeString("rsc", c.Resource);
-                xml.WriteAttributeString("with-rsc", c.WithResource);
-                if (c.WithRole is not null)
-                {
-                    xml.WriteAttributeString("with-rsc-role", Role(c.WithRole));
-                }
-
-                xml.WriteAttributeString("score", c.Score);
-                xml.WriteEndElement();
+                Element(xml, "rsc_colocation", ("id", c.Id), ("rsc", c.Resource), ("with-rsc", c.WithResource), ("with-rsc-role", c.WithRole is null ? null : Role(c.WithRole)), ("score", c.Score));
                 break;
             case Ordering o:
-                xml.WriteStartElement("rsc_order");
-                xml.WriteAttributeString("id", o.Id);
-                xml.WriteAttributeString("first", o.First);
-                xml.WriteAttributeString("first-action", o.FirstAction);
-                xml.WriteAttributeString("then", o.Then);
-                xml.WriteAttributeString("then-action", o.ThenAction);
-                xml.WriteAttributeString("kind", "Mandatory");
-                xml.WriteEndElement();
+                Element(xml, "rsc_order", ("id", o.Id), ("first", o.First), ("first-action", o.FirstAction), ("then", o.Then), ("then-action", o.ThenAction), ("kind", "Mandatory"));
                 break;
+        }
+    }
+
+    /// <summary>An element with no children and the attributes that have a value.</summary>
+    private static void Element(XmlWriter xml, string name, params (string Name, string? Value)[] attributes)
+    {
+        xml.WriteStartElement(name);
+        Attributes(xml, attributes);
+        xml.WriteEndElement();
+    }
+
+    private static void Attributes(XmlWriter xml, params (string Name, string? Value)[] attributes)
+    {
+        foreach (var (name, value) in attributes)
+        {
+            if (value is not null)
+            {
+                xml.WriteAttributeString(name, value);
+            }
         }
     }
 
@@ -230,11 +186,7 @@ public static class CibWriter
                 Comments(xml, [value.Comment]);
             }
 
-            xml.WriteStartElement("nvpair");
-            xml.WriteAttributeString("id", $"{id}-{value.Name}");
-            xml.WriteAttributeString("name", value.Name);
-            xml.WriteAttributeString("value", value.Value);
-            xml.WriteEndElement();
+            Element(xml, "nvpair", ("id", $"{id}-{value.Name}"), ("name", value.Name), ("value", value.Value));
         }
 
         xml.WriteEndElement();
