@@ -5,9 +5,9 @@ using System.Xml;
 namespace Heartbeat.Protocol.Export;
 
 /// <summary>
-/// Writes the Pacemaker half as a CIB: loadable with <c>cibadmin --replace --xml-file</c> on a new cluster and
-/// checked by <c>crm_verify --xml-file</c>. Schema pacemaker-3.0, the first of Pacemaker 2.0, so every Pacemaker 2
-/// loads it (newer ones upgrade it on load).
+/// Writes the Pacemaker half as a CIB, checked by <c>crm_verify --xml-file</c> and loadable with <c>cibadmin --replace
+/// --xml-file</c> on a new cluster (it replaces the whole configuration). Schema pacemaker-3.0, the first of
+/// Pacemaker 2.0, so every Pacemaker 2 loads it (newer ones upgrade it on load).
 /// </summary>
 public static class CibWriter
 {
@@ -21,7 +21,9 @@ public static class CibWriter
         {
             Comments(xml, config.Header);
             xml.WriteStartElement("cib");
-            Attributes(xml, ("validate-with", Schema), ("admin_epoch", "0"), ("epoch", "1"), ("num_updates", "0"));
+            // admin_epoch 1: the cluster never changes admin_epoch, and a new cluster's CIB has 0, so cibadmin --replace
+            // takes this one over it (with 0 it refuses: "Update was older than existing configuration").
+            Attributes(xml, ("validate-with", Schema), ("admin_epoch", "1"), ("epoch", "1"), ("num_updates", "0"));
             xml.WriteStartElement("configuration");
 
             xml.WriteStartElement("crm_config");
