@@ -51,8 +51,11 @@ public static class CorosyncExporter
             header.Add("ring0_addr is each node's name, which corosync resolves (/etc/hosts or DNS) to its address on link 0; give addresses with --node-address to write them instead.");
         }
 
+        // Corosync declares a silent node lost after token + consensus, and consensus defaults to 1.2 × token: a token
+        // of deadtime / 2.2 makes that the deadtime, the silence after which Heartbeat declared a node dead.
+        int token = (int)Math.Round(haCf.Deadtime.TotalMilliseconds / 2.2);
         var tokenComments = ImmutableArray.Create(
-            $"deadtime {PacemakerExporter.Seconds(haCf.Deadtime)}: the silence after which a node is declared dead becomes the time without the token after which corosync declares it lost (corosync's default is 3s)",
+            $"deadtime {PacemakerExporter.Seconds(haCf.Deadtime)}: corosync declares a silent node lost after token + consensus (consensus defaults to 1.2 × token), so token = deadtime / 2.2 makes that {PacemakerExporter.Seconds(haCf.Deadtime)} too",
             $"keepalive {PacemakerExporter.Seconds(haCf.Keepalive)} has no setting: the token circulates all the time and knet derives its link pings from token",
             $"initdead {PacemakerExporter.Seconds(haCf.Initdead)} has no equivalent: {(haCf.Nodes.Length == 2 ? "two_node's wait_for_all makes a starting node wait until it has seen its peer once instead" : "a starting partition waits for quorum instead")}");
 
@@ -62,7 +65,7 @@ public static class CorosyncExporter
             : ImmutableArray.Create("authkeys uses crc, which authenticates nothing: corosync runs without crypto too", "to secure it: corosync-keygen, copy /etc/corosync/authkey to every node, then set crypto_cipher: aes256 and crypto_hash: sha256");
 
         string? facility = haCf.LogFacility is { } f && f != "none" ? f : null;
-        return new CorosyncConfig(header.ToImmutable(), haCf.ClusterName, (int)haCf.Deadtime.TotalMilliseconds, tokenComments, links.ToImmutable(), nodes, haCf.Nodes.Length == 2, crypto, cryptoComments, facility);
+        return new CorosyncConfig(header.ToImmutable(), haCf.ClusterName, token, tokenComments, links.ToImmutable(), nodes, haCf.Nodes.Length == 2, crypto, cryptoComments, facility);
     }
 
     private static int LinkCount(HaCf haCf, int interfaces, IReadOnlyDictionary<string, ImmutableArray<string>>? nodeAddresses, DiagnosticBag diagnostics)

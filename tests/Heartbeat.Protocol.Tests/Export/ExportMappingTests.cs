@@ -28,7 +28,7 @@ public sealed class ExportMappingTests
         Assert.Equal([1, 2], export.Pacemaker.Nodes.Select(n => n.Id));
 
         var corosync = export.Corosync;
-        Assert.Equal(10_000, corosync.TokenMilliseconds);
+        Assert.Equal(4545, corosync.TokenMilliseconds); // + consensus (1.2 × token) = deadtime 10 s
         Assert.True(corosync.TwoNode);
         Assert.True(corosync.Crypto); // md5 authkeys: corosync gets crypto with its own key
         var link = Assert.Single(corosync.Links);
@@ -65,7 +65,7 @@ public sealed class ExportMappingTests
         // Two interfaces with media, two links, each node's addresses from --node-address.
         Assert.Equal(["eth0", "eth1"], export.Corosync.Links.Select(l => l.Interface));
         Assert.Equal(["192.168.1.10", "10.0.0.1"], export.Corosync.Nodes[0].Addresses.ToArray());
-        Assert.Equal(15_000, export.Corosync.TokenMilliseconds);
+        Assert.Equal(6818, export.Corosync.TokenMilliseconds);
     }
 
     [Fact]
