@@ -29,6 +29,7 @@ public sealed record ScriptSettings
     /// <summary>The search context: resource.d's parent is the config directory (conf/OCF lives there too).</summary>
     public AgentContext Agents => new(OcfRoot, Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(ResourceDirectory)) ?? "/", AgentFiles)
     {
+        ResourceDirectory = ResourceDirectory,
         InitDirectory = InitDirectory,
     };
 }

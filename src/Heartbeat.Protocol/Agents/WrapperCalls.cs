@@ -30,7 +30,7 @@ public sealed record AgentContext(string OcfRoot, string ConfigDirectory, IAgent
     public string InitDirectory { get; init; } = "/etc/init.d";
 
     /// <summary><c>&lt;config dir&gt;/resource.d</c>: searched first.</summary>
-    public string ResourceDirectory => Path.Join(ConfigDirectory, "resource.d");
+    public string ResourceDirectory { get; init; } = Path.Join(ConfigDirectory, "resource.d");
 
     /// <summary>The agent of the heartbeat provider, where every 3.0.6 wrapper looks.</summary>
     public string HeartbeatAgent(string type) => Path.Join(OcfRoot, "resource.d", "heartbeat", type);
