@@ -8,7 +8,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # bzip2 is the reference compressor the bz2 decoder is tested against; heartbeat (3.0.6) is the real node the
 # integration tests run beside ours; iproute2 makes their network namespaces, tc netem or nftables their lossy links;
 # gcc compiles the C program that checks our kernel struct layouts; tcpdump captures the gratuitous ARPs; MariaDB,
-# HAProxy and curl build the article's system (ArticleTests); AFL++ runs the fuzz targets' smoke.
+# HAProxy and curl build the article's system (ArticleTests); AFL++ runs the fuzz targets' smoke; resource-agents holds
+# the OCF agents the resource.d wrappers call, e2fsprogs the mkfs.ext4 of the Filesystem test's loop image.
 missing=()
 command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
@@ -21,6 +22,8 @@ command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v afl-fuzz >/dev/null 2>&1 || missing+=(afl++)
+[ -x /usr/lib/ocf/resource.d/heartbeat/Filesystem ] || missing+=(resource-agents)
+command -v mkfs.ext4 >/dev/null 2>&1 || missing+=(e2fsprogs)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     # The packages' own services (mariadb, haproxy) must not start on this machine: the tests run their own
