@@ -12,9 +12,9 @@ public sealed class RespawnRunnerTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static async Task<RespawnReport> WaitFor(RespawnRunner runner, int index, Func<RespawnReport, bool> done)
+    private static async Task<RespawnReport> WaitFor(RespawnRunner runner, int index, Func<RespawnReport, bool> done, TimeSpan? timeout = null)
     {
-        for (int i = 0; i < 200; i++)
+        for (int i = 0; i < (timeout ?? TimeSpan.FromSeconds(10)).TotalMilliseconds / 50; i++)
         {
             var report = runner.Report()[index];
             if (done(report))
@@ -56,6 +56,20 @@ public sealed class RespawnRunnerTests : IDisposable
 
         Assert.Equal("term", File.ReadAllText(term).Trim());
         Assert.Equal("shut down", runner.Report()[0].State);
+        await runner.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_child_that_keeps_exiting_at_once_is_given_up_after_its_eleventh_run()
+    {
+        string runs = Path.Join(_directory, "fast");
+        var runner = new RespawnRunner([new RespawnEntry(Environment.UserName, $"/bin/sh -c 'echo run >> {runs}; exit 1'", 1), new RespawnEntry("nobody", "/bin/sleep 30", 2)], TimeProvider.System, new Microsoft.Extensions.Logging.Abstractions.NullLogger<RespawnRunner>());
+        runner.CommunicationUp();
+
+        var report = await WaitFor(runner, 0, r => r.State == "respawning too fast", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(("respawning too fast", 11), (report.State, report.Restarts));
+        Assert.Equal(11, File.ReadAllLines(runs).Length);
         await runner.DisposeAsync();
     }
 }

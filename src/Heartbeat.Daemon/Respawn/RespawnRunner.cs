@@ -11,8 +11,8 @@ namespace Heartbeat.Daemon.Respawn;
 
 /// <summary>
 /// The I/O of <c>respawn</c> children; every decision is <see cref="RespawnSupervisor"/>'s. Each child is started as
-/// 3.0.6 starts it: in a process group of its own (setsid), as its user (setpriv with the user's groups), through
-/// <c>/bin/sh -c "exec …"</c>, with stdin, stdout and stderr on /dev/null. Exits are reported to the supervisor; at
+/// 3.0.6 starts it: in a process group of its own (setsid), with stdin, stdout and stderr on /dev/null, as its user
+/// (setpriv with the user's groups), through <c>/bin/sh -c "exec …"</c>. Exits are reported to the supervisor; at
 /// shutdown each running child's process group gets SIGTERM. Threads: its own loop task starts children; exits arrive
 /// on the thread pool; the supervisor is only touched under one lock.
 /// </summary>
@@ -149,13 +149,15 @@ public sealed class RespawnRunner : IAsyncDisposable
             return;
         }
 
+        // Read once: a child that exits at once may be reaped, and its Process disposed, by WatchAsync before the
+        // log line below.
+        int pid = process.Id;
+        RespawnLog.Executing(_logger, entry.Command, pid, entry.User);
         lock (_gate)
         {
-            _supervisor.Started(child, process.Id, _time.GetUtcNow());
+            _supervisor.Started(child, pid, _time.GetUtcNow());
             _watchers.Add(WatchAsync(child, process));
         }
-
-        RespawnLog.Executing(_logger, entry.Command, process.Id, entry.User);
     }
 
     private async Task WatchAsync(RespawnChild child, Process process)
@@ -193,13 +195,19 @@ public sealed class RespawnRunner : IAsyncDisposable
     }
 
     /// <summary>
-    /// <c>setsid [setpriv --reuid U --regid G --init-groups] /bin/sh -c "exec &lt;/dev/null &gt;/dev/null 2&gt;&amp;1; exec COMMAND"</c>:
-    /// setsid and setpriv exec in place, so the pid is the command's, and it leads its own process group (3.0.6's
-    /// setpgid) for the SIGTERM at shutdown. The redirections give it 3.0.6's /dev/null stdio.
+    /// <c>setsid /bin/sh -c 'exec &lt;/dev/null &gt;/dev/null 2&gt;&amp;1; exec "$@"' sh [setpriv --reuid U --regid G --init-groups] /bin/sh -c "exec COMMAND"</c>:
+    /// every step execs in place, so the pid is the command's, and it leads its own process group (3.0.6's setpgid) for
+    /// the SIGTERM at shutdown. /dev/null is opened before the user is changed, as 3.0.6 opens it before its setuid
+    /// (a user may lack the right to open it).
     /// </summary>
     private static ProcessStartInfo StartInfo(RespawnEntry entry)
     {
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false };
+        foreach (string word in (string[])["/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; exec \"$@\"", "sh"])
+        {
+            info.ArgumentList.Add(word);
+        }
+
         if (entry.User != Environment.UserName)
         {
             int gid = PrimaryGroup(entry.User) ?? throw new KeyNotFoundException($"no user {entry.User} in /etc/passwd");
@@ -211,7 +219,7 @@ public sealed class RespawnRunner : IAsyncDisposable
 
         info.ArgumentList.Add("/bin/sh");
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add($"exec </dev/null >/dev/null 2>&1; exec {entry.Command}");
+        info.ArgumentList.Add($"exec {entry.Command}");
         return info;
     }
 

@@ -13,6 +13,14 @@ public class RespawnSupervisorTests
 
     private static RespawnSupervisor Supervisor(params RespawnEntry[] entries) => new(entries);
 
+    /// <summary>One child, started once communication came up (pid 1).</summary>
+    private (RespawnSupervisor Supervisor, RespawnChild Child) Running(string command)
+    {
+        var supervisor = Supervisor(new RespawnEntry("nobody", command, 1));
+        supervisor.CommunicationUp(Now);
+        return (supervisor, StartDue(supervisor, 1));
+    }
+
     private RespawnChild StartDue(RespawnSupervisor supervisor, int pid)
     {
         var child = Assert.Single(supervisor.TakeDue(Now));
@@ -40,9 +48,7 @@ public class RespawnSupervisorTests
     [Fact]
     public void An_exit_after_a_long_run_restarts_at_once_a_quick_one_a_second_later()
     {
-        var supervisor = Supervisor(new RespawnEntry("nobody", "/bin/mon", 1));
-        supervisor.CommunicationUp(Now);
-        var child = StartDue(supervisor, 1);
+        var (supervisor, child) = Running("/bin/mon");
 
         _clock.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(RespawnVerdict.Restart, supervisor.Exited(child, 1, Now));
@@ -61,9 +67,7 @@ public class RespawnSupervisorTests
     [Fact]
     public void Exit_100_is_not_restarted()
     {
-        var supervisor = Supervisor(new RespawnEntry("nobody", "/bin/mon", 1));
-        supervisor.CommunicationUp(Now);
-        var child = StartDue(supervisor, 1);
+        var (supervisor, child) = Running("/bin/mon");
 
         Assert.Equal(RespawnVerdict.ExitedForGood, supervisor.Exited(child, 100, Now));
         Assert.Equal(RespawnState.Stopped, child.State);
@@ -73,9 +77,7 @@ public class RespawnSupervisorTests
     [Fact]
     public void The_eleventh_quick_exit_in_a_row_is_respawning_too_fast()
     {
-        var supervisor = Supervisor(new RespawnEntry("nobody", "/bin/false", 1));
-        supervisor.CommunicationUp(Now);
-        var child = StartDue(supervisor, 1);
+        var (supervisor, child) = Running("/bin/false");
         for (int i = 1; i <= RespawnSupervisor.MaxQuickExits; i++)
         {
             _clock.Advance(TimeSpan.FromMilliseconds(10));
@@ -94,9 +96,7 @@ public class RespawnSupervisorTests
     [Fact]
     public void A_long_run_resets_the_quick_count()
     {
-        var supervisor = Supervisor(new RespawnEntry("nobody", "/bin/mon", 1));
-        supervisor.CommunicationUp(Now);
-        var child = StartDue(supervisor, 1);
+        var (supervisor, child) = Running("/bin/mon");
         for (int i = 0; i < 25; i++)
         {
             // Nine quick exits, then a long run, over and over: never too fast.
