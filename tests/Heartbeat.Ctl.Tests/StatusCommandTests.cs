@@ -119,6 +119,8 @@ public sealed class StatusCommandTests : IAsyncLifetime
         Assert.Contains("received on 0.0.0.0:694 on ens19: 4100", text, StringComparison.Ordinal);
         Assert.Contains("rejected: BadDigest 3, UnknownNode 1", text, StringComparison.Ordinal);
         Assert.Contains("late heartbeats: 1 (worst 1450 ms)", text, StringComparison.Ordinal);
+        Assert.Matches(@"/usr/local/bin/watch-disk --every 5\s+nobody\s+4711\s+2\s+running\s+exit 3", text);
+        Assert.Matches(@"/usr/lib/heartbeat/ipfail\s+hacluster\s+-\s+0\s+not run", text);
         Assert.DoesNotContain("\e[", text, StringComparison.Ordinal);
     }
 

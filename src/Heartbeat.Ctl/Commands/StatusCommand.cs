@@ -76,6 +76,14 @@ public static class StatusCommand
         terminal.Table(output, ["PEER", "STATUS", "GENERATION", "LAST HEARD", "IMPLEMENTATION", "LINKS"], NodeRows(status).Skip(1));
         output.WriteLine();
         GroupTable(output, status, terminal);
+        if (status.Respawns is { Count: > 0 } respawns)
+        {
+            output.WriteLine();
+            terminal.Table(output, ["RESPAWN", "USER", "PID", "RESTARTS", "STATE", "LAST EXIT"], respawns.Select(r => new[]
+            {
+                r.Command, r.User, r.Pid?.ToString(C) ?? "-", r.Restarts.ToString(C), r.State, r.LastExit ?? "-",
+            }));
+        }
 
         var k = status.Counters;
         string rejected = k.RejectedByReason.Count == 0 ? "none" : string.Join(", ", k.RejectedByReason.Select(p => string.Create(C, $"{p.Key} {p.Value}")));

@@ -86,8 +86,8 @@ public static partial class HaCfDirectives
         new("use_apphbd", DirectiveSupport.NoEffect, false, "boolean", "—", "Use the application heartbeat daemon.", (_, c, v) => c.TryBoolean(v, out var unused)),
         new("env", DirectiveSupport.Implemented, false, "NAME=value", "—", "Exported to resource scripts as HA_NAME.", ApplyEnv),
         new("apiauth", DirectiveSupport.NoEffect, true, "client [uid=…] [gid=…]", "built-in", "API client permissions (HeartbeatNet has no client API).", ApplyApiAuth),
-        new("respawn", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "A child process kept running (not supported by HeartbeatNet).", ApplyRespawn),
-        new("failfast", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "Like respawn, rebooting when it dies (not supported by HeartbeatNet).", ApplyRespawn),
+        new("respawn", DirectiveSupport.Implemented, true, "user /absolute/command [args]", "—", "A child started as user once communication is up, restarted when it exits (not after exit 100; not after 10 quick restarts), stopped at shutdown. ipfail and dopd need heartbeat's client API and are not run yet.", ApplyRespawn),
+        new("failfast", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "Like respawn, rebooting when it dies (not supported by HeartbeatNet).", ApplyFailfast),
         new("stonith", DirectiveSupport.Ignored, true, "type config-file", "—", "STONITH device (not driven by HeartbeatNet).", ApplyStonith),
         new("stonith_host", DirectiveSupport.Ignored, true, "host|* type params…", "—", "STONITH device for one host (not driven by HeartbeatNet).", ApplyStonith),
     ];
@@ -427,14 +427,44 @@ public static partial class HaCfDirectives
 
     private static void ApplyRespawn(HaCfBuilder b, DirectiveContext c, string line)
     {
+        if (RespawnCommand(c, line) is not { } words)
+        {
+            return;
+        }
+
+        // The command is everything after the user, as written: it runs as /bin/sh -c "exec <command>".
+        string command = line.Trim()[words[0].Length..].Trim();
+        string? notRun = null;
+        if (Path.GetFileName(words[1]) is "ipfail" or "dopd")
+        {
+            // They talk to heartbeat's client API (ipfail is to be built in later); spawned, they would exit at once
+            // and go round the respawn-too-fast loop.
+            notRun = $"{Path.GetFileName(words[1])} needs heartbeat's client API; HeartbeatNet does not run it yet";
+            c.Warning(notRun, "the line is kept, so the file still works on a real 3.0.6 node; HeartbeatNet does not start it");
+        }
+
+        b.Respawns.Add(new RespawnEntry(words[0], command, c.Line, notRun));
+    }
+
+    private static void ApplyFailfast(HaCfBuilder b, DirectiveContext c, string line)
+    {
+        if (RespawnCommand(c, line) is { } words)
+        {
+            c.Warning($"{c.Name} is not supported by HeartbeatNet; {words[1]} will not be started", "run it as its own systemd service instead");
+        }
+    }
+
+    /// <summary>The user and the command's words, or null (with the error) when the line does not name both.</summary>
+    private static string[]? RespawnCommand(DirectiveContext c, string line)
+    {
         string[] words = SplitWords(line);
         if (words.Length < 2 || !words[1].StartsWith('/'))
         {
             c.Error($"{c.Name} needs a user and an absolute command path", $"example: {c.Name} hacluster /usr/lib/heartbeat/ipfail");
-            return;
+            return null;
         }
 
-        c.Warning($"{c.Name} is not supported by HeartbeatNet; {words[1]} will not be started", "run it as its own systemd service instead");
+        return words;
     }
 
     private static void ApplyStonith(HaCfBuilder b, DirectiveContext c, string line)

@@ -36,7 +36,13 @@ public sealed record StatusReport(
     IReadOnlyList<string> ConfiguredNodes,
     IReadOnlyList<string> LocalInterfaces,
     CountersReport Counters,
-    ConfigReport Config);
+    ConfigReport Config,
+    IReadOnlyList<RespawnReport>? Respawns = null);
+
+/// <summary>One ha.cf <c>respawn</c> line's child: its command, user, pid while it runs, restarts, state and how it last ended.</summary>
+/// <param name="State">waiting, due, starting, running, stopped (exit 100 or could not start), respawning too fast, not run (ipfail, dopd), shut down.</param>
+/// <param name="LastExit">"exit N" (128+N for signal N), why it could not start, or why it is not run.</param>
+public sealed record RespawnReport(string Command, string User, int? Pid, int Restarts, string State, string? LastExit);
 
 /// <summary>The running configuration in brief: timers as in effect (after any reload), media, the key's method, never a secret.</summary>
 public sealed record ConfigReport(
