@@ -8,7 +8,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # bzip2 is the reference compressor the bz2 decoder is tested against; heartbeat (3.0.6) is the real node the
 # integration tests run beside ours; iproute2 makes their network namespaces, tc netem or nftables their lossy links;
 # gcc compiles the C program that checks our kernel struct layouts; tcpdump captures the gratuitous ARPs; MariaDB,
-# HAProxy and curl build the article's system (ArticleTests); AFL++ runs the fuzz targets' smoke.
+# HAProxy and curl build the article's system (ArticleTests); AFL++ runs the fuzz targets' smoke; Pacemaker's
+# crm_verify and crm_simulate check what hbctl export writes, and Corosync + Pacemaker run it (bench/pacemaker-export.sh);
+# resource-agents holds the OCF agents the resource.d wrappers call, e2fsprogs the mkfs.ext4 of the Filesystem test's
+# loop image, kmod the modprobe the Filesystem agent runs.
 missing=()
 command -v bzip2 >/dev/null 2>&1 || missing+=(bzip2)
 [ -x /usr/libexec/heartbeat/heartbeat ] || missing+=(heartbeat)
@@ -21,9 +24,15 @@ command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v afl-fuzz >/dev/null 2>&1 || missing+=(afl++)
+command -v crm_simulate >/dev/null 2>&1 || missing+=(pacemaker-cli-utils)
+[ -x /usr/sbin/pacemakerd ] || missing+=(pacemaker)
+command -v corosync >/dev/null 2>&1 || missing+=(corosync)
+[ -x /usr/lib/ocf/resource.d/heartbeat/Filesystem ] || missing+=(resource-agents)
+command -v mkfs.ext4 >/dev/null 2>&1 || missing+=(e2fsprogs)
+command -v modprobe >/dev/null 2>&1 || missing+=(kmod)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    # The packages' own services (mariadb, haproxy) must not start on this machine: the tests run their own
+    # The packages' own services (mariadb, haproxy, corosync, pacemaker) must not start on this machine: the tests run their own
     # instances inside network namespaces. policy-rc.d 101 tells invoke-rc.d not to start anything while installing.
     policy=/usr/sbin/policy-rc.d
     own_policy=0

@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(StandbyCommand.Create("takeover", output, error));
         root.Subcommands.Add(ReloadCommand.Create(output, error));
         root.Subcommands.Add(KeygenCommand.Create(output, error));
+        root.Subcommands.Add(ExportCommand.Create(output, error));
         foreach (var verb in ClStatusCommands.Create(output, error))
         {
             root.Subcommands.Add(verb);

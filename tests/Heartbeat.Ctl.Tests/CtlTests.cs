@@ -113,6 +113,19 @@ public sealed class CtlTests : IDisposable
     }
 
     [Fact]
+    public void CheckConfigNamesAWrapperLineWithTheWrongArgumentCount()
+    {
+        File.WriteAllText(Path.Join(_temp, "ha.cf"), "keepalive 2\nbcast eth0\nnode server1 server2\n");
+        File.WriteAllText(Path.Join(_temp, "authkeys"), "auth 1\n1 md5 secret\n");
+        File.SetUnixFileMode(Path.Join(_temp, "authkeys"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(Path.Join(_temp, "haresources"), "# groups\nserver1 10.0.0.1 Delay::1 Filesystem::/dev/sdb1\n");
+        var (exit, output) = Run(["check-config", _temp]);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{_temp}/haresources:2: error: Filesystem::/dev/sdb1: Filesystem takes 2 to 4 argument(s)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("configuration valid", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CheckConfigOfTheLiveFilesRefusesAReadableKeyFile()
     {
         File.WriteAllText(Path.Join(_temp, "ha.cf"), "keepalive 2\ndeadtime 10\ninitdead 20\nbcast lo\nauto_failback on\nnode server1 server2\n");

@@ -119,7 +119,32 @@ public sealed class StatusCommandTests : IAsyncLifetime
         Assert.Contains("received on 0.0.0.0:694 on ens19: 4100", text, StringComparison.Ordinal);
         Assert.Contains("rejected: BadDigest 3, UnknownNode 1", text, StringComparison.Ordinal);
         Assert.Contains("late heartbeats: 1 (worst 1450 ms)", text, StringComparison.Ordinal);
+        Assert.Matches(@"/usr/local/bin/watch-disk --every 5\s+nobody\s+4711\s+2\s+running\s+exit 3", text);
+        Assert.Matches(@"/usr/lib/heartbeat/ipfail\s+hacluster\s+-\s+0\s+not run", text);
         Assert.DoesNotContain("\e[", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_holder_column_says_unknown_only_when_the_node_cannot_know()
+    {
+        var sample = Sample();
+        _socket.Answer = _ => new ControlResponse(ControlRequest.CurrentVersion, true, Status: sample with
+        {
+            Groups =
+            [
+                sample.Groups[0] with { Held = false, State = "stopped", Owner = "server2" },
+                sample.Groups[1] with { State = "stopped", Owner = null, OwnerKnown = false },
+            ],
+        });
+
+        var (exit, text, _) = Run("resources");
+        var (_, json, _) = Run("resources", "--json");
+
+        Assert.Equal(0, exit);
+        Assert.Matches(@"IPaddr2::10\.10\.10\.1/24/ens18\s+server1\s+server2\s+stopped", text);
+        Assert.Matches(@"IPaddr2::10\.10\.10\.11/24/ens18 mysql\s+server2\s+unknown\s+stopped", text);
+        Assert.Contains("\"ownerKnown\": false", json, StringComparison.Ordinal);
+        AssertValid(Schema("groups"), json);
     }
 
     [Fact]

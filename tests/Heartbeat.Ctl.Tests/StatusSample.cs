@@ -27,5 +27,9 @@ internal static class StatusSample
             [new MediumCounters("bcast ens18 port 694", 4300, 0), new MediumCounters("ucast ens19 10.10.11.3 port 694", 4298, 2)],
             [new SocketCounters("0.0.0.0:694 on ens18", 4211), new SocketCounters("0.0.0.0:694 on ens19", 4100)],
             0),
-        new ConfigReport("/etc/ha.d", 2000, 10000, 5000, 20000, 694, ["bcast ens18 port 694", "ucast ens19 10.10.11.3 port 694"], "md5 (key 1)", 2));
+        new ConfigReport("/etc/ha.d", 2000, 10000, 5000, 20000, 694, ["bcast ens18 port 694", "ucast ens19 10.10.11.3 port 694"], "md5 (key 1)", 2),
+        [
+            new RespawnReport("/usr/local/bin/watch-disk --every 5", "nobody", 4711, 2, "running", "exit 3"),
+            new RespawnReport("/usr/lib/heartbeat/ipfail", "hacluster", null, 0, "not run", "ipfail needs heartbeat's client API; HeartbeatNet does not run it yet"),
+        ]);
 }

@@ -98,4 +98,41 @@ public sealed class ScriptResourceTests : IDisposable
         Assert.StartsWith("start exited with 126: ", outcome.Detail, StringComparison.Ordinal);
         Assert.Contains("badshebang", outcome.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_resource_d_wrapper_runs_the_OCF_agent_with_the_wrappers_environment_and_reads_its_status_text()
+    {
+        // A recording agent in a private OCF root: it answers monitor with "not running" until started.
+        string ocf = Path.Join(_directory, "ocf");
+        string agent = Path.Join(ocf, "resource.d", "heartbeat", "Delay");
+        Directory.CreateDirectory(Path.GetDirectoryName(agent)!);
+        string record = Path.Join(_directory, "agent-calls");
+        string state = Path.Join(_directory, "agent-state");
+        File.WriteAllText(agent, $"#!/bin/sh\necho \"$1 $OCF_RESOURCE_INSTANCE $OCF_RESKEY_startdelay $OCF_RESKEY_stopdelay $OCF_RA_VERSION_MAJOR.$OCF_RA_VERSION_MINOR $OCF_ROOT\" >> {record}\ncase $1 in start) touch {state};; stop) rm -f {state};; monitor) [ -f {state} ] || exit 7;; esac\nexit 0\n");
+        File.SetUnixFileMode(agent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var spec = new ResourceSpec("Delay::3::2", "Delay", ["3", "2"], false, null);
+        var resource = new ScriptResource(spec, Settings() with { OcfRoot = ocf }, NullLogger.Instance);
+
+        Assert.False(await resource.IsRunningAsync(CancellationToken.None));
+        Assert.True((await resource.StartAsync(CancellationToken.None)).Success);
+        Assert.True(await resource.IsRunningAsync(CancellationToken.None));
+        Assert.True((await resource.StopAsync(CancellationToken.None)).Success);
+        Assert.Equal(
+            ["monitor Delay_3 3 2 1.0 " + ocf, "start Delay_3 3 2 1.0 " + ocf, "monitor Delay_3 3 2 1.0 " + ocf, "stop Delay_3 3 2 1.0 " + ocf],
+            File.ReadAllLines(record));
+
+        // A wrong argument count is the wrapper's usage and exit 1: the agent is not run.
+        var wrong = new ScriptResource(new ResourceSpec("Delay::1::2::3", "Delay", ["1", "2", "3"], false, null), Settings() with { OcfRoot = ocf }, NullLogger.Instance);
+        var refused = await wrong.StartAsync(CancellationToken.None);
+        Assert.False(refused.Success);
+        Assert.StartsWith("start exited with 1: usage: Delay", refused.Detail, StringComparison.Ordinal);
+        Assert.Equal(4, File.ReadAllLines(record).Length);
+    }
+
+    [Fact]
+    public async Task A_script_in_resource_d_named_like_a_wrapper_still_wins()
+    {
+        var resource = Resource("Filesystem", "#!/bin/sh\necho 'mine is running'\n", null, "/dev/x", "/mnt");
+        Assert.True(await resource.IsRunningAsync(CancellationToken.None));
+    }
 }

@@ -31,6 +31,9 @@ public sealed class StructLayoutTests
           S(pollfd) F(pollfd, fd) F(pollfd, events) F(pollfd, revents)
           S(sockaddr_nl) F(sockaddr_nl, nl_family) F(sockaddr_nl, nl_pid) F(sockaddr_nl, nl_groups)
           S(sockaddr_in) F(sockaddr_in, sin_family) F(sockaddr_in, sin_port) F(sockaddr_in, sin_addr) F(sockaddr_in, sin_zero)
+          S(sockaddr_in6) F(sockaddr_in6, sin6_family) F(sockaddr_in6, sin6_port) F(sockaddr_in6, sin6_flowinfo) F(sockaddr_in6, sin6_addr) F(sockaddr_in6, sin6_scope_id)
+          printf("AF_INET6 %d\n", AF_INET6); printf("RTMGRP_IPV6_IFADDR %d\n", RTMGRP_IPV6_IFADDR); printf("IFA_FLAGS %d\n", IFA_FLAGS);
+          printf("IFA_F_TENTATIVE %d\n", IFA_F_TENTATIVE); printf("IFA_F_DADFAILED %d\n", IFA_F_DADFAILED); printf("RTA_GATEWAY %d\n", RTA_GATEWAY);
           S(sockaddr_ll) F(sockaddr_ll, sll_family) F(sockaddr_ll, sll_protocol) F(sockaddr_ll, sll_ifindex)
             F(sockaddr_ll, sll_hatype) F(sockaddr_ll, sll_pkttype) F(sockaddr_ll, sll_halen) F(sockaddr_ll, sll_addr)
           S(nlmsghdr) F(nlmsghdr, nlmsg_len) F(nlmsghdr, nlmsg_type) F(nlmsghdr, nlmsg_flags) F(nlmsghdr, nlmsg_seq) F(nlmsghdr, nlmsg_pid)
@@ -68,6 +71,18 @@ public sealed class StructLayoutTests
         { "sockaddr_in.sin_port", Offset<SockAddrIn>(nameof(SockAddrIn.Port)) },
         { "sockaddr_in.sin_addr", Offset<SockAddrIn>(nameof(SockAddrIn.Address)) },
         { "sockaddr_in.sin_zero", Offset<SockAddrIn>(nameof(SockAddrIn.Zero)) },
+        { "sockaddr_in6 size", Marshal.SizeOf<SockAddrIn6>() },
+        { "sockaddr_in6.sin6_family", Offset<SockAddrIn6>(nameof(SockAddrIn6.Family)) },
+        { "sockaddr_in6.sin6_port", Offset<SockAddrIn6>(nameof(SockAddrIn6.Port)) },
+        { "sockaddr_in6.sin6_flowinfo", Offset<SockAddrIn6>(nameof(SockAddrIn6.FlowInfo)) },
+        { "sockaddr_in6.sin6_addr", Offset<SockAddrIn6>(nameof(SockAddrIn6.Address)) },
+        { "sockaddr_in6.sin6_scope_id", Offset<SockAddrIn6>(nameof(SockAddrIn6.ScopeId)) },
+        { "AF_INET6", SockAddrIn6.Inet6 },
+        { "RTMGRP_IPV6_IFADDR", (int)Heartbeat.Daemon.Net.AddressEvents.RtmgrpIpv6Ifaddr },
+        { "IFA_FLAGS", Heartbeat.Daemon.Net.NetlinkMessages.IfaFlags },
+        { "IFA_F_TENTATIVE", (int)Heartbeat.Daemon.Net.InterfaceAddress.TentativeFlag },
+        { "IFA_F_DADFAILED", (int)Heartbeat.Daemon.Net.InterfaceAddress.DadFailedFlag },
+        { "RTA_GATEWAY", Heartbeat.Daemon.Net.NetlinkMessages.RtaGateway },
         { "sockaddr_ll size", Marshal.SizeOf<SockAddrLl>() },
         { "sockaddr_ll.sll_family", Offset<SockAddrLl>(nameof(SockAddrLl.Family)) },
         { "sockaddr_ll.sll_protocol", Offset<SockAddrLl>(nameof(SockAddrLl.Protocol)) },

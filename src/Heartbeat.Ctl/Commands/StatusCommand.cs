@@ -76,6 +76,14 @@ public static class StatusCommand
         terminal.Table(output, ["PEER", "STATUS", "GENERATION", "LAST HEARD", "IMPLEMENTATION", "LINKS"], NodeRows(status).Skip(1));
         output.WriteLine();
         GroupTable(output, status, terminal);
+        if (status.Respawns is { Count: > 0 } respawns)
+        {
+            output.WriteLine();
+            terminal.Table(output, ["RESPAWN", "USER", "PID", "RESTARTS", "STATE", "LAST EXIT"], respawns.Select(r => new[]
+            {
+                r.Command, r.User, r.Pid?.ToString(C) ?? "-", r.Restarts.ToString(C), r.State, r.LastExit ?? "-",
+            }));
+        }
 
         var k = status.Counters;
         string rejected = k.RejectedByReason.Count == 0 ? "none" : string.Join(", ", k.RejectedByReason.Select(p => string.Create(C, $"{p.Key} {p.Value}")));
@@ -98,7 +106,7 @@ public static class StatusCommand
     {
         terminal.Table(output, ["GROUP", "HOME", "HOLDER", "STATE", "LAST CHANGE", "REASON"], status.Groups.Select(g => new[]
         {
-            g.Key, g.Home, g.Owner ?? "none", g.State, g.LastChange?.ToLocalTime().ToString("HH:mm:ss.fff", C) ?? "-", g.LastReason ?? "-",
+            g.Key, g.Home, g.Owner ?? (g.OwnerKnown ? "none" : "unknown"), g.State, g.LastChange?.ToLocalTime().ToString("HH:mm:ss.fff", C) ?? "-", g.LastReason ?? "-",
         }));
         foreach (var failed in status.Groups.Where(g => g.LastFailure is not null))
         {

@@ -12,7 +12,7 @@ namespace Heartbeat.Daemon.Control;
 /// The status snapshot <c>hbctl status</c> shows (and <c>--json</c> prints): membership, groups, counters and the
 /// running configuration. Built on the loop thread only, where the node may be read.
 /// </summary>
-internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig config, ConfigReloader reloader, GroupStates groupStates, LoopCounters counters)
+internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig config, ConfigReloader reloader, GroupStates groupStates, LoopCounters counters, Respawn.RespawnRunner respawn)
 {
     public StatusReport Build(ClusterNode node)
     {
@@ -29,7 +29,7 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
         {
             bool isHeld = held.Contains(g.Key);
             var (state, reason, at) = groupStates.TryGet(g.Key, out var s) ? s : (isHeld ? "held" : "stopped", (string?)null, (DateTimeOffset?)null);
-            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, groupStates.FailureOf(g.Key), node.HolderOf(g.Key));
+            return new GroupReport(g.Key, g.Node, isHeld, state, reason, at, groupStates.FailureOf(g.Key), node.HolderOf(g.Key), node.HolderKnown(g.Key));
         }).ToList();
         return new StatusReport(
             settings.NodeName,
@@ -46,7 +46,8 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
             [.. config.HaCf.Nodes.Select(n => n.Name).Distinct(StringComparer.Ordinal)],
             [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)],
             Counters(node),
-            ConfigSummary(engine));
+            ConfigSummary(engine),
+            config.HaCf.Respawns.IsEmpty ? null : respawn.Report());
     }
 
     private ConfigReport ConfigSummary(MembershipEngine engine)

@@ -25,6 +25,23 @@ public sealed record InterfaceAddresses(string Name, int Index, IPAddress Addres
 
         return new InterfaceAddresses(name, properties.GetIPv4Properties().Index, unicast.Address, new IPAddress(broadcast));
     }
+
+    /// <summary>
+    /// For the IPv6 media (mcast6, ucast6), which need the interface's index only: the interface must exist and have
+    /// IPv6 (a link-local address at least); an IPv4 address is not required. Address and Broadcast are ::.
+    /// </summary>
+    public static InterfaceAddresses FindIpv6(string name)
+    {
+        var nic = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(n => n.Name == name)
+            ?? throw new MediumException(name, "no such network interface");
+        var properties = nic.GetIPProperties();
+        if (!nic.Supports(NetworkInterfaceComponent.IPv6) || properties.GetIPv6Properties() is not { } ipv6)
+        {
+            throw new MediumException(name, "the interface has no IPv6 (is IPv6 disabled on it?)");
+        }
+
+        return new InterfaceAddresses(name, ipv6.Index, IPAddress.IPv6Any, IPAddress.IPv6Any);
+    }
 }
 
 /// <summary>A medium that cannot be opened; names the interface and the reason.</summary>

@@ -32,11 +32,21 @@ public sealed class MediumSender : IDisposable
         _socket = socket;
         _handle = socket.SafeHandle;
         Destination = destination;
-        _destinationAddress = SockAddrIn.From(destination);
+        _ipv6 = destination.AddressFamily == AddressFamily.InterNetworkV6;
+        if (_ipv6)
+        {
+            _destinationAddress6 = SockAddrIn6.From(destination);
+        }
+        else
+        {
+            _destinationAddress = SockAddrIn.From(destination);
+        }
     }
 
-    /// <summary>The destination already in sockaddr form, built once.</summary>
+    /// <summary>The destination already in sockaddr form, built once (sockaddr_in6 for mcast6 and ucast6).</summary>
     private readonly SockAddrIn _destinationAddress;
+    private readonly SockAddrIn6 _destinationAddress6;
+    private readonly bool _ipv6;
 
     public Medium Medium { get; }
 
@@ -46,7 +56,7 @@ public sealed class MediumSender : IDisposable
 
     public static MediumSender Open(Medium medium, InterfaceAddresses nic)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var socket = new Socket(IsIpv6(medium) ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             SocketOptions.BindToDevice(socket, medium.Interface);
@@ -67,7 +77,17 @@ public sealed class MediumSender : IDisposable
                 case UnicastMedium u:
                     // 3.0.6 marks unicast heartbeats with TOS 0x10 (low delay).
                     socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, 0x10);
-                    destination = new IPEndPoint(ResolvePeer(u), u.Port);
+                    destination = new IPEndPoint(ResolvePeer(u.Interface, u.Peer, AddressFamily.InterNetwork), u.Port);
+                    break;
+                case Multicast6Medium m6:
+                    // 3.0.6's mcast6: the outbound interface, hop limit and loopback of the ha.cf line.
+                    socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastInterface, nic.Index);
+                    socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive, m6.Hops);
+                    socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.MulticastLoopback, m6.Loop);
+                    destination = new IPEndPoint(WithScope(m6.Group, nic.Index), m6.Port);
+                    break;
+                case Unicast6Medium u6:
+                    destination = new IPEndPoint(WithScope(ResolvePeer(u6.Interface, u6.Peer, AddressFamily.InterNetworkV6), nic.Index), u6.Port);
                     break;
                 default:
                     throw new MediumException(medium.Interface, $"medium '{medium.Describe()}' is not supported");
@@ -96,7 +116,7 @@ public sealed class MediumSender : IDisposable
         int errno;
         try
         {
-            errno = SendToCall.TrySendTo(_handle, datagram, _destinationAddress);
+            errno = _ipv6 ? SendToCall.TrySendTo(_handle, datagram, _destinationAddress6) : SendToCall.TrySendTo(_handle, datagram, _destinationAddress);
         }
         catch (ObjectDisposedException)
         {
@@ -112,28 +132,44 @@ public sealed class MediumSender : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
-    private static IPAddress ResolvePeer(UnicastMedium medium)
+    /// <summary>Whether the medium is one of 3.0.6's IPv6 plugins (mcast6, ucast6).</summary>
+    internal static bool IsIpv6(Medium medium) => medium is Multicast6Medium or Unicast6Medium;
+
+    /// <summary>
+    /// A link-local or link-scope multicast address is only meaningful with its interface (3.0.6's ucast6 appends
+    /// %dev to the peer for getaddrinfo); any other address keeps scope 0.
+    /// </summary>
+    private static IPAddress WithScope(IPAddress address, int index)
     {
-        if (IPAddress.TryParse(medium.Peer, out var address))
+        bool linkScoped = address.IsIPv6LinkLocal || (address.IsIPv6Multicast && (address.GetAddressBytes()[1] & 0x0F) <= 2);
+        return linkScoped ? new IPAddress(address.GetAddressBytes(), index) : address;
+    }
+
+    /// <summary>A ucast (IPv4) or ucast6 (IPv6) peer: an address as written, or a host name's first address of that family.</summary>
+    private static IPAddress ResolvePeer(string iface, string peer, AddressFamily family)
+    {
+        if (IPAddress.TryParse(peer, out var address))
         {
             return address;
         }
 
+        string kind = family == AddressFamily.InterNetworkV6 ? "ucast6" : "ucast";
         try
         {
-            return Dns.GetHostAddresses(medium.Peer, AddressFamily.InterNetwork).FirstOrDefault()
-                ?? throw new MediumException(medium.Interface, $"ucast peer '{medium.Peer}' has no IPv4 address");
+            return Dns.GetHostAddresses(peer, family).FirstOrDefault()
+                ?? throw new MediumException(iface, $"{kind} peer '{peer}' has no {(family == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4")} address");
         }
         catch (SocketException ex)
         {
-            throw new MediumException(medium.Interface, $"ucast peer '{medium.Peer}' does not resolve: {ex.Message}", ex);
+            throw new MediumException(iface, $"{kind} peer '{peer}' does not resolve: {ex.Message}", ex);
         }
     }
 }
 
 /// <summary>
 /// One receiving socket. bcast and ucast media of one interface and port share a socket bound to 0.0.0.0:port on that
-/// device (3.0.6 takes any datagram to the port there); an mcast medium has its own, bound to group:port.
+/// device (3.0.6 takes any datagram to the port there); an mcast medium has its own, bound to group:port. The IPv6
+/// media likewise: ucast6 on [::]:port, mcast6 on [group]:port, IPv6 only (the IPv4 sockets take the IPv4 datagrams).
 /// </summary>
 public sealed class MediumReceiver : IDisposable
 {
@@ -171,15 +207,22 @@ public sealed class MediumReceiver : IDisposable
         MulticastMedium m => (m.Interface, m.Group, m.Port),
         BroadcastMedium b => (b.Interface, IPAddress.Any, b.Port),
         UnicastMedium u => (u.Interface, IPAddress.Any, u.Port),
+        Multicast6Medium m6 => (m6.Interface, m6.Group, m6.Port),
+        Unicast6Medium u6 => (u6.Interface, IPAddress.IPv6Any, u6.Port),
         _ => throw new MediumException(medium.Interface, $"medium '{medium.Describe()}' is not supported"),
     };
 
     public static MediumReceiver Open(Medium medium, InterfaceAddresses nic)
     {
         var (iface, bind, port) = KeyOf(medium);
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var socket = new Socket(bind.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            if (bind.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = false; // IPV6_V6ONLY
+            }
+
             // Several of our receivers (and a test's second daemon on another device) may share the port.
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             SocketOptions.BindToDevice(socket, iface);
@@ -203,8 +246,12 @@ public sealed class MediumReceiver : IDisposable
             {
                 socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.AddMembership, new MulticastOption(m.Group, nic.Index));
             }
+            else if (medium is Multicast6Medium m6)
+            {
+                socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.AddMembership, new IPv6MulticastOption(m6.Group, nic.Index));
+            }
 
-            return new MediumReceiver(iface, socket, $"{bind}:{port} on {iface}");
+            return new MediumReceiver(iface, socket, $"{new IPEndPoint(bind, port)} on {iface}");
         }
         catch (SocketException ex)
         {
@@ -272,7 +319,7 @@ public sealed class MediaSet : IDisposable
         {
             foreach (var medium in media)
             {
-                var nic = InterfaceAddresses.Find(medium.Interface);
+                var nic = MediumSender.IsIpv6(medium) ? InterfaceAddresses.FindIpv6(medium.Interface) : InterfaceAddresses.Find(medium.Interface);
                 senders.Add(MediumSender.Open(medium, nic));
                 var key = MediumReceiver.KeyOf(medium);
                 if (!receivers.ContainsKey(key))

@@ -9,7 +9,7 @@ public enum AddressEventKind
     /// <summary>Nothing arrived within the wait.</summary>
     Quiet,
 
-    /// <summary>Address changes arrived; the deleted IPv4 addresses (possibly none) were collected.</summary>
+    /// <summary>Address changes arrived; the deleted addresses (possibly none) were collected.</summary>
     Changes,
 
     /// <summary>The kernel dropped notifications (ENOBUFS): anything may have changed, check everything.</summary>
@@ -17,7 +17,7 @@ public enum AddressEventKind
 }
 
 /// <summary>
-/// A NETLINK_ROUTE socket subscribed to IPv4 address changes (RTMGRP_IPV4_IFADDR). Why: the VIPs a node holds must
+/// A NETLINK_ROUTE socket subscribed to IPv4 and IPv6 address changes (RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR). Why: the VIPs a node holds must
 /// come back when something removes them, and asking the kernel for a dump every keepalive wakes the daemon (and a
 /// pool thread, a timer) for nothing nearly every time; the kernel tells a subscriber the moment an address goes.
 /// Reads with a timeout, after poll(2) on <see cref="Descriptor"/> reported them; not thread-safe (one reader).
@@ -25,6 +25,7 @@ public enum AddressEventKind
 public sealed class AddressEvents : IDisposable
 {
     private const uint RtmgrpIpv4Ifaddr = 0x10;
+    internal const uint RtmgrpIpv6Ifaddr = 0x100;
 
     private readonly FileDescriptorHandle _socket;
     private readonly byte[] _buffer = new byte[64 * 1024];
@@ -32,12 +33,14 @@ public sealed class AddressEvents : IDisposable
     private AddressEvents(FileDescriptorHandle socket) => _socket = socket;
 
     /// <param name="wait">How long one <see cref="Wait"/> blocks when nothing happens.</param>
-    public static AddressEvents Open(TimeSpan wait) => new(Rtnetlink.OpenSocket(RtmgrpIpv4Ifaddr, wait));
+    /// <param name="ipv6">Subscribe to IPv6 addresses too: only when an IPv6 VIP is configured, because IPv6 addresses
+    /// change far more often (router advertisements refresh their lifetimes) and each change wakes the loop.</param>
+    public static AddressEvents Open(TimeSpan wait, bool ipv6 = false) => new(Rtnetlink.OpenSocket(RtmgrpIpv4Ifaddr | (ipv6 ? RtmgrpIpv6Ifaddr : 0), wait));
 
     /// <summary>The socket's descriptor, for a poll set.</summary>
     public int Descriptor => _socket.Fd;
 
-    /// <summary>Blocks until address changes arrive or the wait passes; deleted IPv4 addresses are added to <paramref name="deleted"/>.</summary>
+    /// <summary>Blocks until address changes arrive or the wait passes; deleted addresses are added to <paramref name="deleted"/>.</summary>
     public AddressEventKind Wait(ICollection<IPAddress> deleted)
     {
         int received;

@@ -56,39 +56,49 @@ public static class GratuitousArp
         return bytes;
     }
 
-    /// <summary>An AF_PACKET socket for ARP frames, opened once and kept, so an announcement needs no socket call first.</summary>
+    /// <summary>
+    /// An AF_PACKET socket for announcement frames, opened once and kept, so an announcement needs no socket call
+    /// first. The frames' EtherType comes from each destination's sll_protocol, so the same socket sends the IPv6
+    /// neighbour advertisements (<see cref="NeighborAdvertisement"/>).
+    /// </summary>
     internal static FileDescriptorHandle OpenSocket() => SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
 
     /// <summary>
-    /// Sends the first round (request + reply) at once and returns the task of the remaining rounds, which run in the
-    /// background as send_arp does behind IPaddr2: the address is usable after the first round, and a stop or a
-    /// handover must not wait for the rest. Cancel to stop announcing (the address was given up). The socket is the
-    /// caller's (see <see cref="OpenSocket"/>) and stays open; the frames are built ahead (<see cref="ArpFrames.For"/>),
-    /// so the first round allocates nothing.
+    /// Sends the first round (request + reply, or one neighbour advertisement) at once and returns the task of the
+    /// remaining rounds, which run in the background as send_arp does behind IPaddr2: the address is usable after the
+    /// first round, and a stop or a handover must not wait for the rest. Cancel to stop announcing (the address was
+    /// given up). The socket is the caller's (see <see cref="OpenSocket"/>) and stays open; the frames are built ahead
+    /// (<see cref="AnnouncementFrames"/>), so the first round allocates nothing.
     /// </summary>
-    internal static Task<int> Announce(FileDescriptorHandle socket, ArpFrames frames, ArpAnnouncement announcement, CancellationToken cancellation)
+    internal static Task<int> Announce(FileDescriptorHandle socket, AnnouncementFrames frames, ArpAnnouncement announcement, CancellationToken cancellation)
     {
         if (announcement.Count <= 0)
         {
             return Task.FromResult(0);
         }
 
-        SendToCall.SendTo(socket, frames.Request, frames.Destination);
-        SendToCall.SendTo(socket, frames.Reply, frames.Destination);
-        return announcement.Count == 1 ? Task.FromResult(2) : RemainingRoundsAsync(socket, frames.Destination, frames.Request, frames.Reply, announcement, cancellation);
+        SendRound(socket, frames);
+        return announcement.Count == 1 ? Task.FromResult(frames.Round.Length) : RemainingRoundsAsync(socket, frames, announcement, cancellation);
     }
 
-    private static async Task<int> RemainingRoundsAsync(FileDescriptorHandle socket, SockAddrLl destination, byte[] request, byte[] reply, ArpAnnouncement announcement, CancellationToken cancellation)
+    private static void SendRound(FileDescriptorHandle socket, AnnouncementFrames frames)
     {
-        int sent = 2;
+        foreach (byte[] frame in frames.Round)
+        {
+            SendToCall.SendTo(socket, frame, frames.Destination);
+        }
+    }
+
+    private static async Task<int> RemainingRoundsAsync(FileDescriptorHandle socket, AnnouncementFrames frames, ArpAnnouncement announcement, CancellationToken cancellation)
+    {
+        int sent = frames.Round.Length;
         try
         {
             for (int round = 1; round < announcement.Count; round++)
             {
                 await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
-                SendToCall.SendTo(socket, request, destination);
-                SendToCall.SendTo(socket, reply, destination);
-                sent += 2;
+                SendRound(socket, frames);
+                sent += frames.Round.Length;
             }
         }
         catch (OperationCanceledException)
@@ -103,40 +113,50 @@ public static class GratuitousArp
         return sent;
     }
 
-    internal static unsafe SockAddrLl BroadcastTo(int ifIndex)
+    internal static SockAddrLl BroadcastTo(int ifIndex) => LinkDestination(ifIndex, EthPArp, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+
+    /// <summary>Where an AF_PACKET datagram goes: the interface, the frame's EtherType and the destination MAC.</summary>
+    internal static unsafe SockAddrLl LinkDestination(int ifIndex, ushort etherType, ReadOnlySpan<byte> mac)
     {
         var address = new SockAddrLl
         {
             Family = SocketCall.AfPacket,
-            Protocol = BinaryPrimitives.ReverseEndianness(EthPArp),
+            Protocol = BinaryPrimitives.ReverseEndianness(etherType),
             IfIndex = ifIndex,
-            HaLen = 6,
+            HaLen = (byte)mac.Length,
         };
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < mac.Length; i++)
         {
-            address.Addr[i] = 0xFF;
+            address.Addr[i] = mac[i];
         }
 
         return address;
     }
 }
 
-/// <summary>The two frames of one announcement round and where they go, built once per placement.</summary>
-internal sealed class ArpFrames
+/// <summary>
+/// The frames of one announcement round and where they go, built once per placement: for IPv4 an ARP request and
+/// reply to the broadcast MAC, for IPv6 one unsolicited neighbour advertisement to the all-nodes MAC.
+/// </summary>
+internal sealed class AnnouncementFrames
 {
-    private ArpFrames(byte[] request, byte[] reply, SockAddrLl destination)
+    private AnnouncementFrames(byte[][] round, SockAddrLl destination, string kind)
     {
-        Request = request;
-        Reply = reply;
+        Round = round;
         Destination = destination;
+        Kind = kind;
     }
 
-    public byte[] Request { get; }
-
-    public byte[] Reply { get; }
+    public byte[][] Round { get; }
 
     public SockAddrLl Destination { get; }
 
-    public static ArpFrames For(int ifIndex, byte[] mac, IPAddress address) =>
-        new(GratuitousArp.Build(mac, address, reply: false), GratuitousArp.Build(mac, address, reply: true), GratuitousArp.BroadcastTo(ifIndex));
+    /// <summary>What a round is, for the start's report ("gratuitous ARP", "unsolicited neighbour advertisements").</summary>
+    public string Kind { get; }
+
+    /// <param name="router">For IPv6: the interface forwards, so the advertisement carries the router flag.</param>
+    public static AnnouncementFrames For(int ifIndex, byte[] mac, IPAddress address, bool router) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? new([NeighborAdvertisement.Build(mac, address, router)], NeighborAdvertisement.AllNodesOn(ifIndex), "unsolicited neighbour advertisements")
+            : new([GratuitousArp.Build(mac, address, reply: false), GratuitousArp.Build(mac, address, reply: true)], GratuitousArp.BroadcastTo(ifIndex), "gratuitous ARP");
 }

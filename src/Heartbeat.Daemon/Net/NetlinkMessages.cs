@@ -7,14 +7,36 @@ using Heartbeat.Daemon.Interop;
 
 namespace Heartbeat.Daemon.Net;
 
-/// <summary>An IPv4 address on an interface, as the kernel reports it (RTM_NEWADDR).</summary>
-public sealed record InterfaceAddress(int Index, IPAddress Address, int PrefixLength, IPAddress? Broadcast, string? Label);
+/// <summary>An IPv4 or IPv6 address on an interface, as the kernel reports it (RTM_NEWADDR).</summary>
+/// <param name="Flags">IFA_F_* (the 32-bit IFA_FLAGS when given, else ifa_flags): for IPv6, tentative and dadfailed.</param>
+public sealed record InterfaceAddress(int Index, IPAddress Address, int PrefixLength, IPAddress? Broadcast, string? Label, uint Flags = 0)
+{
+    /// <summary>IFA_F_DADFAILED (linux/if_addr.h): duplicate address detection found the address in use on the link.</summary>
+    public const uint DadFailedFlag = 0x08;
+
+    /// <summary>IFA_F_TENTATIVE: duplicate address detection has not finished; the kernel does not use the address yet.</summary>
+    public const uint TentativeFlag = 0x40;
+
+    public bool DadFailed => (Flags & DadFailedFlag) != 0;
+
+    public bool Tentative => (Flags & TentativeFlag) != 0;
+}
 
 /// <summary>A network interface: index, name, MAC (RTM_NEWLINK).</summary>
 public sealed record LinkInfo(int Index, string Name, byte[] Mac, bool Up);
 
-/// <summary>An IPv4 route of the main table (RTM_NEWROUTE): destination/prefix and the outgoing interface.</summary>
-public sealed record RouteInfo(IPAddress Destination, int PrefixLength, int OutputIndex, byte Scope, byte Protocol);
+/// <summary>An IPv4 or IPv6 route of the main table (RTM_NEWROUTE): destination/prefix, the outgoing interface, the gateway if any.</summary>
+public sealed record RouteInfo(IPAddress Destination, int PrefixLength, int OutputIndex, byte Scope, byte Protocol, IPAddress? Gateway = null)
+{
+    /// <summary>
+    /// A directly connected network: IPv4 marks it with scope link; IPv6 routes are all of scope universe, and a
+    /// connected one is simply a route with no gateway (the prefix route the kernel adds with an address, or a
+    /// <c>dev</c>-only route), not the default.
+    /// </summary>
+    public bool IsConnected => Destination.AddressFamily == AddressFamily.InterNetwork
+        ? Scope == 253 // RT_SCOPE_LINK
+        : Gateway is null && PrefixLength > 0 && !Destination.IsIPv6Multicast;
+}
 
 /// <summary>
 /// rtnetlink requests and replies as bytes (linux/rtnetlink.h): pure, so it is tested without a kernel. Every message is
@@ -40,10 +62,12 @@ public static class NetlinkMessages
     public const ushort IfaLocal = 2;
     public const ushort IfaLabel = 3;
     public const ushort IfaBroadcast = 4;
+    public const ushort IfaFlags = 8;
     public const ushort IflaAddress = 1;
     public const ushort IflaIfname = 3;
     public const ushort RtaDst = 1;
     public const ushort RtaOif = 4;
+    public const ushort RtaGateway = 5;
     public const byte RtTableMain = 254;
     public const int IffUp = 0x1;
 
@@ -52,17 +76,21 @@ public static class NetlinkMessages
     public static byte[] DumpRequest(ushort type, uint sequence)
     {
         // A dump needs only the family in its fixed part; rtgenmsg is one byte, padded to the ifinfomsg size here.
+        // AF_UNSPEC: IPv4 and IPv6 alike (the parsers skip any other family).
         var writer = new Writer(type, (ushort)(FlagRequest | FlagDump), sequence);
-        writer.Struct(new IfInfoMsg { Family = (byte)AddressFamily.InterNetwork });
+        writer.Struct(new IfInfoMsg { Family = (byte)AddressFamily.Unspecified });
         return writer.Finish();
     }
 
-    /// <summary>RTM_NEWADDR (create, exclusive) or RTM_DELADDR for an IPv4 address, with an ACK requested.</summary>
+    /// <summary>
+    /// RTM_NEWADDR (create, exclusive) or RTM_DELADDR for an IPv4 or IPv6 address, with an ACK requested. An IPv6
+    /// address goes without nodad: the kernel runs duplicate address detection, and the caller waits for its verdict.
+    /// </summary>
     public static byte[] AddressRequest(bool add, uint sequence, int index, IPAddress address, int prefixLength, IPAddress? broadcast, string? label)
     {
         ushort flags = (ushort)(FlagRequest | FlagAck | (add ? FlagCreate | FlagExclusive : 0));
         var writer = new Writer(add ? RtmNewAddr : RtmDelAddr, flags, sequence);
-        writer.Struct(new IfAddrMsg { Family = (byte)AddressFamily.InterNetwork, PrefixLength = (byte)prefixLength, Index = (uint)index });
+        writer.Struct(new IfAddrMsg { Family = FamilyOf(address), PrefixLength = (byte)prefixLength, Index = (uint)index });
         writer.Attribute(IfaLocal, address.GetAddressBytes());
         writer.Attribute(IfaAddress, address.GetAddressBytes());
         if (add && broadcast is not null)
@@ -143,34 +171,40 @@ public static class NetlinkMessages
     public static InterfaceAddress? ParseAddress(ReadOnlySpan<byte> payload)
     {
         var message = MemoryMarshal.Read<IfAddrMsg>(payload);
-        if (message.Family != (byte)AddressFamily.InterNetwork)
+        int size = AddressSize(message.Family);
+        if (size == 0)
         {
             return null;
         }
 
         IPAddress? local = null, address = null, broadcast = null;
         string? label = null;
+        uint flags = message.Flags;
         foreach (var (type, value) in Attributes(payload[Marshal.SizeOf<IfAddrMsg>()..]))
         {
             switch (type)
             {
-                case IfaLocal when value.Length == 4:
+                case IfaLocal when value.Length == size:
                     local = new IPAddress(value);
                     break;
-                case IfaAddress when value.Length == 4:
+                case IfaAddress when value.Length == size:
                     address = new IPAddress(value);
                     break;
-                case IfaBroadcast when value.Length == 4:
+                case IfaBroadcast when value.Length == size:
                     broadcast = new IPAddress(value);
                     break;
                 case IfaLabel:
                     label = Encoding.ASCII.GetString(value).TrimEnd('\0');
                     break;
+                case IfaFlags when value.Length == 4:
+                    // ifa_flags has 8 bits; the kernel sends all 32 here.
+                    flags = BinaryPrimitives.ReadUInt32LittleEndian(value);
+                    break;
             }
         }
 
         var chosen = local ?? address;
-        return chosen is null ? null : new InterfaceAddress((int)message.Index, chosen, message.PrefixLength, broadcast, label);
+        return chosen is null ? null : new InterfaceAddress((int)message.Index, chosen, message.PrefixLength, broadcast, label, flags);
     }
 
     public static LinkInfo ParseLink(ReadOnlySpan<byte> payload)
@@ -196,18 +230,24 @@ public static class NetlinkMessages
     public static RouteInfo? ParseRoute(ReadOnlySpan<byte> payload)
     {
         var message = MemoryMarshal.Read<RtMsg>(payload);
-        if (message.Family != (byte)AddressFamily.InterNetwork || message.Table != RtTableMain)
+        int size = AddressSize(message.Family);
+        if (size == 0 || message.Table != RtTableMain)
         {
             return null;
         }
 
-        var destination = IPAddress.Any;
+        var destination = size == 4 ? IPAddress.Any : IPAddress.IPv6Any;
+        IPAddress? gateway = null;
         int oif = 0;
         foreach (var (type, value) in Attributes(payload[Marshal.SizeOf<RtMsg>()..]))
         {
-            if (type == RtaDst && value.Length == 4)
+            if (type == RtaDst && value.Length == size)
             {
                 destination = new IPAddress(value);
+            }
+            else if (type == RtaGateway && value.Length == size)
+            {
+                gateway = new IPAddress(value);
             }
             else if (type == RtaOif && value.Length == 4)
             {
@@ -215,7 +255,7 @@ public static class NetlinkMessages
             }
         }
 
-        return new RouteInfo(destination, message.DestinationLength, oif, message.Scope, message.Protocol);
+        return new RouteInfo(destination, message.DestinationLength, oif, message.Scope, message.Protocol, gateway);
     }
 
     private static List<(ushort Type, byte[] Value)> Attributes(ReadOnlySpan<byte> span)
@@ -238,6 +278,19 @@ public static class NetlinkMessages
     }
 
     private static int Align(int length) => (length + 3) & ~3;
+
+    /// <summary>The address length of an AF_INET or AF_INET6 message (0: another family, skipped).</summary>
+    private static int AddressSize(byte family) => family switch
+    {
+        (byte)AddressFamily.InterNetwork => 4,
+        Inet6 => 16,
+        _ => 0,
+    };
+
+    /// <summary>AF_INET6 on Linux (10; .NET's AddressFamily.InterNetworkV6 is 23, the Windows value).</summary>
+    public const byte Inet6 = 10;
+
+    private static byte FamilyOf(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6 ? Inet6 : (byte)AddressFamily.InterNetwork;
 
     private sealed class Writer(ushort type, ushort flags, uint sequence)
     {

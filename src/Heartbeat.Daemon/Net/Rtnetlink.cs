@@ -4,8 +4,8 @@ using Heartbeat.Daemon.Interop;
 namespace Heartbeat.Daemon.Net;
 
 /// <summary>
-/// A NETLINK_ROUTE socket in the caller's network namespace: reads links, addresses and routes, adds and deletes
-/// IPv4 addresses. Every request waits for the kernel's answer with a timeout; not thread-safe (one per user).
+/// A NETLINK_ROUTE socket in the caller's network namespace: reads links, addresses and routes (IPv4 and IPv6), adds
+/// and deletes addresses. Every request waits for the kernel's answer with a timeout; not thread-safe (one per user).
 /// </summary>
 public sealed class Rtnetlink : IDisposable
 {

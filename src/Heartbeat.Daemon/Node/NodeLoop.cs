@@ -5,6 +5,7 @@ using Heartbeat.Daemon.Logging;
 using Heartbeat.Machine;
 using Heartbeat.Daemon.Media;
 using Heartbeat.Daemon.Resources;
+using Heartbeat.Daemon.Respawn;
 using Heartbeat.Daemon.State;
 using Heartbeat.Daemon.Systemd;
 using Heartbeat.Daemon.Threads;
@@ -49,6 +50,7 @@ public sealed partial class NodeLoop : BackgroundService
     private readonly MembershipEventLog _eventLog;
     private readonly HeapTrimmer _trimmer;
     private readonly LoadAverage _loadAverage = new();
+    private readonly RespawnRunner _respawn;
 
     /// <summary>The reload a SIGHUP or hbctl asks for (applied on this loop).</summary>
     private readonly ConfigReloader _reloader;
@@ -80,7 +82,8 @@ public sealed partial class NodeLoop : BackgroundService
         _eventLog = new MembershipEventLog(logger);
         _trimmer = new HeapTrimmer(logger);
         _reloader = new ConfigReloader(settings, config, wake, logger);
-        Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters), _counters.Allocations, logger);
+        _respawn = new RespawnRunner(config.HaCf.Respawns, time, logger);
+        Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters, _respawn), _counters.Allocations, logger);
     }
 
     /// <summary>Why the daemon could not run (a medium or a state file), or null; the process then exits with 1.</summary>
@@ -250,9 +253,11 @@ public sealed partial class NodeLoop : BackgroundService
                     MembershipLog.LocalStatus(_logger, lastStatus);
                     if (lastStatus == NodeStatus.Active && !leaveStarted)
                     {
-                        // Type=notify: ready once communication is up (3.0.6's "Comm_now_up").
+                        // Type=notify: ready once communication is up (3.0.6's "Comm_now_up"), which also starts the
+                        // respawn children.
                         lastSummary = Summary(node);
                         systemd.Notify("READY=1", SystemdNotifier.StatusLine(lastSummary));
+                        _respawn.CommunicationUp();
                     }
                 }
 
@@ -311,6 +316,9 @@ public sealed partial class NodeLoop : BackgroundService
             _vipWatch.Dispose();
             _groupWorker.Complete();
             await Task.Run(_groupWorker.Join).ConfigureAwait(false);
+
+            // 3.0.6 kills its managed children once the resources are relinquished.
+            await _respawn.DisposeAsync().ConfigureAwait(false);
             MembershipLog.ShutdownComplete(_logger);
         }
     }

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace Heartbeat.Daemon.Resources;
 
 /// <summary>
-/// A VIP handled natively (IPaddr, IPaddr2 and the bare-address shorthand): placed like findif should, added and deleted
-/// through rtnetlink, verified with a dump, announced with gratuitous ARP from the interface's MAC.
+/// A VIP handled natively (IPaddr, IPaddr2, IPv6addr and the bare-address shorthand): placed like findif should, added
+/// and deleted through rtnetlink, verified with a dump, announced from the interface's MAC with gratuitous ARP (IPv4)
+/// or unsolicited neighbour advertisements (IPv6, once duplicate address detection has passed).
 /// </summary>
 /// <remarks>
 /// The takeover path is the point of this class. 3.0.6 forks ResourceManager → IPaddr2 → ip → send_arp after a death;
@@ -33,7 +34,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// <summary>The background announcement rounds of the last start (frames sent when complete).</summary>
     public Task<int> Announcing { get; private set; } = Task.FromResult(0);
 
-    /// <summary>When the first gratuitous ARP of the last start was handed to the kernel (a Stopwatch timestamp; 0 before any).</summary>
+    /// <summary>When the first gratuitous ARP (or neighbour advertisement) of the last start was handed to the kernel (a Stopwatch timestamp; 0 before any).</summary>
     public long FirstAnnouncementAt { get; private set; }
 
     /// <summary>When the last start asked the kernel for the address (a Stopwatch timestamp; 0 before any).</summary>
@@ -53,7 +54,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
                 var netlink = Netlink();
                 _arpSocket ??= GratuitousArp.OpenSocket();
                 var (placement, link) = ResolveWithLink(netlink);
-                _prepared = new Prepared(placement, link.Index, link.Mac);
+                _prepared = Prepared.For(placement, link);
                 return null;
             }
             catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
@@ -77,11 +78,15 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             {
                 var netlink = Netlink();
                 _arpSocket ??= GratuitousArp.OpenSocket();
+
+                // IPv6: subscribed before the address is added, so that the end of duplicate address detection is seen.
+                using var dad = IsIpv6 ? DadWatch.Open() : null;
                 AddressRequestedAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 bool added;
                 var prepared = _prepared;
                 if (prepared is not null && TryAdd(netlink, prepared, out added))
                 {
+                    AwaitDad(netlink, dad, prepared);
                     Announce(prepared);
                     (prepared, added) = Reconcile(netlink, prepared, added);
                 }
@@ -89,6 +94,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
                 {
                     // Nothing prepared, or the prepared interface is gone: the careful way, every dump first.
                     (prepared, added) = Place(netlink);
+                    AwaitDad(netlink, dad, prepared);
                     Announce(prepared);
                 }
 
@@ -104,7 +110,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
                 }
 
                 return Task.FromResult(ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{prepared.Placement} up, {announcement.Count} rounds of gratuitous ARP from {Convert.ToHexString(prepared.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start")));
+                    $"{prepared.Placement} up, {announcement.Count} rounds of {prepared.Frames.Kind} from {Convert.ToHexString(prepared.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start")));
             }
             catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
@@ -215,7 +221,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     {
         var links = netlink.GetLinks().ToDictionary(l => l.Index);
         var routes = netlink.GetRoutes()
-            .Where(r => r.Scope == 253 && links.ContainsKey(r.OutputIndex)) // RT_SCOPE_LINK: directly connected
+            .Where(r => r.IsConnected && links.ContainsKey(r.OutputIndex))
             .Select(r => new ConnectedRoute(links[r.OutputIndex].Name, r.Destination, r.PrefixLength))
             .ToList();
         var labels = netlink.GetAddresses().Where(a => a.Label is not null).Select(a => a.Label!).ToHashSet(StringComparer.Ordinal);
@@ -249,7 +255,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         if (Find(netlink) is { } existing)
         {
             var link = netlink.GetLinks().Single(l => l.Index == existing.Index);
-            return (new Prepared(new IpPlacement(existing.Address, existing.PrefixLength, link.Name, existing.Broadcast, existing.Label), link.Index, link.Mac), false);
+            return (Prepared.For(new IpPlacement(existing.Address, existing.PrefixLength, link.Name, existing.Broadcast, existing.Label), link), false);
         }
 
         var (placement, resolvedLink) = ResolveWithLink(netlink);
@@ -261,7 +267,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             throw new ResourceException($"{placement} was accepted by the kernel but is not on {placement.Interface}");
         }
 
-        return (new Prepared(placement, resolvedLink.Index, resolvedLink.Mac), true);
+        return (Prepared.For(placement, resolvedLink), true);
     }
 
     /// <summary>
@@ -283,7 +289,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         {
             netlink.DeleteAddress(ours.Index, ours.Address, ours.PrefixLength);
             var link = netlink.GetLinks().Single(l => l.Index == elsewhere.Index);
-            var kept = new Prepared(new IpPlacement(elsewhere.Address, elsewhere.PrefixLength, link.Name, elsewhere.Broadcast, elsewhere.Label), link.Index, link.Mac);
+            var kept = Prepared.For(new IpPlacement(elsewhere.Address, elsewhere.PrefixLength, link.Name, elsewhere.Broadcast, elsewhere.Label), link);
             Announce(kept);
             return (kept, false);
         }
@@ -295,7 +301,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             {
                 netlink.DeleteAddress(prepared.Index, p.Address, p.PrefixLength);
                 netlink.AddAddress(freshLink.Index, fresh.Address, fresh.PrefixLength, fresh.Broadcast, fresh.Label);
-                var moved = new Prepared(fresh, freshLink.Index, freshLink.Mac);
+                var moved = Prepared.For(fresh, freshLink);
                 Announce(moved);
                 return (moved, true);
             }
@@ -314,10 +320,51 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Frames, announcement, _announcing.Token);
     }
 
-    /// <summary>A placement resolved ahead: where the address goes, the interface's index and MAC, and the ARP frames.</summary>
-    private sealed record Prepared(IpPlacement Placement, int Index, byte[] Mac)
+    private bool IsIpv6 => spec.Ip!.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+
+    /// <summary>
+    /// The longest an IPv6 start waits for duplicate address detection: the kernel's defaults take up to about 2 s
+    /// (a random delay of up to rtr_solicit_delay, then dad_transmits probes retrans_time apart); an address still
+    /// tentative after this is on a link that does not work (no carrier), and the start fails.
+    /// </summary>
+    private static readonly TimeSpan DadBound = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// IPv6: returns once the kernel's duplicate address detection passed. An address in use on the link fails the
+    /// start as IPv6addr's does (the copy we added is deleted first), so the group goes to the peer like any failed
+    /// start; no advertisement is sent for it, since it would turn the other holder's traffic to us.
+    /// </summary>
+    private static void AwaitDad(Rtnetlink netlink, DadWatch? dad, Prepared prepared)
     {
-        public ArpFrames Frames { get; } = ArpFrames.For(Index, Mac, Placement.Address);
+        if (dad is null)
+        {
+            return;
+        }
+
+        var p = prepared.Placement;
+        var outcome = dad.Wait(netlink, prepared.Index, p.Address, DadBound);
+        if (outcome == DadOutcome.Usable)
+        {
+            return;
+        }
+
+        netlink.DeleteAddress(prepared.Index, p.Address, p.PrefixLength);
+        throw new ResourceException(outcome switch
+        {
+            DadOutcome.Failed => $"{p}: duplicate address detection failed: {p.Address} is in use on the link",
+            DadOutcome.Gone => $"{p}: the address went away during duplicate address detection",
+            _ => $"{p}: still tentative after 10 s of duplicate address detection (does {p.Interface} have carrier?)",
+        });
+    }
+
+    /// <summary>A placement resolved ahead: where the address goes, the interface's index and MAC, and the announcement frames.</summary>
+    private sealed record Prepared(IpPlacement Placement, int Index, byte[] Mac, bool Router)
+    {
+        public AnnouncementFrames Frames { get; } = AnnouncementFrames.For(Index, Mac, Placement.Address, Router);
+
+        /// <summary>The router flag of an IPv6 advertisement follows the interface's forwarding setting, read now.</summary>
+        public static Prepared For(IpPlacement placement, LinkInfo link) =>
+            new(placement, link.Index, link.Mac, placement.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && NeighborAdvertisement.Forwards(link.Name));
     }
 }
 

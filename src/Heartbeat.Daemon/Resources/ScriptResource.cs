@@ -1,4 +1,6 @@
 using Heartbeat.Daemon.Logging;
+using Heartbeat.Machine;
+using Heartbeat.Protocol.Agents;
 using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Resources;
 using Microsoft.Extensions.Logging;
@@ -17,30 +19,33 @@ public sealed record ScriptSettings
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Where resource-agents' OCF agents are (<c>$OCF_ROOT</c>), for the resource.d wrappers run natively.</summary>
+    public string OcfRoot { get; init; } = AgentContext.DefaultOcfRoot;
+
+    /// <summary>The files the wrappers look at (this machine's, or a test's).</summary>
+    public IAgentFiles AgentFiles { get; init; } = SystemAgentFiles.Instance;
+
+    /// <summary>The search context: resource.d's parent is the config directory (conf/OCF lives there too).</summary>
+    public AgentContext Agents => new(OcfRoot, Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(ResourceDirectory)) ?? "/", AgentFiles)
+    {
+        ResourceDirectory = ResourceDirectory,
+        InitDirectory = InitDirectory,
+    };
 }
 
 /// <summary>
-/// A resource run through Heartbeat's script contract: <c>script [args…] start|stop|status</c>, found in resource.d then
-/// init.d; stdout and stderr go to the log; start/stop succeed on exit 0; status is read from stdout only
+/// A resource run through Heartbeat's script contract: <c>script [args…] start|stop|status</c>, found in resource.d, then
+/// among 3.0.6's resource.d wrappers (run natively: <see cref="WrapperRun"/>), then in init.d (<see cref="ResourceSearch"/>);
+/// stdout and stderr go to the log; start/stop succeed on exit 0; status is read from stdout only
 /// (<see cref="ScriptStatus"/>). A script that outlives the timeout is killed with its children and counts as failed.
 /// </summary>
 public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, ILogger logger) : IManagedResource
 {
     public string Name => spec.Text;
 
-    public string? Locate()
-    {
-        foreach (string dir in (string[])[settings.ResourceDirectory, settings.InitDirectory])
-        {
-            string path = Path.Join(dir, spec.Script);
-            if (File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-            {
-                return path;
-            }
-        }
-
-        return null;
-    }
+    /// <summary>Where the script comes from now (searched at every action, as ResourceManager does).</summary>
+    public ResolvedScript Locate() => ResourceSearch.Resolve(spec.Script, settings.Agents);
 
     public async Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
     {
@@ -72,25 +77,22 @@ public sealed class ScriptResource(ResourceSpec spec, ScriptSettings settings, I
     /// <summary>Runs the script with the action; null when there is no script to run.</summary>
     private async Task<ScriptRun?> RunAsync(string action, CancellationToken cancellation)
     {
-        string? path = Locate();
-        if (path is null)
+        var found = Locate();
+        if (found.Source == ScriptSource.None)
         {
             return null;
         }
 
         // 3.0.6 runs resource scripts from its cores directory when there is one.
         string directory = Directory.Exists("/var/lib/heartbeat/cores/root") ? "/var/lib/heartbeat/cores/root" : "/";
+        Action<string, bool> output = (line, stderr) => ResourceLog.ScriptOutput(logger, Name, action, stderr ? "stderr" : "stdout", line);
+        string path = found.Path ?? found.Wrapper!.Name;
         ScriptRun run;
         try
         {
-            run = await ScriptProcess.RunAsync(
-                path,
-                [.. spec.Arguments, action],
-                settings,
-                null,
-                directory,
-                (line, stderr) => ResourceLog.ScriptOutput(logger, Name, action, stderr ? "stderr" : "stdout", line),
-                cancellation).ConfigureAwait(false);
+            run = found.Wrapper is { } wrapper
+                ? await WrapperRun.RunAsync(wrapper, spec.Arguments, action, settings, directory, output, cancellation).ConfigureAwait(false)
+                : await ScriptProcess.RunAsync(path, [.. spec.Arguments, action], settings, null, directory, output, cancellation).ConfigureAwait(false);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

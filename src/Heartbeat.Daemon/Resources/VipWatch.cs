@@ -70,7 +70,7 @@ internal sealed class VipWatch(Func<bool> leaving, Action wakeLoop, ILogger logg
         _addressPollInterval = keepalive;
         try
         {
-            _addressEvents = AddressEvents.Open(AddressReadWait);
+            _addressEvents = AddressEvents.Open(AddressReadWait, ipv6: _configuredAddresses.Any(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6));
         }
         catch (Interop.NativeCallException ex)
         {

@@ -58,8 +58,27 @@ public sealed record UnicastMedium(string Interface, string Peer, int Port, int 
     public override string Describe() => $"ucast {Interface} {Peer} port {Port}";
 }
 
+/// <summary><c>mcast6 IF GROUP PORT HOPS LOOP</c>: 3.0.6's mcast6 plugin, an IPv6 multicast group on one interface.</summary>
+public sealed record Multicast6Medium(string Interface, IPAddress Group, int Port, int Hops, bool Loop, int Line) : Medium(Interface, Line)
+{
+    public override string Describe() => $"mcast6 {Interface} {Group} {Port} {Hops} {(Loop ? 1 : 0)}";
+}
+
+/// <summary><c>ucast6 IF PEER</c>: 3.0.6's ucast6 plugin, to one IPv6 peer (address or host name) at the udpport current when the line was read.</summary>
+public sealed record Unicast6Medium(string Interface, string Peer, int Port, int Line) : Medium(Interface, Line)
+{
+    public override string Describe() => $"ucast6 {Interface} {Peer} port {Port}";
+}
+
 /// <summary>A configured node (lower-cased, as 3.0.6 does) and the line that named it.</summary>
 public sealed record NodeEntry(string Name, int Line);
+
+/// <summary>A <c>respawn user command…</c> line: the child 3.0.6 keeps running while the node is up.</summary>
+/// <param name="User">The user it runs as.</param>
+/// <param name="Command">The command with its arguments, as written (run as <c>/bin/sh -c "exec …"</c>).</param>
+/// <param name="Line">The ha.cf line.</param>
+/// <param name="NotRun">Why HeartbeatNet does not run it (ipfail and dopd: heartbeat's client API), or null.</param>
+public sealed record RespawnEntry(string User, string Command, int Line, string? NotRun = null);
 
 /// <summary>The typed content of ha.cf after defaults and derived values are applied.</summary>
 public sealed record HaCf
@@ -134,6 +153,9 @@ public sealed record HaCf
 
     /// <summary><c>env NAME=value</c> entries, exported to resource scripts as <c>HA_NAME</c>.</summary>
     public ImmutableDictionary<string, string> Environment { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The respawn lines in file order.</summary>
+    public ImmutableArray<RespawnEntry> Respawns { get; init; } = [];
 
     /// <summary>The directives that appeared in the file (so a default can be told from an explicit value).</summary>
     public ImmutableHashSet<string> ExplicitDirectives { get; init; } = [];

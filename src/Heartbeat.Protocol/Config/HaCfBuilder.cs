@@ -73,6 +73,8 @@ public sealed class HaCfBuilder
 
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    public List<RespawnEntry> Respawns { get; } = [];
+
     /// <summary>Directive name → line of its first occurrence (repeats and once-only checks).</summary>
     public Dictionary<string, int> Seen { get; } = new(StringComparer.Ordinal);
 
@@ -128,6 +130,7 @@ public sealed class HaCfBuilder
         CrmEnabled = CrmEnabled,
         ClusterName = ClusterName,
         Environment = Environment.ToImmutableDictionary(),
+        Respawns = [.. Respawns],
         ExplicitDirectives = [.. Seen.Keys],
     };
 }

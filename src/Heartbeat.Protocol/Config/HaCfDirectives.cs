@@ -9,7 +9,7 @@ namespace Heartbeat.Protocol.Config;
 /// documentation. Nothing else in the code base knows directive names: parser, defaults, docs and what a reload can
 /// apply in place all read this table.
 /// </summary>
-public static class HaCfDirectives
+public static partial class HaCfDirectives
 {
     private static readonly Dictionary<string, AutoFailback> AutoFailbackChoices = new()
     {
@@ -44,8 +44,8 @@ public static class HaCfDirectives
         new("udp", DirectiveSupport.Implemented, false, "interface …", "—", "Old alias of bcast.", ApplyUdpAlias),
         new("mcast", DirectiveSupport.Implemented, true, "interface group port ttl loop", "—", "Multicast medium.", ApplyMcast),
         new("ucast", DirectiveSupport.Implemented, true, "interface peer", "—", "Unicast medium to one peer (one line per peer).", ApplyUcast),
-        new("mcast6", DirectiveSupport.Ignored, true, "interface group port hops loop", "—", "IPv6 multicast medium (not supported by HeartbeatNet).", IgnoredMedium),
-        new("ucast6", DirectiveSupport.Ignored, true, "interface peer", "—", "IPv6 unicast medium (not supported by HeartbeatNet).", IgnoredMedium),
+        new("mcast6", DirectiveSupport.Implemented, true, "interface group port hops loop", "—", "IPv6 multicast medium.", ApplyMcast6),
+        new("ucast6", DirectiveSupport.Implemented, true, "interface peer", "—", "IPv6 unicast medium to one peer (one line per peer).", ApplyUcast6),
         new("serial", DirectiveSupport.Ignored, false, "device …", "—", "Serial medium (not supported by HeartbeatNet).", IgnoredMedium),
         new("baud", DirectiveSupport.Ignored, false, "9600 | 19200 | … | 460800", "19200", "Serial speed.", ApplyBaud, OnceOnly: true),
         new("ping", DirectiveSupport.Ignored, false, "host …", "—", "Ping nodes (no effect on haresources failover; not supported by HeartbeatNet).", (_, c, _) => c.Warning("ping nodes are not supported by HeartbeatNet; this line is ignored", "in 3.0.6 ping nodes have no effect on haresources failover either")),
@@ -86,8 +86,8 @@ public static class HaCfDirectives
         new("use_apphbd", DirectiveSupport.NoEffect, false, "boolean", "—", "Use the application heartbeat daemon.", (_, c, v) => c.TryBoolean(v, out var unused)),
         new("env", DirectiveSupport.Implemented, false, "NAME=value", "—", "Exported to resource scripts as HA_NAME.", ApplyEnv),
         new("apiauth", DirectiveSupport.NoEffect, true, "client [uid=…] [gid=…]", "built-in", "API client permissions (HeartbeatNet has no client API).", ApplyApiAuth),
-        new("respawn", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "A child process kept running (not supported by HeartbeatNet).", ApplyRespawn),
-        new("failfast", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "Like respawn, rebooting when it dies (not supported by HeartbeatNet).", ApplyRespawn),
+        new("respawn", DirectiveSupport.Implemented, true, "user /absolute/command [args]", "—", "A child started as user once communication is up, restarted when it exits (not after exit 100; not after 10 quick restarts), stopped at shutdown. ipfail and dopd need heartbeat's client API and are not run yet.", ApplyRespawn),
+        new("failfast", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "Like respawn, rebooting when it dies (not supported by HeartbeatNet).", ApplyFailfast),
         new("stonith", DirectiveSupport.Ignored, true, "type config-file", "—", "STONITH device (not driven by HeartbeatNet).", ApplyStonith),
         new("stonith_host", DirectiveSupport.Ignored, true, "host|* type params…", "—", "STONITH device for one host (not driven by HeartbeatNet).", ApplyStonith),
     ];
@@ -249,7 +249,7 @@ public static class HaCfDirectives
     }
 
     private static void IgnoredMedium(HaCfBuilder b, DirectiveContext c, string value)
-        => c.Warning($"{c.Name} media are not supported by HeartbeatNet; '{c.Name} {value}' is ignored", "use bcast, mcast or ucast over IPv4");
+        => c.Warning($"{c.Name} media are not supported by HeartbeatNet; '{c.Name} {value}' is ignored", "use bcast, mcast, ucast, mcast6 or ucast6");
 
     private static void ApplyBaud(HaCfBuilder b, DirectiveContext c, string value)
     {
@@ -427,14 +427,44 @@ public static class HaCfDirectives
 
     private static void ApplyRespawn(HaCfBuilder b, DirectiveContext c, string line)
     {
+        if (RespawnCommand(c, line) is not { } words)
+        {
+            return;
+        }
+
+        // The command is everything after the user, as written: it runs as /bin/sh -c "exec <command>".
+        string command = line.Trim()[words[0].Length..].Trim();
+        string? notRun = null;
+        if (Path.GetFileName(words[1]) is "ipfail" or "dopd")
+        {
+            // They talk to heartbeat's client API (ipfail is to be built in later); spawned, they would exit at once
+            // and go round the respawn-too-fast loop.
+            notRun = $"{Path.GetFileName(words[1])} needs heartbeat's client API; HeartbeatNet does not run it yet";
+            c.Warning(notRun, "the line is kept, so the file still works on a real 3.0.6 node; HeartbeatNet does not start it");
+        }
+
+        b.Respawns.Add(new RespawnEntry(words[0], command, c.Line, notRun));
+    }
+
+    private static void ApplyFailfast(HaCfBuilder b, DirectiveContext c, string line)
+    {
+        if (RespawnCommand(c, line) is { } words)
+        {
+            c.Warning($"{c.Name} is not supported by HeartbeatNet; {words[1]} will not be started", "run it as its own systemd service instead");
+        }
+    }
+
+    /// <summary>The user and the command's words, or null (with the error) when the line does not name both.</summary>
+    private static string[]? RespawnCommand(DirectiveContext c, string line)
+    {
         string[] words = SplitWords(line);
         if (words.Length < 2 || !words[1].StartsWith('/'))
         {
             c.Error($"{c.Name} needs a user and an absolute command path", $"example: {c.Name} hacluster /usr/lib/heartbeat/ipfail");
-            return;
+            return null;
         }
 
-        c.Warning($"{c.Name} is not supported by HeartbeatNet; {words[1]} will not be started", "run it as its own systemd service instead");
+        return words;
     }
 
     private static void ApplyStonith(HaCfBuilder b, DirectiveContext c, string line)

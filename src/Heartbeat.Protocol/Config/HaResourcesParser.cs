@@ -141,18 +141,36 @@ public static partial class HaResourcesParser
 
         var arguments = parts.Skip(1).ToImmutableArray();
         IpResourceSpec? address = null;
-        if (parts[0] is "IPaddr" or "IPaddr2")
+        if (parts[0] is "IPaddr" or "IPaddr2" or "IPv6addr")
         {
             if (arguments.Length == 0)
             {
-                diagnostics.Error(line, $"{parts[0]} needs an address: {parts[0]}::ip[/cidr[/nic[:label][/broadcast]]]");
+                diagnostics.Error(line, parts[0] == "IPv6addr"
+                    ? "IPv6addr needs an address: IPv6addr::ipv6addr[/prefix[/nic]]"
+                    : $"{parts[0]} needs an address: {parts[0]}::ip[/cidr[/nic[:label][/broadcast]]]");
                 return null;
             }
 
-            address = ParseIp(arguments[0], parts[0], line, diagnostics);
+            if (parts[0] != "IPaddr" && Ipv6ArgumentJoined(arguments) is { } joined)
+            {
+                // A compressed IPv6 address contains '::', the resource line's argument separator: what the line split
+                // is one address. 3.0.6 passes the pieces as separate arguments, and its agent then fails.
+                diagnostics.Note(line, $"{parts[0]}: '{joined}' contains '::', which a Heartbeat 3.0.6 node splits into separate arguments", "HeartbeatNet reads it as one address; for a real 3.0.6 peer write the address without '::' (every group of the eight written, e.g. fd00:0:0:0:0:0:0:10)");
+                arguments = [joined];
+            }
+
+            // IPaddr is IPv4 only (in 3.0.6 too): its IPv6 address is refused as not IPv4.
+            address = parts[0] == "IPv6addr" || (parts[0] == "IPaddr2" && LooksLikeIpv6(arguments[0]))
+                ? ParseIpv6(arguments[0], parts[0], line, diagnostics)
+                : ParseIp(arguments[0], parts[0], line, diagnostics);
             if (address is null)
             {
                 return null;
+            }
+
+            if (parts[0] == "IPaddr2" && address.Address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                diagnostics.Note(line, $"IPaddr2 with the IPv6 address {address.Address}: HeartbeatNet adds it natively, but a Heartbeat 3.0.6 node cannot run this line", "3.0.6's IPaddr2 wrapper sets lvs_support=1, which the IPaddr2 agent of resource-agents refuses for IPv6; for a real 3.0.6 peer write IPv6addr::" + arguments[0]);
             }
         }
 
@@ -230,6 +248,68 @@ public static partial class HaResourcesParser
         }
 
         return new IpResourceSpec(address, prefix, nic, label, broadcast);
+    }
+
+    /// <summary>The arguments joined back with '::' when that makes an IPv6 address (with any /prefix/nic after it).</summary>
+    private static string? Ipv6ArgumentJoined(ImmutableArray<string> arguments)
+    {
+        if (arguments.Length < 2)
+        {
+            return null;
+        }
+
+        string joined = string.Join("::", arguments);
+        return IPAddress.TryParse(joined.Split('/')[0], out var address) && address.AddressFamily == AddressFamily.InterNetworkV6 ? joined : null;
+    }
+
+    private static bool LooksLikeIpv6(string text) => text.Split('/')[0].Contains(':', StringComparison.Ordinal);
+
+    /// <summary><c>ipv6addr[/prefix[/nic]]</c>: IPv6 addresses have no broadcast, and the kernel keeps no label for them.</summary>
+    private static IpResourceSpec? ParseIpv6(string text, string agent, int line, DiagnosticBag diagnostics)
+    {
+        string[] parts = text.Split('/');
+        if (!IPAddress.TryParse(parts[0], out var address) || address.AddressFamily != AddressFamily.InterNetworkV6 || parts[0].Contains('%', StringComparison.Ordinal))
+        {
+            diagnostics.Error(line, $"{agent}: '{parts[0]}' is not an IPv6 address");
+            return null;
+        }
+
+        if (address.IsIPv6Multicast || address.IsIPv6LinkLocal || IPAddress.IPv6Loopback.Equals(address) || IPAddress.IPv6Any.Equals(address))
+        {
+            diagnostics.Error(line, $"{agent}: {address} is not a unicast address a VIP can be", "use a global or unique local address (e.g. fd00::10)");
+            return null;
+        }
+
+        int? prefix = null;
+        if (parts.Length > 1 && parts[1].Length > 0)
+        {
+            if (!int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int bits) || bits is 0 or > 128)
+            {
+                diagnostics.Error(line, $"{agent}: prefix length '{parts[1]}' is not 1-128");
+                return null;
+            }
+
+            prefix = bits;
+        }
+
+        string? nic = null;
+        if (parts.Length > 2 && parts[2].Length > 0)
+        {
+            nic = parts[2];
+            if (nic.Length > 15 || nic.Contains(':', StringComparison.Ordinal))
+            {
+                diagnostics.Error(line, $"{agent}: '{nic}' is not an interface name (1-15 characters; IPv6 addresses take no :label)");
+                return null;
+            }
+        }
+
+        if (parts.Length > 3)
+        {
+            diagnostics.Error(line, $"{agent}: too many '/' fields in '{text}'", "ipv6addr[/prefix[/nic]]");
+            return null;
+        }
+
+        return new IpResourceSpec(address, prefix, nic, null, null);
     }
 
     private static int? ToPrefix(IPAddress mask)

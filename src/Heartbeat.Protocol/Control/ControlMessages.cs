@@ -36,7 +36,13 @@ public sealed record StatusReport(
     IReadOnlyList<string> ConfiguredNodes,
     IReadOnlyList<string> LocalInterfaces,
     CountersReport Counters,
-    ConfigReport Config);
+    ConfigReport Config,
+    IReadOnlyList<RespawnReport>? Respawns = null);
+
+/// <summary>One ha.cf <c>respawn</c> line's child: its command, user, pid while it runs, restarts, state and how it last ended.</summary>
+/// <param name="State">waiting, due, starting, running, stopped (exit 100 or could not start), respawning too fast, not run (ipfail, dopd), shut down.</param>
+/// <param name="LastExit">"exit N" (128+N for signal N), why it could not start, or why it is not run.</param>
+public sealed record RespawnReport(string Command, string User, int? Pid, int Restarts, string State, string? LastExit);
 
 /// <summary>The running configuration in brief: timers as in effect (after any reload), media, the key's method, never a secret.</summary>
 public sealed record ConfigReport(
@@ -88,8 +94,9 @@ public sealed record LinkReport(string Interface, bool Up, long? LastHeardMillis
 /// its reason and time (a failed start names the resource and the script's message).
 /// </summary>
 /// <param name="LastFailure">The last failed start or stop here with its reason, kept until the group starts here again.</param>
-/// <param name="Owner">The node holding it: this one, or the peer by its last resource report; null when none is known to.</param>
-public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure, string? Owner = null);
+/// <param name="Owner">The node holding it: this one, or the peer by its last resource report (legacy: by the ip-request exchange); null when none does or it is not known.</param>
+/// <param name="OwnerKnown">False when this node cannot tell who holds it (legacy mode, before the peer answered our ip-request).</param>
+public sealed record GroupReport(string Key, string Home, bool Held, string State, string? LastReason, DateTimeOffset? LastChange, string? LastFailure, string? Owner = null, bool OwnerKnown = true);
 
 /// <summary>Source-generated (NativeAOT-safe) JSON for the control protocol.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -37,7 +37,8 @@ public sealed partial class ClusterNode
 
     /// <summary>
     /// Who holds a group: this node when it holds it, the peer when the peer's last report covers it (class
-    /// bookkeeping, as 3.0.6's), else nobody known (null).
+    /// bookkeeping, as 3.0.6's; in legacy mode, what the ip-request exchange gave it), else nobody (null; see
+    /// <see cref="HolderKnown"/> for whether that is known).
     /// </summary>
     public string? HolderOf(string key)
     {
@@ -53,6 +54,13 @@ public sealed partial class ClusterNode
 
         return _planner.PeerHolds(key) ? _peer : null;
     }
+
+    /// <summary>
+    /// False when this node cannot tell who holds a group (<see cref="HolderOf"/> is then null for lack of knowledge,
+    /// not because nobody holds it): only in legacy mode, which has no resource reports, for one of our home groups
+    /// between our ip-request at comm up and the peer's answer.
+    /// </summary>
+    public bool HolderKnown(string key) => _planner is not LegacyResourcePlanner legacy || legacy.HolderKnown(key);
 
     /// <summary>The group of a key, from haresources, or null.</summary>
     public Config.ResourceGroupSpec? GroupOf(string key)

@@ -3,10 +3,10 @@ using Heartbeat.Protocol.Config;
 
 namespace Heartbeat.Protocol.Resources;
 
-/// <summary>A directly connected IPv4 network of an interface (a kernel route of scope link).</summary>
+/// <summary>A directly connected network of an interface (IPv4: a kernel route of scope link; IPv6: a route without gateway).</summary>
 public sealed record ConnectedRoute(string Interface, IPAddress Network, int PrefixLength)
 {
-    public bool Covers(IPAddress address) => IpMath.SameNetwork(address, Network, PrefixLength);
+    public bool Covers(IPAddress address) => address.AddressFamily == Network.AddressFamily && IpMath.SameNetwork(address, Network, PrefixLength);
 }
 
 /// <summary>Where and how a VIP goes: the fully resolved form of an <see cref="IpResourceSpec"/>.</summary>
@@ -39,12 +39,18 @@ public static class IpPlacementResolver
         int? prefix = spec.PrefixLength ?? covering?.PrefixLength;
         if (nic is null)
         {
-            return new IpPlacementResult(null, $"no interface has a connected network that covers {spec.Address}; write the NIC: IPaddr2::{spec.Address}/PREFIX/NIC");
+            return new IpPlacementResult(null, $"no interface has a connected network that covers {spec.Address}; write the NIC: {Example(resource)}::{spec.Address}/PREFIX/NIC");
         }
 
         if (prefix is null)
         {
-            return new IpPlacementResult(null, $"{nic} has no connected network that covers {spec.Address}, so the prefix is unknown; write it: IPaddr2::{spec.Address}/PREFIX/{nic}");
+            return new IpPlacementResult(null, $"{nic} has no connected network that covers {spec.Address}, so the prefix is unknown; write it: {Example(resource)}::{spec.Address}/PREFIX/{nic}");
+        }
+
+        if (IsIpv6(spec.Address))
+        {
+            // IPv6 has no broadcast, and the kernel keeps no label for an IPv6 address.
+            return new IpPlacementResult(new IpPlacement(spec.Address, prefix.Value, nic, null, null), null);
         }
 
         var broadcast = spec.Broadcast ?? (prefix < 31 ? IpMath.Broadcast(spec.Address, prefix.Value) : null);
@@ -62,6 +68,10 @@ public static class IpPlacementResolver
         return new IpPlacementResult(new IpPlacement(spec.Address, prefix.Value, nic, broadcast, label), null);
     }
 
+    private static bool IsIpv6(IPAddress address) => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+
+    private static string Example(ResourceSpec resource) => IsIpv6(resource.Ip!.Address) ? resource.Script : "IPaddr2";
+
     private static string FirstFreeAlias(string nic, IReadOnlyCollection<string> labelsInUse)
     {
         for (int n = 0; ; n++)
@@ -75,7 +85,7 @@ public static class IpPlacementResolver
     }
 }
 
-/// <summary>IPv4 arithmetic on 32-bit values.</summary>
+/// <summary>IPv4 arithmetic on 32-bit values; <see cref="SameNetwork"/> takes IPv6 too.</summary>
 public static class IpMath
 {
     public static uint ToUInt32(IPAddress address)
@@ -88,7 +98,36 @@ public static class IpMath
 
     public static uint Mask(int prefixLength) => prefixLength == 0 ? 0 : uint.MaxValue << (32 - prefixLength);
 
-    public static bool SameNetwork(IPAddress a, IPAddress b, int prefixLength) => (ToUInt32(a) & Mask(prefixLength)) == (ToUInt32(b) & Mask(prefixLength));
+    public static bool SameNetwork(IPAddress a, IPAddress b, int prefixLength)
+    {
+        if (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            return (ToUInt32(a) & Mask(prefixLength)) == (ToUInt32(b) & Mask(prefixLength));
+        }
+
+        // IPv6: the first prefixLength bits, byte by byte.
+        byte[] x = a.GetAddressBytes();
+        byte[] y = b.GetAddressBytes();
+        if (x.Length != y.Length)
+        {
+            return false;
+        }
+
+        int whole = Math.Min(prefixLength / 8, x.Length);
+        if (!x.AsSpan(0, whole).SequenceEqual(y.AsSpan(0, whole)))
+        {
+            return false;
+        }
+
+        int rest = prefixLength % 8;
+        if (rest == 0 || whole >= x.Length)
+        {
+            return true;
+        }
+
+        int mask = 0xFF << (8 - rest) & 0xFF;
+        return (x[whole] & mask) == (y[whole] & mask);
+    }
 
     public static IPAddress Broadcast(IPAddress address, int prefixLength) => FromUInt32(ToUInt32(address) | ~Mask(prefixLength));
 }

@@ -16,6 +16,10 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     private readonly HashSet<string> _departed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _answerAfterRelease = new(StringComparer.Ordinal);
 
+    // What the status shows of the peer (legacy has no resource reports): see PeerHolds and HolderKnown.
+    private readonly HashSet<string> _holderUnknown = new(StringComparer.Ordinal);
+    private bool _peerActive;
+
     /// <summary>3.0.6 does not track holdings in legacy mode: <c>rscstatus</c> always says none.</summary>
     public override HoldSet Holding => HoldSet.None;
 
@@ -23,6 +27,23 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
 
     /// <summary>"Alone" for legacy means no other node is active yet (3.0.6's req_resource grants itself its groups then).</summary>
     public override bool CountsAsAlive(Membership.PeerNode peer) => peer.Status == Membership.NodeStatus.Active;
+
+    /// <summary>
+    /// Legacy sends no resource reports, so the holder is read from the ip-request exchange and the protocol's rules: an
+    /// active peer holds its home groups (at its comm up it grants them to itself or asks for them, and a legacy node
+    /// always grants), unless we hold them; it holds none of ours once it answered our ip-request (it gives the group
+    /// up first). Like nice_failback's class bookkeeping, this says what the protocol gave the peer, not what its
+    /// scripts did.
+    /// </summary>
+    public override bool PeerHolds(string key) =>
+        _peerActive && !_holderUnknown.Contains(key) && !HeldKeys.Contains(key) && !PendingKeys.Contains(key)
+        && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group && !IsLocal(group);
+
+    /// <summary>
+    /// False while nothing tells who holds the group: one of our home groups asked for at a comm up beside an active peer,
+    /// until the peer answers (it may have taken the group over while we were away, and says so only then).
+    /// </summary>
+    public bool HolderKnown(string key) => !_holderUnknown.Contains(key);
 
     /// <summary>3.0.6's own words for hb_standby/hb_takeover with auto_failback legacy.</summary>
     public override string? StandbyUnsupported => "Standby mode only implemented when nice_failback on (auto_failback on or off)";
@@ -39,6 +60,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         }
 
         State = PlannerState.Stable;
+        _peerActive = anyPeerAlive;
         foreach (string peer in deadPeers)
         {
             PeerDied(peer);
@@ -55,6 +77,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             else
             {
                 Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.IpRequest), HaField.String(ResourceFields.IpAddress, group.Key)]));
+                _holderUnknown.Add(group.Key);
             }
         }
     }
@@ -66,6 +89,8 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
             return;
         }
 
+        // Any message of the peer's is from a running node (legacy's peer returns without a resource report).
+        _peerActive = true;
         string? key = message.GetString(ResourceFields.IpAddress);
         switch (message.Type)
         {
@@ -83,6 +108,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
 
                 break;
             case ResourceMessages.IpRequestResponse when key is not null && message.GetString(ResourceFields.Ok) == "OK" && Resources.Groups.Any(g => g.Key == key):
+                _holderUnknown.Remove(key);
                 Acquire(key, $"granted by {from}", GroupCause.Placement);
                 break;
         }
@@ -112,12 +138,14 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
         CancelHeal();
         // Legacy asks for a reset unless the node said goodbye with shutdone first.
         SendStonith(peer, needed: !_departed.Contains(peer));
+        PeerGone();
         TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }
 
     public override void PeerShutDown(string peer)
     {
         CancelHeal();
+        PeerGone();
         TakeOver(peer, "peer shut down", GroupCause.PeerShutDown);
         _departed.Add(peer);
     }
@@ -126,6 +154,14 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     {
         CancelHeal();
         _departed.Remove(peer);
+        _peerActive = true;
+    }
+
+    /// <summary>A dead or departed peer holds nothing, and what it held we take: every holder is known again.</summary>
+    private void PeerGone()
+    {
+        _peerActive = false;
+        _holderUnknown.Clear();
     }
 
     protected override void AfterGroupStopped(string key)

@@ -31,7 +31,7 @@ public sealed class LabNode(string name, string address, string directory, bool 
     /// <summary>A directory our daemon sees as /var/log (a real node converted to ours keeps writing its own ha-log).</summary>
     public string? VarLog { get; set; }
 
-    /// <summary>Extra environment for our daemon on this node (e.g. systemd's NOTIFY_SOCKET).</summary>
+    /// <summary>Extra environment for our daemon on this node (e.g. systemd's NOTIFY_SOCKET, a PATH with stubs), also for <see cref="Lab.RunOurs"/>.</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
     internal Process? Process { get; set; }
@@ -253,6 +253,11 @@ public sealed class Lab : IAsyncDisposable
             "--state-dir", Path.Join(node.Directory, "state"), "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in node.Environment)
+        {
+            info.Environment[name] = value;
         }
 
         using var process = Process.Start(info)!;

@@ -20,7 +20,8 @@ public sealed class PacketCapture : IDisposable
     /// <param name="linkLevel">Print the Ethernet header too (<c>-e</c>): source and destination MAC.</param>
     /// <param name="count">Exit after this many packets (<c>-c</c>); 0 for no limit.</param>
     /// <param name="onLine">Called with every line as it is printed (on tcpdump's reader thread).</param>
-    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null)
+    /// <param name="verbose">Decode in detail (<c>-vv</c>): flags, options, and whether checksums are right.</param>
+    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null, bool verbose = false)
     {
         _onLine = onLine;
         var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -28,6 +29,11 @@ public sealed class PacketCapture : IDisposable
         if (linkLevel)
         {
             arguments.Add("-e");
+        }
+
+        if (verbose)
+        {
+            arguments.Add("-vv");
         }
 
         if (count > 0)

@@ -68,7 +68,7 @@ public class PlacementTests
         Assert.Equal([G1], lab.Held("server1"));
         Assert.Equal([G2], lab.Held("server2"));
         Assert.Equal(HoldSet.None, lab.Nodes["server2"].Holding); // rscstatus always none in legacy
-        Assert.Null(lab.Nodes["server1"].HolderOf(G2)); // legacy tracks no holdings of the peer
+        Assert.Equal("server2", lab.Nodes["server1"].HolderOf(G2)); // granted by the ip-request exchange (HolderTests)
     }
 
     [Theory]
