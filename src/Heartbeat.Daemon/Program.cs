@@ -61,7 +61,13 @@ public static class Program
         var check = ConfigDirectory.Load(settings.ConfigDirectory, new SystemHostFacts(), settings.NodeName);
         foreach (var diagnostic in check.Diagnostics)
         {
-            Console.Error.WriteLine(diagnostic.ToString());
+            // `heartbeat resource` is what /usr/share/heartbeat/ResourceManager runs, inside monitoring checks and
+            // scripts: like 3.0.6's script it says nothing about the configuration unless it cannot run (the warnings
+            // are check-config's and the daemon start's to say).
+            if (command.Action != DaemonAction.Resource || diagnostic.Severity == DiagnosticSeverity.Error)
+            {
+                Console.Error.WriteLine(diagnostic.ToString());
+            }
         }
 
         if (check.HasErrors || check.Config is null)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Heartbeat.Protocol.Control;
 
 namespace Heartbeat.Ctl.Commands;
@@ -118,7 +119,9 @@ public static class ClStatusCommands
             var found = Links(status!, node).Where(l => l.Interface == link).ToList();
             if (found.Count == 0)
             {
-                error.WriteLine("ERROR: Cannot get link status");
+                // 3.0.6's two cl_log lines (the reason is empty: its API has no error text for an unknown link).
+                ClLog(error, "Cannot get heartbeat link status");
+                ClLog(error, "REASON: ");
                 return OtherError;
             }
 
@@ -192,6 +195,13 @@ public static class ClStatusCommands
         node == status.Node
             ? status.LocalInterfaces.Select(i => (i, true))
             : status.Peers.FirstOrDefault(p => p.Name == node)?.Links.Select(l => (l.Interface, l.Up)) ?? [];
+
+    /// <summary>
+    /// An error as 3.0.6's cl_status writes it: through cl_log to stderr, with a syslog-style stamp, the host's name and
+    /// its pid ("Dec 07 12:38:46 server1 cl_status: [1434]: ERROR: …"). Scripts that match the text keep matching.
+    /// </summary>
+    private static void ClLog(TextWriter error, string message) =>
+        error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{DateTime.Now:MMM dd HH:mm:ss} {Environment.MachineName} cl_status: [{Environment.ProcessId}]: ERROR: {message}"));
 
     private static int UnknownNode(TextWriter error)
     {

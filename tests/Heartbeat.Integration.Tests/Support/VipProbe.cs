@@ -71,10 +71,16 @@ public sealed class VipProbe : IAsyncDisposable
     public TimeSpan Now => _clock.Elapsed;
 
     /// <summary>The longest run without a successful connection after <paramref name="from"/> (from the last success before it to the first after).</summary>
-    public TimeSpan LongestOutage(TimeSpan from, TimeSpan? to = null)
+    public TimeSpan LongestOutage(TimeSpan from, TimeSpan? to = null) => Outages(from, to).DefaultIfEmpty(TimeSpan.Zero).Max();
+
+    /// <summary>Every run without a successful connection after <paramref name="from"/>, added up (a rolling migration's whole cost to clients).</summary>
+    public TimeSpan TotalOutage(TimeSpan from, TimeSpan? to = null) => Outages(from, to).Aggregate(TimeSpan.Zero, (sum, gap) => sum + gap);
+
+    /// <summary>The runs without a successful connection, each from the last success before it to the first after.</summary>
+    private List<TimeSpan> Outages(TimeSpan from, TimeSpan? to)
     {
         var attempts = Snapshot(_attempts).Where(a => a.At >= from && a.At <= (to ?? TimeSpan.MaxValue)).OrderBy(a => a.At).ToList();
-        TimeSpan worst = TimeSpan.Zero;
+        var gaps = new List<TimeSpan>();
         TimeSpan? lastSuccess = null;
         TimeSpan? failingSince = null;
         foreach (var (at, by) in attempts)
@@ -87,7 +93,7 @@ public sealed class VipProbe : IAsyncDisposable
             {
                 if (failingSince is { } since)
                 {
-                    worst = Max(worst, at - since);
+                    gaps.Add(at - since);
                 }
 
                 failingSince = null;
@@ -97,10 +103,10 @@ public sealed class VipProbe : IAsyncDisposable
 
         if (failingSince is { } open && attempts.Count > 0)
         {
-            worst = Max(worst, attempts[^1].At - open);
+            gaps.Add(attempts[^1].At - open);
         }
 
-        return worst;
+        return gaps;
     }
 
     /// <summary>The wall-clock time of a probe time (to line it up with packet captures and logs).</summary>
@@ -152,6 +158,9 @@ public sealed class VipProbe : IAsyncDisposable
 
         return since;
     }
+
+    /// <summary>The most nodes that held the VIP at one poll after <paramref name="from"/> (2: a double hold, however short).</summary>
+    public int MostHolders(TimeSpan from) => Snapshot(_holders).Where(h => h.At >= from).Select(h => h.Holders.Length).DefaultIfEmpty(0).Max();
 
     /// <summary>Whether the node held the VIP at any poll after <paramref name="from"/>.</summary>
     public bool EverHeldBy(string node, TimeSpan from) => Snapshot(_holders).Any(h => h.At >= from && h.Holders.Contains(node));

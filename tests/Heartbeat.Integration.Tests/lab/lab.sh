@@ -21,6 +21,13 @@
 #                                         up: the "drop" partition of behaviour.md §7
 #   lab.sh down LAB                       kill every process in the lab's namespaces and delete them
 #   lab.sh sweep -                        remove the labs of test runs whose process is gone (a crashed test host)
+#
+# Booted hosts (a real systemd as PID 1 in the node's namespaces; the machinery is in host.sh beside this file):
+#   lab.sh rootfs - PACKAGE...            the cached Debian 12 root with these packages (built once with debootstrap
+#                                         from apt's configured mirror; fails with a clear message when unreachable)
+#   lab.sh host LAB NAME ROOT DIR         boot ROOT (read-only lower layer, changes in a tmpfs) in LAB-NAME: own PID,
+#                                         mount, UTS, IPC and cgroup namespaces, hostname NAME, DIR/share at /mnt/lab
+#   lab.sh host-pid LAB NAME              the (host) pid of that host's systemd, or nothing
 set -euo pipefail
 
 cmd=${1:?command}; lab=${2:?lab name}
@@ -188,6 +195,10 @@ down)
   for ns in $(ip netns list | awk '{print $1}' | grep -E "^$lab-" || true); do
     ip netns del "$ns" 2>/dev/null || true
   done
+  bash "$(dirname "$0")/host.sh" cgroups-down "$lab"
+  ;;
+rootfs|host|host-pid)
+  exec bash "$(dirname "$0")/host.sh" "$@"
   ;;
 sweep)
   # Lab names are hbt<pid>x<n>: a lab whose test process no longer runs is left over.
@@ -197,6 +208,8 @@ sweep)
       "$0" down "$lab_name"
     fi
   done
+  # Booted hosts' cgroups whose lab has no namespace left (their processes are gone with their PID namespace).
+  bash "$(dirname "$0")/host.sh" cgroups-sweep
   ;;
 *)
   echo "lab.sh: unknown command $cmd" >&2; exit 2 ;;
