@@ -7,18 +7,22 @@ namespace Heartbeat.Protocol.Tests.Agents;
 public class WrapperTableTests
 {
     private const string InstalledWrappers = "/etc/ha.d/resource.d";
+    private const string HeartbeatFileList = "/var/lib/dpkg/info/heartbeat.list";
 
     [Fact]
     public void Every_wrapper_of_the_installed_heartbeat_package_has_an_entry()
     {
         // Only where Debian's heartbeat package is installed (the side-by-side machines): elsewhere there is nothing
         // to compare with, and the entries below still pin the table.
-        if (!File.Exists(Path.Join(InstalledWrappers, "hto-mapfuncs")))
+        if (!File.Exists(Path.Join(InstalledWrappers, "hto-mapfuncs")) || !File.Exists(HeartbeatFileList))
         {
             return;
         }
 
-        var missing = Directory.EnumerateFiles(InstalledWrappers)
+        // The package's own file list, not the directory: other packages drop scripts there too (drbd-utils' drbddisk
+        // and drbdupper), and those run unchanged as scripts, exactly as ResourceManager would run them.
+        var missing = File.ReadLines(HeartbeatFileList)
+            .Where(path => path.StartsWith(InstalledWrappers + "/", StringComparison.Ordinal) && File.Exists(path))
             .Select(Path.GetFileName)
             .Where(name => !ResourceWrappers.Helpers.Contains(name!) && ResourceWrappers.Find(name!) is null)
             .Order(StringComparer.Ordinal)
