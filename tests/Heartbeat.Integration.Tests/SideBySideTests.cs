@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Heartbeat.Integration.Tests.Support;
 using Xunit.Abstractions;
 
@@ -8,7 +9,7 @@ namespace Heartbeat.Integration.Tests;
 /// The same haresources line on a real 3.0.6 node and on ours, each alone in its own lab (its peer never up): tracing agents bind-mounted
 /// over resource-agents' (in the node's mount namespace only) record every call — agent, action, the OCF environment
 /// and the exit code — and an init-style script in resource.d records its own; start-up and a graceful stop must make
-/// the same sequence on both.
+/// the same sequence on both, and the wrappers' status text logged after each call is the same.
 /// </summary>
 public class SideBySideTests(ITestOutputHelper output)
 {
@@ -21,9 +22,15 @@ public class SideBySideTests(ITestOutputHelper output)
     public async Task The_same_haresources_make_the_same_agent_calls_with_the_same_exit_codes_on_3_0_6_and_ours()
     {
         Assert.True(File.Exists(Path.Join(Agents, "Filesystem")), "resource-agents is not installed (scripts/test.sh installs it)");
-        string[] real = await TraceAsync(real: true);
-        string[] ours = await TraceAsync(real: false);
+        var (real, realTexts) = await TraceAsync(real: true);
+        var (ours, ourTexts) = await TraceAsync(real: false);
         output.WriteLine("== 3.0.6\n" + string.Join('\n', real) + "\n== ours\n" + string.Join('\n', ours));
+        output.WriteLine("== 3.0.6 status text\n" + string.Join('\n', realTexts) + "\n== ours\n" + string.Join('\n', ourTexts));
+
+        // The wrappers' own text after each call (hto-mapfuncs' "INFO:  Success", "INFO:  Resource is stopped", …),
+        // from 3.0.6's log and ours, in the same order.
+        Assert.Contains("Delay: INFO:  Resource is stopped", realTexts);
+        Assert.Equal(realTexts, ourTexts);
 
         // Both did the whole line (each resource's start and stop, the init script's too) …
         foreach (string call in (string[])["== Delay start", "== MailTo start", "== Filesystem start", "== tracedinit start",
@@ -38,7 +45,7 @@ public class SideBySideTests(ITestOutputHelper output)
             first < 0 ? $"lengths differ: 3.0.6 {real.Length}, ours {ours.Length}" : $"line {first}: 3.0.6 '{real[first]}', ours '{ours[first]}'");
     }
 
-    private async Task<string[]> TraceAsync(bool real)
+    private async Task<(string[] Calls, string[] Texts)> TraceAsync(bool real)
     {
         var lab = new Lab((real ? "3.0.6" : "ours") + " side by side");
         string? device = null;
@@ -112,8 +119,21 @@ public class SideBySideTests(ITestOutputHelper output)
             Assert.True(stopped, lab.Describe() + "\n" + Read(trace));
 
             // The two labs differ only in their directory and loop device.
-            return [.. Read(trace).Replace(lab.Directory, "LAB", StringComparison.Ordinal).Replace(device, "LOOP", StringComparison.Ordinal)
+            string[] calls = [.. Read(trace).Replace(lab.Directory, "LAB", StringComparison.Ordinal).Replace(device, "LOOP", StringComparison.Ordinal)
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+
+            // 3.0.6 logs the wrapper's line as ".../heartbeat/TYPE(INSTANCE)[PID]:    INFO:  …", ours as
+            // "Resource TYPE::… ACTION stdout: INFO:  …" (two blanks: hto-mapfuncs' empty $rsc_type).
+            var line = real
+                ? new Regex(@"/heartbeat/(?<type>\w+)\([^)]*\)\[\d+\]:\s+(?<text>(INFO|ERROR):  .*)$", RegexOptions.Multiline)
+                : new Regex(@"Resource (?<type>\w+)(::\S*)? \w+ stdout: (?<text>(INFO|ERROR):  .*)$", RegexOptions.Multiline);
+            string[] Texts() => [.. line.Matches(node.Log()).Where(m => Traced.Contains(m.Groups["type"].Value))
+                .Select(m => $"{m.Groups["type"].Value}: {m.Groups["text"].Value.TrimEnd()}")];
+
+            // One line per agent call; the wrapper prints it after the agent (and the trace) ended: a moment later.
+            int agentCalls = calls.Count(c => c.StartsWith("== ", StringComparison.Ordinal) && Traced.Contains(c.Split(' ')[1]));
+            Lab.WaitUntil(() => Texts().Length >= agentCalls, TimeSpan.FromSeconds(15));
+            return (calls, Texts());
         }
         finally
         {

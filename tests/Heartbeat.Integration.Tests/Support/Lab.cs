@@ -308,6 +308,10 @@ public sealed class Lab : IAsyncDisposable
         return (process.ExitCode, output + stderr.Result);
     }
 
+    /// <summary>The host pid of a real 3.0.6 node's master process (its namespaces: /proc/PID/…), or null when none runs.</summary>
+    public int? RealPid(LabNode node) =>
+        int.TryParse(Script("real-pid", Name, node.Name).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
+
     /// <summary>Runs a command inside a real 3.0.6 node's namespaces (network, mount, UTS, PID), e.g. its hb_standby script.</summary>
     public string RunInReal(LabNode node, params string[] command)
     {
