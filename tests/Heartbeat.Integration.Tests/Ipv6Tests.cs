@@ -215,7 +215,7 @@ public class Ipv6VipTests(ITestOutputHelper output)
         string netns = lab.Netns(s1);
         string client = lab.AddOutsider();
         LabIpv6.Add(lab, s1);
-        Lab.InNetns(netns, "sysctl", "-q", "-w", "net.ipv6.conf.ens18.dad_transmits=6", "net.ipv6.conf.ens18.retrans_time_ms=1000");
+        Lab.InNetns(netns, "sysctl", "-q", "-w", "net.ipv6.conf.ens18.dad_transmits=6", "net.ipv6.neigh.ens18.retrans_time_ms=1000");
         using var heartbeats = new PacketCapture(client, $"udp port 694 and src host {s1.Address}");
         lab.Start(s1);
 

@@ -20,14 +20,12 @@ public class MixedFilesystemTests(ITestOutputHelper output)
     {
         Assert.True(File.Exists("/usr/lib/ocf/resource.d/heartbeat/Filesystem"), "resource-agents is not installed (scripts/test.sh installs it)");
         var lab = new Lab($"mixed Filesystem {pairing}") { AutoFailback = "on" };
-        string image = Path.Join(lab.Directory, "disk.img");
         string mountPoint = Path.Join(lab.Directory, "mnt");
-        string? device = null;
+        LoopDisk? disk = null;
         try
         {
-            Run("truncate", "-s", "32M", image);
-            Run("mkfs.ext4", "-q", "-F", image);
-            device = Run("losetup", "-f", "--show", image).Trim();
+            disk = LoopDisk.Create(lab.Directory);
+            string device = disk.Device;
             Directory.CreateDirectory(mountPoint);
             lab.Haresources = $"server1 Filesystem::{device}::{mountPoint}::ext4 IPaddr2::{Vip}/24/ens18\n";
             var nodes = pairing == Pairing.RealAndOurs ? lab.Declare(true, false) : lab.Declare(false, true);
@@ -80,10 +78,7 @@ public class MixedFilesystemTests(ITestOutputHelper output)
         finally
         {
             await lab.DisposeAsync();
-            if (device is not null)
-            {
-                Run("losetup", "-d", device);
-            }
+            disk?.Dispose();
         }
 
         int Mounts(LabNode node)
@@ -104,21 +99,5 @@ public class MixedFilesystemTests(ITestOutputHelper output)
         {
             return string.Empty;
         }
-    }
-
-    private static string Run(params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in command[1..])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        string text = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{string.Join(' ', command)}: {error}");
-        return text;
     }
 }

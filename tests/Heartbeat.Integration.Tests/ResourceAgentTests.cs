@@ -141,15 +141,12 @@ public class ResourceAgentTests(ITestOutputHelper output)
     {
         Assert.True(File.Exists(Path.Join(Agents, "Filesystem")), "resource-agents is not installed (scripts/test.sh installs it)");
         var lab = new Lab("Filesystem failover") { AutoFailback = "off" };
-        string image = Path.Join(lab.Directory, "disk.img");
         string mountPoint = Path.Join(lab.Directory, "mnt", "x");
-        string? device = null;
+        LoopDisk? disk = null;
         try
         {
-            Run("truncate", "-s", "32M", image);
-            Run("mkfs.ext4", "-q", "-F", image);
-            device = Run("losetup", "-f", "--show", image).Trim();
-            string key = $"Filesystem::{device}::{mountPoint}::ext4";
+            disk = LoopDisk.Create(lab.Directory);
+            string key = $"Filesystem::{disk.Device}::{mountPoint}::ext4";
             lab.Haresources = $"server1 {key}\n";
             var nodes = lab.Declare(false, false);
             lab.Start(nodes[0]);
@@ -192,10 +189,7 @@ public class ResourceAgentTests(ITestOutputHelper output)
         finally
         {
             await lab.DisposeAsync();
-            if (device is not null)
-            {
-                Run("losetup", "-d", device);
-            }
+            disk?.Dispose();
         }
 
         bool Mounted(LabNode node) => MountCount(node) > 0;
@@ -216,21 +210,5 @@ public class ResourceAgentTests(ITestOutputHelper output)
         {
             return null;
         }
-    }
-
-    private static string Run(params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in command[1..])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        string text = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{string.Join(' ', command)}: {error}");
-        return text;
     }
 }

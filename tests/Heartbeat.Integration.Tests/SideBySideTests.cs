@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Heartbeat.Integration.Tests.Support;
 using Xunit.Abstractions;
@@ -48,13 +47,11 @@ public class SideBySideTests(ITestOutputHelper output)
     private async Task<(string[] Calls, string[] Texts)> TraceAsync(bool real)
     {
         var lab = new Lab((real ? "3.0.6" : "ours") + " side by side");
-        string? device = null;
+        LoopDisk? disk = null;
         try
         {
-            string image = Path.Join(lab.Directory, "disk.img");
-            Run("truncate", "-s", "32M", image);
-            Run("mkfs.ext4", "-q", "-F", image);
-            device = Run("losetup", "-f", "--show", image).Trim();
+            disk = LoopDisk.Create(lab.Directory);
+            string device = disk.Device;
             string mountPoint = Path.Join(lab.Directory, "mnt");
             Directory.CreateDirectory(mountPoint);
             lab.Haresources = $"server1 Delay::1::0 MailTo::ops@example.com::sbs Filesystem::{device}::{mountPoint}::ext4 IPaddr2::10.10.10.50/24/ens18 tracedinit\n";
@@ -138,10 +135,7 @@ public class SideBySideTests(ITestOutputHelper output)
         finally
         {
             await lab.DisposeAsync();
-            if (device is not null)
-            {
-                Run("losetup", "-d", device);
-            }
+            disk?.Dispose();
         }
     }
 
@@ -161,21 +155,5 @@ public class SideBySideTests(ITestOutputHelper output)
         {
             return string.Empty;
         }
-    }
-
-    private static string Run(params string[] command)
-    {
-        var info = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in command[1..])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        string text = process.StandardOutput.ReadToEnd();
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{string.Join(' ', command)}: {error}");
-        return text;
     }
 }
