@@ -184,6 +184,8 @@ public class Ipv6VipTests(ITestOutputHelper output)
         Assert.True(Lab.WaitUntil(() => LabIpv6.Holds(lab, s2) && LabIpv6.NeighbourMac(client) == s2Mac, Wait), lab.Describe());
         var resumed = ping.Now;
         Assert.True(Lab.WaitUntil(() => ping.AnsweredSince(resumed) >= 10, Wait), "pings did not resume on server2\n" + lab.Describe());
+        Assert.True(Lab.WaitForLog(s2, "first neighbour advertisement handed to the kernel", Wait), "event 192 must name the IPv6 frame\n" + lab.Describe());
+        Assert.DoesNotContain("first gratuitous ARP handed", s2.Log(), StringComparison.Ordinal);
         output.WriteLine($"longest gap between answers across the takeover: {ping.LongestGap(killedAt).TotalMilliseconds:F0} ms (deadtime 1 s, then DAD)");
 
         // Five advertisements, a round every 200 ms: all on the wire within about a second.
@@ -198,6 +200,41 @@ public class Ipv6VipTests(ITestOutputHelper output)
         Assert.Contains("icmp6 sum ok", all, StringComparison.Ordinal);
         Assert.DoesNotContain("bad icmp6 sum", all, StringComparison.Ordinal);
         Assert.Contains(s2Mac, all[all.IndexOf("link-address option", StringComparison.Ordinal)..], StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// DAD made slow (6 probes a second apart): the group worker waits it out, but the loop does not: heartbeats go
+    /// on every keepalive meanwhile, and a SIGTERM during the wait is carried out as soon as the start ends (the
+    /// release queued behind it, the VIP removed, the daemon gone), not lost and not delayed past the DAD bound.
+    /// </summary>
+    [Fact]
+    public async Task A_slow_dad_blocks_neither_the_heartbeats_nor_a_stop()
+    {
+        await using var lab = new Lab("ipv6 slow dad") { Haresources = $"server1 {LabIpv6.VipResource}\n" };
+        var s1 = lab.Declare(false, false)[0];
+        string netns = lab.Netns(s1);
+        string client = lab.AddOutsider();
+        LabIpv6.Add(lab, s1);
+        Lab.InNetns(netns, "sysctl", "-q", "-w", "net.ipv6.conf.ens18.dad_transmits=6", "net.ipv6.neigh.ens18.retrans_time_ms=1000");
+        using var heartbeats = new PacketCapture(client, $"udp port 694 and src host {s1.Address}");
+        lab.Start(s1);
+
+        // Alone after initdead, it takes the group; the VIP is added and stays tentative for about 6 s.
+        Assert.True(Lab.WaitUntil(() => Tentative(), TimeSpan.FromSeconds(40)), lab.Describe());
+        int before = heartbeats.Lines().Count;
+        Thread.Sleep(2000);
+        Assert.True(Tentative(), "DAD ended before the check: the test's 6 s DAD did not hold");
+        int during = heartbeats.Lines().Count - before;
+        Assert.True(during >= 6, $"{during} heartbeats in 2 s while the group worker waited for DAD (keepalive 200 ms)");
+
+        var clock = Stopwatch.StartNew();
+        lab.Stop(s1);
+        Assert.True(Lab.OursProcess(s1) is { HasExited: true }, "the daemon did not exit within 15 s of SIGTERM during DAD\n" + lab.Describe());
+        output.WriteLine($"exited {clock.ElapsedMilliseconds} ms after SIGTERM during DAD");
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(12));
+        Assert.False(Lab.InNetns(netns, "ip", "-6", "addr", "show", "dev", "ens18").Contains(LabIpv6.Vip, StringComparison.Ordinal), "the VIP stayed after the stop");
+
+        bool Tentative() => Lab.InNetns(netns, "ip", "-6", "addr", "show", "dev", "ens18", "tentative").Contains(LabIpv6.Vip, StringComparison.Ordinal);
     }
 
     /// <summary>

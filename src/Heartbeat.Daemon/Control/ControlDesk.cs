@@ -39,7 +39,7 @@ public sealed class ControlDesk
         var reply = new TaskCompletionSource<ControlResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_open)
         {
-            reply.SetResult(Refuse("the daemon is not running its cluster loop (starting or stopping)"));
+            reply.SetResult(ControlResponse.Refused("the daemon is not running its cluster loop (starting or stopping)"));
             return reply.Task;
         }
 
@@ -57,8 +57,6 @@ public sealed class ControlDesk
         return reply.Task;
     }
 
-    internal static ControlResponse Refuse(string why) => ControlResponse.Refused(why);
-
     /// <summary>The loop has its engine: requests are taken from now on (loop thread).</summary>
     internal void Open() => _open = true;
 
@@ -74,7 +72,7 @@ public sealed class ControlDesk
     {
         while (_requests.TryDequeue(out var pending))
         {
-            pending.Reply.TrySetResult(Refuse("the daemon is shutting down"));
+            pending.Reply.TrySetResult(ControlResponse.Refused("the daemon is shutting down"));
         }
     }
 
@@ -98,7 +96,7 @@ public sealed class ControlDesk
             catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or KeyNotFoundException)
             {
                 // A bad request must never take the loop down.
-                response = Refuse(ex.Message);
+                response = ControlResponse.Refused(ex.Message);
             }
 
             pending.Reply.TrySetResult(response);
@@ -115,7 +113,7 @@ public sealed class ControlDesk
     {
         if (request.Version != ControlRequest.CurrentVersion)
         {
-            return Refuse($"control protocol version {request.Version} is not supported (this daemon speaks {ControlRequest.CurrentVersion})");
+            return ControlResponse.Refused($"control protocol version {request.Version} is not supported (this daemon speaks {ControlRequest.CurrentVersion})");
         }
 
         switch (request.Command)
@@ -128,7 +126,7 @@ public sealed class ControlDesk
             case "takeover":
                 return StandbyOrTakeover(node, request.Command, request.Argument ?? "all");
             default:
-                return Refuse($"unknown command '{request.Command}'");
+                return ControlResponse.Refused($"unknown command '{request.Command}'");
         }
     }
 
@@ -141,7 +139,7 @@ public sealed class ControlDesk
         var outcome = command == "takeover" ? node.RequestTakeover(argument) : node.RequestStandby(argument);
         if (!outcome.Accepted)
         {
-            return Refuse(outcome.Message);
+            return ControlResponse.Refused(outcome.Message);
         }
 
         MembershipLog.ControlCommand(_logger, command, argument);

@@ -138,8 +138,8 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 187, Level = LogLevel.Warning, Message = "Taking over group {Group} from {Peer}: {Reason}")]
     public static partial void Takeover(ILogger logger, string group, string peer, string reason);
 
-    [LoggerMessage(EventId = 192, Level = LogLevel.Information, Message = "Group {Group}: first gratuitous ARP handed to the kernel {Microseconds} µs after the acquisition was decided (worker {WorkerMicroseconds} µs, address requested {AddressMicroseconds} µs; decided at {DecidedAt})")]
-    public static partial void FirstAnnouncement(ILogger logger, string group, long microseconds, long workerMicroseconds, long addressMicroseconds, string decidedAt);
+    [LoggerMessage(EventId = 192, Level = LogLevel.Information, Message = "Group {Group}: first {Frame} handed to the kernel {Microseconds} µs after the acquisition was decided (worker {WorkerMicroseconds} µs, address requested {AddressMicroseconds} µs; decided at {DecidedAt})")]
+    public static partial void FirstAnnouncement(ILogger logger, string group, string frame, long microseconds, long workerMicroseconds, long addressMicroseconds, string decidedAt);
 
     [LoggerMessage(EventId = 188, Level = LogLevel.Warning, Message = "Reload refused, the running configuration stays: {Reason} ({Count})")]
     public static partial void ReloadRefused(ILogger logger, string reason, int count);

@@ -140,11 +140,12 @@ public static class GratuitousArp
 /// </summary>
 internal sealed class AnnouncementFrames
 {
-    private AnnouncementFrames(byte[][] round, SockAddrLl destination, string kind)
+    private AnnouncementFrames(byte[][] round, SockAddrLl destination, string kind, string firstFrame)
     {
         Round = round;
         Destination = destination;
         Kind = kind;
+        FirstFrame = firstFrame;
     }
 
     public byte[][] Round { get; }
@@ -154,9 +155,12 @@ internal sealed class AnnouncementFrames
     /// <summary>What a round is, for the start's report ("gratuitous ARP", "unsolicited neighbour advertisements").</summary>
     public string Kind { get; }
 
+    /// <summary>What the first frame is, for the takeover's timing line ("gratuitous ARP", "neighbour advertisement").</summary>
+    public string FirstFrame { get; }
+
     /// <param name="router">For IPv6: the interface forwards, so the advertisement carries the router flag.</param>
     public static AnnouncementFrames For(int ifIndex, byte[] mac, IPAddress address, bool router) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-            ? new([NeighborAdvertisement.Build(mac, address, router)], NeighborAdvertisement.AllNodesOn(ifIndex), "unsolicited neighbour advertisements")
-            : new([GratuitousArp.Build(mac, address, reply: false), GratuitousArp.Build(mac, address, reply: true)], GratuitousArp.BroadcastTo(ifIndex), "gratuitous ARP");
+            ? new([NeighborAdvertisement.Build(mac, address, router)], NeighborAdvertisement.AllNodesOn(ifIndex), "unsolicited neighbour advertisements", "neighbour advertisement")
+            : new([GratuitousArp.Build(mac, address, reply: false), GratuitousArp.Build(mac, address, reply: true)], GratuitousArp.BroadcastTo(ifIndex), "gratuitous ARP", "gratuitous ARP");
 }

@@ -102,7 +102,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
 
     /// <summary>
     /// The takeover path as this process saw it: from the acquisition decided (a death, a shutdone, a grant) to the
-    /// group worker picking it up, to the address requested from the kernel, to the first gratuitous ARP sent.
+    /// group worker picking it up, to the address requested from the kernel, to the first gratuitous ARP (IPv6: neighbour advertisement) sent.
     /// </summary>
     private void LogAnnouncementDelay(string key, long decidedAt, DateTimeOffset decidedWhen, long pickedAt)
     {
@@ -120,6 +120,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
             MembershipLog.FirstAnnouncement(
                 logger,
                 key,
+                first.FirstAnnouncementKind,
                 (long)Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt).TotalMicroseconds,
                 (long)Stopwatch.GetElapsedTime(decidedAt, pickedAt).TotalMicroseconds,
                 (long)Stopwatch.GetElapsedTime(decidedAt, first.AddressRequestedAt).TotalMicroseconds,

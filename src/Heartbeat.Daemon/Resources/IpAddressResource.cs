@@ -37,6 +37,9 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// <summary>When the first gratuitous ARP (or neighbour advertisement) of the last start was handed to the kernel (a Stopwatch timestamp; 0 before any).</summary>
     public long FirstAnnouncementAt { get; private set; }
 
+    /// <summary>What that first frame was: "gratuitous ARP" (IPv4) or "neighbour advertisement" (IPv6).</summary>
+    public string FirstAnnouncementKind { get; private set; } = "gratuitous ARP";
+
     /// <summary>When the last start asked the kernel for the address (a Stopwatch timestamp; 0 before any).</summary>
     public long AddressRequestedAt { get; private set; }
 
@@ -317,6 +320,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         // Stamped as the frames are handed to the kernel: the send itself can take milliseconds, because on a veth or a
         // bridge the receivers' processing (a client flushing its queued SYNs to us) runs inside it.
         FirstAnnouncementAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        FirstAnnouncementKind = prepared.Frames.FirstFrame;
         Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Frames, announcement, _announcing.Token);
     }
 

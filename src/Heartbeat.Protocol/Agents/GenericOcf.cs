@@ -44,6 +44,7 @@ public static class GenericOcf
 
         var environment = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         environment["OCF_ROOT"] = context.OcfRoot;
+        environment["OCF_AGENTS"] = context.OcfAgents;
 
         // The wrapper's own (pre-1.0) names, with its slip: MAJOR is set twice, to 1 and then 0.
         environment["OCF_RES_VERSION_MAJOR"] = "0";

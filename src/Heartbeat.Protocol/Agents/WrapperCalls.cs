@@ -34,6 +34,12 @@ public sealed record AgentContext(string OcfRoot, string ConfigDirectory, IAgent
 
     /// <summary>The agent of the heartbeat provider, where every 3.0.6 wrapper looks.</summary>
     public string HeartbeatAgent(string type) => Path.Join(OcfRoot, "resource.d", "heartbeat", type);
+
+    /// <summary>
+    /// <c>OCF_AGENTS</c>, which every wrapper's agent inherits: the wrappers source ha.d/shellfuncs, which exports it
+    /// (the heartbeat provider's directory, with its trailing slash; the side-by-side test saw it in 3.0.6's calls).
+    /// </summary>
+    public string OcfAgents => Path.Join(OcfRoot, "resource.d", "heartbeat") + "/";
 }
 
 /// <summary>One run of an OCF agent: its path, the action it gets and the variables added to the script environment.</summary>
@@ -102,6 +108,7 @@ public static class WrapperCalls
 
         var environment = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         environment["OCF_ROOT"] = context.OcfRoot;
+        environment["OCF_AGENTS"] = context.OcfAgents;
         environment["OCF_RA_VERSION_MAJOR"] = "1";
         environment["OCF_RA_VERSION_MINOR"] = "0";
         environment["OCF_TYPE"] = wrapper.Agent;

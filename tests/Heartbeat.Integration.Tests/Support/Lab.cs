@@ -34,6 +34,12 @@ public sealed class LabNode(string name, string address, string directory, bool 
     /// <summary>Extra environment for our daemon on this node (e.g. systemd's NOTIFY_SOCKET, a PATH with stubs), also for <see cref="Lab.RunOurs"/>.</summary>
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Files bind-mounted over others in the node's own mount namespace only (a tracing agent over a system one, a
+    /// recording mail): ours gets a private mount namespace for them, a real node's lab.sh mounts them in its own.
+    /// </summary>
+    public List<(string Source, string Target)> Binds { get; } = [];
+
     internal Process? Process { get; set; }
 
     /// <summary>The log a test reads: 3.0.6's ha-log, or our daemon's output.</summary>
@@ -174,6 +180,7 @@ public sealed class Lab : IAsyncDisposable
     {
         if (node.Real)
         {
+            File.WriteAllLines(Path.Join(node.Directory, "binds"), node.Binds.Select(b => $"{b.Source} {b.Target}"));
             Script("real", Name, node.Name, node.Directory);
             return;
         }
@@ -188,6 +195,11 @@ public sealed class Lab : IAsyncDisposable
 
         // A private /var/log (a mount namespace of its own, every step an exec: the daemon stays this process).
         string[] varLog = node.VarLog is { } logs ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", "mount --bind \"$0\" /var/log && exec \"$@\"", logs] : [];
+        string bindList = Path.Join(node.Directory, "binds");
+        File.WriteAllLines(bindList, node.Binds.Select(b => $"{b.Source} {b.Target}"));
+        string[] binds = node.Binds.Count > 0
+            ? ["unshare", "--mount", "--propagation", "private", "sh", "-c", "while read -r s t; do mount --bind \"$s\" \"$t\" || exit 1; done < \"$0\" && exec \"$@\"", bindList]
+            : [];
         // Every daemon starts with SIGHUP ignored, as under nohup or an init script that ignores it: an ignored signal
         // survives exec, and the daemon must take SIGHUP back for reload as 3.0.6 does (ReloadTests sends one).
         // The wrapper also notes the moment of the exec (bash's $EPOCHREALTIME) for the benchmark's start-up times.
@@ -197,7 +209,7 @@ public sealed class Lab : IAsyncDisposable
         // tests and benchmarks; realtime threads are covered by RealtimeThreadsTests. HBNET_REALTIME=1 (benchmarks
         // only) starts both without -l, each with its default realtime scheduling.
         string[] scheduling = Realtime ? [] : ["-l"];
-        foreach (string arg in (string[])[.. enter[1..], .. varLog, .. hangupIgnored, OurDaemon, .. leading, .. scheduling, "--config-dir", etc, "--state-dir", state,
+        foreach (string arg in (string[])[.. enter[1..], .. varLog, .. binds, .. hangupIgnored, OurDaemon, .. leading, .. scheduling, "--config-dir", etc, "--state-dir", state,
             "--run-dir", Path.Join(node.Directory, "run"), "--node", node.Name])
         {
             info.ArgumentList.Add(arg);
@@ -295,6 +307,10 @@ public sealed class Lab : IAsyncDisposable
 
         return (process.ExitCode, output + stderr.Result);
     }
+
+    /// <summary>The host pid of a real 3.0.6 node's master process (its namespaces: /proc/PID/…), or null when none runs.</summary>
+    public int? RealPid(LabNode node) =>
+        int.TryParse(Script("real-pid", Name, node.Name).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? pid : null;
 
     /// <summary>Runs a command inside a real 3.0.6 node's namespaces (network, mount, UTS, PID), e.g. its hb_standby script.</summary>
     public string RunInReal(LabNode node, params string[] command)

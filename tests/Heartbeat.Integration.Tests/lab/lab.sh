@@ -7,7 +7,8 @@
 #   lab.sh real LAB NAME DIR              start a real Heartbeat 3.0.6 in LAB-NAME with its own hostname, /etc/ha.d,
 #                                         /var/lib/heartbeat, /var/log, /run and PID namespace; DIR holds ha.cf,
 #                                         authkeys, haresources and receives ha.d/, lib/, log/. Prints nothing; the
-#                                         node's log is DIR/log/ha-log.
+#                                         node's log is DIR/log/ha-log. DIR/binds ("SOURCE TARGET" lines) are
+#                                         bind-mounted in the node's mount namespace before it starts.
 #   lab.sh real-pid LAB NAME              the (host) pid of that node's heartbeat master process, or nothing
 #   lab.sh second LAB NAME IF IP/PREFIX   a second network (bridge br1, e.g. the article's DB network): IF in the
 #                                         node with IP
@@ -85,6 +86,10 @@ real)
           [ -e "$d/$stub" ] && mount --bind "$LAB_DIR/stubs/$stub" "$d/$stub" || true
         done
       done
+      # The test binds ("SOURCE TARGET" lines: a tracing agent, a recording mail), in this namespace only.
+      if [ -f "$LAB_DIR/binds" ]; then
+        while read -r src dst; do mount --bind "$src" "$dst"; done < "$LAB_DIR/binds"
+      fi
       # 3.0.6 forks into the background; this shell stays PID 1 of the namespace so the node lives on.
       # -l (normal scheduling) unless a benchmark asks for the default realtime scheduling of each daemon.
       # bash notes the moment of the exec for the benchmark start-up times (exec-stamp, as for our daemon).

@@ -29,6 +29,7 @@ public class WrapperCallTests
         Assert.Equal("Filesystem_/dev/drbd0", call.Environment["OCF_RESOURCE_INSTANCE"]);
         Assert.Equal("Filesystem", call.Environment["OCF_TYPE"]);
         Assert.Equal("/usr/lib/ocf", call.Environment["OCF_ROOT"]);
+        Assert.Equal("/usr/lib/ocf/resource.d/heartbeat/", call.Environment["OCF_AGENTS"]);
         Assert.Equal("1", call.Environment["OCF_RA_VERSION_MAJOR"]);
         Assert.Equal("0", call.Environment["OCF_RA_VERSION_MINOR"]);
     }
