@@ -87,6 +87,17 @@ public static class IpfailMessages
         return digits == 0 ? 0 : int.Parse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>What an ipfail message means, for <c>hbctl decode</c>; null for any other message.</summary>
+    public static string? Describe(HaMessage message) => message.Type switch
+    {
+        NumPingNodes => $"ipfail: {message.GetString(WireFields.Src) ?? "?"} sees {message.GetString(NumPing) ?? "?"} ping node(s), asks {message.GetString(WireFields.Dest) ?? "?"} for its count",
+        YouAreDead => $"ipfail: {message.GetString(WireFields.Dest) ?? "?"} sees fewer ping nodes and is told to give up its groups",
+        AbortGiveup => $"ipfail: the counts are balanced, {message.GetString(WireFields.Dest) ?? "?"} cancels its delayed giveup",
+        ClientStatus => $"API client {message.GetString(FromId) ?? "?"} on {message.GetString(WireFields.Src) ?? "?"}: {message.GetString(WireFields.Status) ?? "?"}{(message.GetString(FromId) == ClientId && message.GetString(WireFields.Status) == Join ? " (the other ipfail answers with its count)" : string.Empty)}",
+        "ask_resources" when message.GetString(FromId) == ClientId => $"ipfail's giveup: standby {message.GetString("rsc_hold") ?? "?"}",
+        _ => null,
+    };
+
     private static HaMessage ToPeer(HaField[] fields, string peer) => new(
     [
         .. fields,
