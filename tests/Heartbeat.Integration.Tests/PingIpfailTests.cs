@@ -27,9 +27,11 @@ public class PingIpfailTests(ITestOutputHelper output)
     {
         var nodes = lab.Declare(real);
         lab.Gateway("192.168.50.1/24", "192.168.50.254/24", "192.168.50.253/24");
+        lab.InGateway("ip", "addr", "add", "fd50::1/64", "dev", "eth0", "nodad");
         for (int i = 0; i < nodes.Length; i++)
         {
             lab.Public(nodes[i], "pub0", $"192.168.50.{i + 2}/24");
+            Lab.InNetns(lab.Netns(nodes[i]), "ip", "addr", "add", $"fd50::{i + 2}/64", "dev", "pub0", "nodad");
         }
 
         foreach (var node in nodes)
@@ -73,8 +75,10 @@ public class PingIpfailTests(ITestOutputHelper output)
     public async Task A_group_member_down_stays_ping_and_both_losing_the_gateway_moves_nothing()
     {
         await using var lab = NewLab("ping ipfail nothing moves", "/usr/lib/heartbeat/ipfail");
+        lab.ExtraHaCf += "ping6 fd50::1\n";
         var nodes = Build(lab, false, false);
         Assert.True(Lab.WaitForLog(nodes[1], "Status update for node routers: status ping", Wait), lab.Describe());
+        Assert.True(Lab.WaitForLog(nodes[1], "Status update for node fd50::1: status ping", Wait), "no ICMPv6 reply counted\n" + lab.Describe());
 
         lab.GatewayAddress("192.168.50.254/24", present: false);
         Thread.Sleep(3000);
@@ -83,13 +87,19 @@ public class PingIpfailTests(ITestOutputHelper output)
 
         lab.Uplink(nodes[0], up: false);
         lab.Uplink(nodes[1], up: false);
-        Assert.True(Lab.WaitUntil(() => nodes.All(n => n.Log().Contains("node 192.168.50.1: is dead", StringComparison.Ordinal)), Wait), lab.Describe());
+        Assert.True(Lab.WaitUntil(() => nodes.All(n => n.Log().Contains("node 192.168.50.1: is dead", StringComparison.Ordinal) && n.Log().Contains("node fd50::1: is dead", StringComparison.Ordinal)), Wait), lab.Describe());
         Thread.Sleep(4000);
         Assert.True(lab.HoldsPublic(nodes[0], Vip), "the VIP moved although both lost the gateway\n" + lab.Describe());
         Assert.False(lab.HoldsPublic(nodes[1], Vip));
     }
 
-    [Theory]
+    /// <summary>
+    /// Skipped: in the lab's namespaces Debian 12's real ipfail signs on but none of its API requests gets through
+    /// ("Cannot set filter mode … can't send message to IPC: Permission denied"; its heartbeat logs "ipc_bufpool_update:
+    /// magic number in head does not match"), so it exits 8 and is respawned until "respawning too fast"; the pair
+    /// then has no ipfail on the real side. Run it once the lab can host 3.0.6's API clients.
+    /// </summary>
+    [Theory(Skip = "the real ipfail cannot use 3.0.6's client API inside the lab's namespaces (IPC: Permission denied)")]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_real_3_0_6_node_with_its_ipfail_and_ours_fail_over_on_the_holders_uplink(bool realHolds)
