@@ -52,7 +52,7 @@ public class PingIpfailTests(ITestOutputHelper output)
 
         // The holder's uplink dies, and another program floods echo replies into its namespace meanwhile.
         var clock = Stopwatch.StartNew();
-        lab.Uplink(nodes[0], up: false);
+        lab.Uplink(false, nodes[0]);
         using var flood = Task.Run(() => Processes.Run(["ip", "netns", "exec", lab.Netns(nodes[0]), "ping", "-f", "-w", "8", "10.10.10.3"], TimeSpan.FromSeconds(20)));
         Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[1], Vip) && !lab.HoldsPublic(nodes[0], Vip), Wait), "the VIP did not move\n" + lab.Describe());
         Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), "the public side is not served\n" + lab.Describe());
@@ -66,7 +66,7 @@ public class PingIpfailTests(ITestOutputHelper output)
         Assert.DoesNotContain("Status update for node 192.168.50.1: status ping", nodes[0].Log()[nodes[0].Log().LastIndexOf("node 192.168.50.1: is dead", StringComparison.Ordinal)..], StringComparison.Ordinal);
 
         // Restored: with auto_failback on the VIP goes home.
-        lab.Uplink(nodes[0], up: true);
+        lab.Uplink(true, nodes[0]);
         Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
         Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), lab.Describe());
     }
@@ -75,7 +75,9 @@ public class PingIpfailTests(ITestOutputHelper output)
     public async Task A_group_member_down_stays_ping_and_both_losing_the_gateway_moves_nothing()
     {
         await using var lab = NewLab("ping ipfail nothing moves", "/usr/lib/heartbeat/ipfail");
-        lab.ExtraHaCf += "ping6 fd50::1\n";
+        lab.Keepalive = TimeSpan.FromMilliseconds(500);
+        lab.DeadtimeSeconds = 3;
+        lab.ExtraHaCf = lab.ExtraHaCf.Replace("deadping 1\n", "deadping 2\n", StringComparison.Ordinal) + "ping6 fd50::1\n";
         var nodes = Build(lab, false, false);
         Assert.True(Lab.WaitForLog(nodes[1], "Status update for node routers: status ping", Wait), lab.Describe());
         Assert.True(Lab.WaitForLog(nodes[1], "Status update for node fd50::1: status ping", Wait), "no ICMPv6 reply counted\n" + lab.Describe());
@@ -85,8 +87,9 @@ public class PingIpfailTests(ITestOutputHelper output)
         Assert.All(nodes, n => Assert.DoesNotContain("node routers: is dead", n.Log(), StringComparison.Ordinal));
         Assert.True(lab.HoldsPublic(nodes[0], Vip));
 
-        lab.Uplink(nodes[0], up: false);
-        lab.Uplink(nodes[1], up: false);
+        // Both at once: ipfail's giveup waits twice the keepalive for the other side's count to drop too (3.0.6's
+        // design); the deaths on the two sides must fall within that, so this test runs a slower keepalive.
+        lab.Uplink(false, nodes);
         Assert.True(Lab.WaitUntil(() => nodes.All(n => n.Log().Contains("node 192.168.50.1: is dead", StringComparison.Ordinal) && n.Log().Contains("node fd50::1: is dead", StringComparison.Ordinal)), Wait), lab.Describe());
         Thread.Sleep(4000);
         Assert.True(lab.HoldsPublic(nodes[0], Vip), "the VIP moved although both lost the gateway\n" + lab.Describe());
@@ -107,12 +110,12 @@ public class PingIpfailTests(ITestOutputHelper output)
         await using var lab = NewLab($"ping ipfail real holds {realHolds}", "/usr/libexec/heartbeat/ipfail");
         var nodes = Build(lab, realHolds, !realHolds);
         var clock = Stopwatch.StartNew();
-        lab.Uplink(nodes[0], up: false);
+        lab.Uplink(false, nodes[0]);
         Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[1], Vip) && !lab.HoldsPublic(nodes[0], Vip), Wait), "the VIP did not move\n" + lab.Describe());
         output.WriteLine($"{(realHolds ? "real" : "ours")} holder: VIP on the other node {clock.ElapsedMilliseconds} ms after the uplink was cut");
         Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), lab.Describe());
 
-        lab.Uplink(nodes[0], up: true);
+        lab.Uplink(true, nodes[0]);
         Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
     }
 }

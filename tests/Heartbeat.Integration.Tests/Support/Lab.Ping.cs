@@ -12,8 +12,8 @@ public sealed partial class Lab
     /// <summary>A node's public link (second network, bridge br1) named <paramref name="iface"/>.</summary>
     public void Public(LabNode node, string iface, string address) => Second(node, iface, address);
 
-    /// <summary>Cuts or restores only the node's public link; the heartbeat link stays.</summary>
-    public void Uplink(LabNode node, bool up) => Script("uplink", Name, node.Name, up ? "up" : "down");
+    /// <summary>Cuts or restores only these nodes' public links (in one go); the heartbeat link stays.</summary>
+    public void Uplink(bool up, params LabNode[] nodes) => Script(["uplink", Name, up ? "up" : "down", .. nodes.Select(n => n.Name)]);
 
     /// <summary>Adds or removes one of the gateway's addresses.</summary>
     public void GatewayAddress(string address, bool present) => Script("gwaddr", Name, address, present ? "add" : "del");

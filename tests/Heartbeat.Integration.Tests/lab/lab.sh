@@ -12,7 +12,7 @@
 #   lab.sh second LAB NAME IF IP/PREFIX   a second network (bridge br1, e.g. the article's DB network): IF in the
 #                                         node with IP
 #   lab.sh link LAB NAME up|down          set the node's bridge-side links (both networks)
-#   lab.sh uplink LAB NAME up|down        set only the node's second-network (public) link
+#   lab.sh uplink LAB up|down NAME...     set only these nodes' second-network (public) links, all in one go
 #   lab.sh gateway LAB IP/PREFIX...       namespace LAB-gw on the second network (bridge br1) with these addresses on
 #                                         eth0: a gateway answering ping, and a client of the public side
 #   lab.sh gwaddr LAB IP/PREFIX add|del   add or remove one of the gateway's addresses (a ping_group member down)
@@ -124,8 +124,10 @@ link)
   fi
   ;;
 uplink)
-  name=${3:?node}; state=${4:?up|down}
-  ip -n "$br" link set "q$(printf '%s' "$name" | md5sum | cut -c1-8)" "$state"
+  state=${3:?up|down}; shift 3
+  for name in "$@"; do
+    ip -n "$br" link set "q$(printf '%s' "$name" | md5sum | cut -c1-8)" "$state"
+  done
   ;;
 gateway)
   shift 2
