@@ -30,6 +30,12 @@ internal static class StatusSample
         new ConfigReport("/etc/ha.d", 2000, 10000, 5000, 20000, 694, ["bcast ens18 port 694", "ucast ens19 10.10.11.3 port 694"], "md5 (key 1)", 2),
         [
             new RespawnReport("/usr/local/bin/watch-disk --every 5", "nobody", 4711, 2, "running", "exit 3"),
-            new RespawnReport("/usr/lib/heartbeat/ipfail", "hacluster", null, 0, "not run", "ipfail needs heartbeat's client API; HeartbeatNet does not run it yet"),
-        ]);
+            new RespawnReport("/usr/lib/heartbeat/ipfail", "hacluster", null, 0, "not run", "ipfail is built into HeartbeatNet (enabled by this line); nothing is spawned"),
+        ],
+        [
+            new PingNodeReport("10.10.10.254", "ping", ["10.10.10.254"], "ping", true, 310, 120, 118),
+            new PingNodeReport("routers", "ping_group", ["10.10.10.252", "10.10.10.253"], "dead", false, null, 240, 0),
+        ],
+        new IpfailReport(1, 2, 1, "all", 1500, false, true, 42),
+        ["server1", "10.10.10.254", "server2", "routers"]);
 }

@@ -8,7 +8,7 @@ namespace Heartbeat.Integration.Tests;
 /// <summary>
 /// ha.cf's respawn lines in a running daemon: a child as its user with stdio on /dev/null, SIGTERM at shutdown; a child
 /// that keeps exiting quickly is restarted until the 11th exit ("respawning too fast"); exit 100 is not restarted;
-/// ipfail is not run.
+/// ipfail is not spawned (it is built in).
 /// </summary>
 public class RespawnTests(ITestOutputHelper output)
 {
@@ -41,7 +41,7 @@ public class RespawnTests(ITestOutputHelper output)
         Thread.Sleep(2500);
         Assert.Equal(11, File.ReadAllLines(fast).Length);
         Assert.Single(File.ReadAllLines(once));
-        Assert.Contains("ipfail needs heartbeat's client API; HeartbeatNet does not run it yet", node.Log(), StringComparison.Ordinal);
+        Assert.Contains("ipfail is built into HeartbeatNet (enabled by this line); nothing is spawned", node.Log(), StringComparison.Ordinal);
 
         var (code, json) = Lab.RunHbctl(node, "status", "--json");
         Assert.True(code == 0, json);

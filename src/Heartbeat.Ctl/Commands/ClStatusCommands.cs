@@ -34,7 +34,7 @@ public static class ClStatusCommands
                     : $"version:\t3.0.6 (HeartbeatNet {status.Version}, node: {status.Uuid})\nmanaged by:\t\"haresources\"");
                 foreach (string node in NodeOrder(status))
                 {
-                    output.WriteLine($"{node}\t{NodeStatus(status, node)}\t(nodetype: normal)");
+                    output.WriteLine($"{node}\t{NodeStatus(status, node)}\t(nodetype: {NodeType(status, node)})");
                     if (human)
                     {
                         output.WriteLine("\tthis node has the following heartbeat links:");
@@ -76,7 +76,7 @@ public static class ClStatusCommands
         }, argument: node1);
 
         var node2 = nodeArgument();
-        yield return Verb("nodetype", "A node's type: normal (cl_status nodetype)", output, error, (status, parse, human, _) =>
+        yield return Verb("nodetype", "A node's type: normal or ping (cl_status nodetype)", output, error, (status, parse, human, _) =>
         {
             string node = parse.GetValue(node2)!;
             if (!Known(status!, node))
@@ -84,7 +84,8 @@ public static class ClStatusCommands
                 return UnknownNode(error);
             }
 
-            output.WriteLine(human ? $"The node {node}'s type: normal" : "normal");
+            string type = NodeType(status!, node);
+            output.WriteLine(human ? $"The node {node}'s type: {type}" : type);
             return 0;
         }, argument: node2);
 
@@ -184,16 +185,24 @@ public static class ClStatusCommands
     }
 
     /// <summary>cl_status lists nodes in the reverse of ha.cf's order (observed with 3.0.6; behaviour.md §11.9).</summary>
-    private static IEnumerable<string> NodeOrder(StatusReport status) => status.ConfiguredNodes.Reverse();
+    /// <remarks>Ping nodes are in 3.0.6's node table too, where their ha.cf line put them (<see cref="StatusReport.NodeTable"/>).</remarks>
+    private static IEnumerable<string> NodeOrder(StatusReport status) => (status.NodeTable ?? status.ConfiguredNodes).Reverse();
 
-    private static bool Known(StatusReport status, string node) => status.ConfiguredNodes.Contains(node, StringComparer.Ordinal);
+    private static bool Known(StatusReport status, string node) => (status.NodeTable ?? status.ConfiguredNodes).Contains(node, StringComparer.Ordinal);
+
+    private static PingNodeReport? Ping(StatusReport status, string node) => status.PingNodes?.FirstOrDefault(p => p.Name == node);
+
+    /// <summary>3.0.6's node types: normal, or ping for the pseudo nodes of ping, ping6 and ping_group.</summary>
+    private static string NodeType(StatusReport status, string node) => Ping(status, node) is null ? "normal" : "ping";
 
     private static string NodeStatus(StatusReport status, string node) =>
-        node == status.Node ? status.NodeStatus : status.Peers.FirstOrDefault(p => p.Name == node)?.Status ?? "dead";
+        node == status.Node ? status.NodeStatus : Ping(status, node)?.Status ?? status.Peers.FirstOrDefault(p => p.Name == node)?.Status ?? "dead";
 
+    /// <summary>A ping node has one link, named after it (3.0.6: "Link 10.0.0.254:10.0.0.254 up.").</summary>
     private static IEnumerable<(string Interface, bool Up)> Links(StatusReport status, string node) =>
         node == status.Node
             ? status.LocalInterfaces.Select(i => (i, true))
+            : Ping(status, node) is { } ping ? [(ping.Name, ping.LinkUp)]
             : status.Peers.FirstOrDefault(p => p.Name == node)?.Links.Select(l => (l.Interface, l.Up)) ?? [];
 
     /// <summary>

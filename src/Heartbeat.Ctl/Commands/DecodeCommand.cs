@@ -189,6 +189,11 @@ public static class DecodeCommand
         }
 
         line.Append(CultureInfo.InvariantCulture, $" hg={m.GetString(WireFields.Generation) ?? "?"}");
+        if (Protocol.Ipfail.IpfailMessages.Describe(m) is { } meaning)
+        {
+            line.Append(CultureInfo.InvariantCulture, $" [{meaning}]");
+        }
+
         foreach (var field in m.Fields.Where(f => !ShownFirst.Contains(f.Name)))
         {
             line.Append(' ').Append(Abbreviate(field));
@@ -248,6 +253,11 @@ public static class DecodeCommand
                 if (wire.IsCompressed)
                 {
                     json.WriteString("compression", wire.PayloadAlgorithm);
+                }
+
+                if (Protocol.Ipfail.IpfailMessages.Describe(wire.Effective) is { } meaning)
+                {
+                    json.WriteString("meaning", meaning);
                 }
 
                 json.WriteStartObject("fields");

@@ -76,6 +76,7 @@ public static class StatusCommand
         terminal.Table(output, ["PEER", "STATUS", "GENERATION", "LAST HEARD", "IMPLEMENTATION", "LINKS"], NodeRows(status).Skip(1));
         output.WriteLine();
         GroupTable(output, status, terminal);
+        PingStatusText.Write(output, status, terminal);
         if (status.Respawns is { Count: > 0 } respawns)
         {
             output.WriteLine();

@@ -47,7 +47,10 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
             [.. config.HaCf.Media.Select(m => m.Interface).Distinct(StringComparer.Ordinal)],
             Counters(node),
             ConfigSummary(engine),
-            config.HaCf.Respawns.IsEmpty ? null : respawn.Report());
+            config.HaCf.Respawns.IsEmpty ? null : respawn.Report(),
+            PingStatus.PingNodes(node),
+            PingStatus.Ipfail(node),
+            PingStatus.NodeTable(config.HaCf));
     }
 
     private ConfigReport ConfigSummary(MembershipEngine engine)

@@ -86,6 +86,15 @@ internal sealed class MembershipEventLog(ILogger logger)
             case ClusterMessage message:
                 MembershipLog.ClusterMessage(logger, message.Message.Type ?? "?", message.Node);
                 break;
+            case Protocol.Ping.PingNodeUp up:
+                PingLog.Up(logger, up);
+                break;
+            case Protocol.Ping.PingNodeDead dead:
+                PingLog.Dead(logger, dead);
+                break;
+            case Protocol.Ipfail.IpfailEvent ipfail:
+                PingLog.Ipfail(logger, ipfail);
+                break;
         }
     }
 

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Heartbeat.Daemon.Interop;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Media;
+using Heartbeat.Daemon.Ping;
 using Heartbeat.Daemon.Threads;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Node;
@@ -54,19 +55,58 @@ public sealed partial class NodeLoop
     /// <summary>The stop was seen by <see cref="NextInput"/> (loop thread only).</summary>
     private bool _leaveNoticed;
 
-    /// <summary>Builds the poll set: the wake-up, the receiving sockets, then the address notifications (a negative descriptor: poll skips it).</summary>
-    private void OpenPollSet(MediaSet media)
+    /// <summary>
+    /// Builds the poll set: the wake-up, the receiving sockets, the ping nodes' IPv4 and ICMPv6 sockets, then the
+    /// address notifications (a negative descriptor: poll skips it).
+    /// </summary>
+    private void OpenPollSet(MediaSet media, PingSockets ping)
     {
         _receivers = [.. media.Receivers];
-        _readable = new bool[_receivers.Length];
-        _pollSet = new PollFd[_receivers.Length + 2];
+        _pingSockets = ping;
+        _readable = new bool[_receivers.Length + 2];
+        _pollSet = new PollFd[_receivers.Length + 4];
         _pollSet[0] = new PollFd { Fd = _wakeup.Descriptor, Events = PollCall.Readable };
         for (int i = 0; i < _receivers.Length; i++)
         {
             _pollSet[i + 1] = new PollFd { Fd = _receivers[i].Descriptor, Events = PollCall.Readable };
         }
 
+        _pollSet[_receivers.Length + 1] = new PollFd { Fd = ping.Descriptor4, Events = PollCall.Readable };
+        _pollSet[_receivers.Length + 2] = new PollFd { Fd = ping.Descriptor6, Events = PollCall.Readable };
         _pollSet[^1] = new PollFd { Fd = _vipWatch.Descriptor, Events = PollCall.Readable };
+    }
+
+    private PingSockets? _pingSockets;
+
+    /// <summary>One packet from a ping socket poll reported readable (IPv4 first), read into the sockets' buffer.</summary>
+    private bool TryReadReadyEcho(out bool ipv6)
+    {
+        for (int k = 0; k < 2; k++)
+        {
+            ipv6 = k == 1;
+            if (!_readable[_receivers.Length + k])
+            {
+                continue;
+            }
+
+            _readable[_receivers.Length + k] = false;
+            if (_pingSockets!.TryReceive(ipv6, out int errno))
+            {
+                return true;
+            }
+
+            if (errno != RecvCall.Eagain)
+            {
+                long count = ++_receiveErrors;
+                if (count <= 10 || count % 100 == 0)
+                {
+                    MembershipLog.ReceiveFailed(_logger, ipv6 ? "ping6" : "ping", Marshal.GetPInvokeErrorMessage(errno), errno);
+                }
+            }
+        }
+
+        ipv6 = false;
+        return false;
     }
 
     /// <summary>
@@ -97,6 +137,11 @@ public sealed partial class NodeLoop
             if (TryReadReadySocket(out var datagram))
             {
                 return LoopInput.From(datagram);
+            }
+
+            if (TryReadReadyEcho(out bool ipv6))
+            {
+                return LoopInput.Echo(ipv6);
             }
 
             if (_vipWatch.EventsReady)
@@ -197,12 +242,17 @@ public sealed partial class NodeLoop
         Datagram,
         Tick,
 
+        /// <summary>An ICMP packet read from a ping socket (<see cref="PingSockets.Received"/>).</summary>
+        Echo,
+
         /// <summary>Nothing to feed the engine: a control request waits for this loop turn.</summary>
         Wake,
     }
 
-    private readonly record struct LoopInput(LoopInputKind Kind, ReceivedDatagram Datagram)
+    private readonly record struct LoopInput(LoopInputKind Kind, ReceivedDatagram Datagram, bool Ipv6 = false)
     {
+        public static LoopInput Echo(bool ipv6) => new(LoopInputKind.Echo, default, ipv6);
+
         public static LoopInput Tick => new(LoopInputKind.Tick, default);
 
         public static LoopInput Wake => new(LoopInputKind.Wake, default);

@@ -43,6 +43,12 @@ public sealed partial class NodeLoop
             Send(node, media, datagrams[i]);
         }
 
+        var echoes = _outputs.Echoes;
+        for (int i = 0; i < echoes.Count; i++)
+        {
+            _pingSockets?.Send(echoes[i]);
+        }
+
         // The hooks are queued before the log lines are formatted: their runner works on a thread of its own.
         var hooks = _outputs.Hooks;
         for (int i = 0; i < hooks.Count; i++)

@@ -4,6 +4,7 @@ using Heartbeat.Daemon.Control;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Machine;
 using Heartbeat.Daemon.Media;
+using Heartbeat.Daemon.Ping;
 using Heartbeat.Daemon.Resources;
 using Heartbeat.Daemon.Respawn;
 using Heartbeat.Daemon.State;
@@ -155,6 +156,12 @@ public sealed partial class NodeLoop : BackgroundService
             MembershipLog.Listening(_logger, receiver.Description);
         }
 
+        using var ping = PingSockets.Open(haCf.PingNodes);
+        foreach (string described in ping.Described)
+        {
+            PingLog.Started(_logger, described);
+        }
+
         var node = new ClusterNode(
             _config,
             new LocalIdentity(_settings.NodeName, uuid, generation),
@@ -181,7 +188,7 @@ public sealed partial class NodeLoop : BackgroundService
         }
 
         using var loopCancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        OpenPollSet(media);
+        OpenPollSet(media, ping);
 
         using var wakeOnStop = stoppingToken.UnsafeRegister(static wakeup => ((LoopWakeup)wakeup!).Signal(), _wakeup);
         _groupWorker.Start(hooks, realtime);
@@ -217,6 +224,9 @@ public sealed partial class NodeLoop : BackgroundService
                         break;
                     case LoopInputKind.Tick:
                         node.Tick();
+                        break;
+                    case LoopInputKind.Echo:
+                        node.ReceiveEcho(ping.Received, input.Ipv6);
                         break;
                 }
 

@@ -78,7 +78,11 @@ public sealed record NodeEntry(string Name, int Line);
 /// <param name="Command">The command with its arguments, as written (run as <c>/bin/sh -c "exec …"</c>).</param>
 /// <param name="Line">The ha.cf line.</param>
 /// <param name="NotRun">Why HeartbeatNet does not run it (ipfail and dopd: heartbeat's client API), or null.</param>
-public sealed record RespawnEntry(string User, string Command, int Line, string? NotRun = null);
+public sealed record RespawnEntry(string User, string Command, int Line, string? NotRun = null)
+{
+    /// <summary>3.0.6's ipfail (any path ending in /ipfail): HeartbeatNet runs its logic inside the node instead.</summary>
+    public bool IsIpfail => Path.GetFileName(Command.Split([' ', '\t'], 2)[0]) == "ipfail";
+}
 
 /// <summary>The typed content of ha.cf after defaults and derived values are applied.</summary>
 public sealed record HaCf
@@ -157,6 +161,12 @@ public sealed record HaCf
     /// <summary>The respawn lines in file order.</summary>
     public ImmutableArray<RespawnEntry> Respawns { get; init; } = [];
 
+    /// <summary>The ping nodes (ping, ping6, ping_group lines) in file order.</summary>
+    public ImmutableArray<PingNodeEntry> PingNodes { get; init; } = [];
+
+    /// <summary>A <c>respawn … ipfail</c> line asks for ipfail, which HeartbeatNet runs built in (Ipfail/).</summary>
+    public bool IpfailRequested => Respawns.Any(r => r.IsIpfail);
+
     /// <summary>The directives that appeared in the file (so a default can be told from an explicit value).</summary>
     public ImmutableHashSet<string> ExplicitDirectives { get; init; } = [];
 
@@ -168,8 +178,11 @@ public sealed record HaCf
         CompressionThreshold = CompressionThresholdKiB * 1024,
     };
 
-    /// <summary>The value of the <c>ttl</c> field: hopfudge + number of configured nodes (wire-format.md §5).</summary>
-    public int MessageTtl => HopFudge + Nodes.Length;
+    /// <summary>
+    /// The value of the <c>ttl</c> field: hopfudge + number of configured nodes (wire-format.md §5); 3.0.6's node count
+    /// includes the ping nodes (add_node), so they count too.
+    /// </summary>
+    public int MessageTtl => HopFudge + Nodes.Length + PingNodes.Length;
 
     public bool HasNode(string name) => Nodes.Any(n => n.Name == name);
 

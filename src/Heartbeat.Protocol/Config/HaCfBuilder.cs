@@ -75,6 +75,9 @@ public sealed class HaCfBuilder
 
     public List<RespawnEntry> Respawns { get; } = [];
 
+    /// <summary>The ping, ping6 and ping_group lines' pseudo nodes, in file order.</summary>
+    public List<PingNodeEntry> PingNodes { get; } = [];
+
     /// <summary>Directive name → line of its first occurrence (repeats and once-only checks).</summary>
     public Dictionary<string, int> Seen { get; } = new(StringComparer.Ordinal);
 
@@ -131,6 +134,7 @@ public sealed class HaCfBuilder
         ClusterName = ClusterName,
         Environment = Environment.ToImmutableDictionary(),
         Respawns = [.. Respawns],
+        PingNodes = [.. PingNodes],
         ExplicitDirectives = [.. Seen.Keys],
     };
 }

@@ -36,7 +36,7 @@ public static partial class HaCfDirectives
         new("deadtime", DirectiveSupport.Implemented, false, "time", "30", "Silence after which a node is declared dead; advertised to peers as dt, and peers use it for us.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Deadtime = t; } }, Live: true),
         new("warntime", DirectiveSupport.Implemented, false, "time", "deadtime/2", "Interval after which a late heartbeat is logged.", ApplyWarntime, Live: true),
         new("initdead", DirectiveSupport.Implemented, false, "time", "deadtime if > 10 s; 12 s if deadtime < 6 s; else 2×deadtime", "Deadtime used right after start, until communication is up.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Initdead = t; } }, Live: true),
-        new("deadping", DirectiveSupport.Ignored, false, "time", "deadtime", "Deadtime of ping nodes (ping nodes are not supported by HeartbeatNet).", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Deadping = t; } }),
+        new("deadping", DirectiveSupport.Implemented, false, "time", "deadtime", "Silence after which a ping node is declared dead (no authenticated echo reply); must be more than twice keepalive.", (b, c, v) => { if (c.TryTime(v, out var t)) { b.Deadping = t; } }),
         new("auto_failback", DirectiveSupport.Implemented, false, "on | off | legacy", "legacy", "Whether resources move back to their home node when it returns.", (b, c, v) => { if (c.TryChoice(v, AutoFailbackChoices, out var a, ignoreCase: true)) { b.AutoFailback = a; } }),
         new("nice_failback", DirectiveSupport.Obsolete, false, "boolean", "—", "Obsolete predecessor of auto_failback.", ApplyNiceFailback),
         new("udpport", DirectiveSupport.Implemented, false, "port", "694", "UDP port of bcast and ucast media declared after it.", ApplyUdpPort),
@@ -48,9 +48,9 @@ public static partial class HaCfDirectives
         new("ucast6", DirectiveSupport.Implemented, true, "interface peer", "—", "IPv6 unicast medium to one peer (one line per peer).", ApplyUcast6),
         new("serial", DirectiveSupport.Ignored, false, "device …", "—", "Serial medium (not supported by HeartbeatNet).", IgnoredMedium),
         new("baud", DirectiveSupport.Ignored, false, "9600 | 19200 | … | 460800", "19200", "Serial speed.", ApplyBaud, OnceOnly: true),
-        new("ping", DirectiveSupport.Ignored, false, "host …", "—", "Ping nodes (no effect on haresources failover; not supported by HeartbeatNet).", (_, c, _) => c.Warning("ping nodes are not supported by HeartbeatNet; this line is ignored", "in 3.0.6 ping nodes have no effect on haresources failover either")),
-        new("ping6", DirectiveSupport.Ignored, false, "host …", "—", "IPv6 ping nodes (not supported by HeartbeatNet).", (_, c, _) => c.Warning("ping6 nodes are not supported by HeartbeatNet; this line is ignored")),
-        new("ping_group", DirectiveSupport.Ignored, true, "name host …", "—", "A ping group pseudo node (not supported by HeartbeatNet).", (_, c, _) => c.Warning("ping_group is not supported by HeartbeatNet; this line is ignored")),
+        new("ping", DirectiveSupport.Implemented, false, "host …", "—", "A ping node per IPv4 host: one signed ICMP echo per keepalive; status ping while it answers, dead after deadping. Moves resources through ipfail.", ApplyPing),
+        new("ping6", DirectiveSupport.Implemented, false, "host …", "—", "A ping node per IPv6 host (ICMPv6 echo), as ping.", ApplyPing6),
+        new("ping_group", DirectiveSupport.Implemented, true, "name host …", "—", "One ping node named name, alive while any of its IPv4 hosts answers.", ApplyPingGroup),
         new("logfile", DirectiveSupport.Implemented, false, "path", "—", "Log file (/dev/null disables).", (b, _, v) => b.LogFile = v),
         new("debugfile", DirectiveSupport.Implemented, false, "path", "—", "Debug log file.", (b, _, v) => b.DebugFile = v),
         new("logfacility", DirectiveSupport.Implemented, false, "facility | none", "—", "Syslog facility of log messages.", ApplyLogFacility),
@@ -85,8 +85,8 @@ public static partial class HaCfDirectives
         new("enable_config_writes", DirectiveSupport.PacemakerOnly, false, "boolean", "on", "Pacemaker setting.", PacemakerBoolean),
         new("use_apphbd", DirectiveSupport.NoEffect, false, "boolean", "—", "Use the application heartbeat daemon.", (_, c, v) => c.TryBoolean(v, out var unused)),
         new("env", DirectiveSupport.Implemented, false, "NAME=value", "—", "Exported to resource scripts as HA_NAME.", ApplyEnv),
-        new("apiauth", DirectiveSupport.NoEffect, true, "client [uid=…] [gid=…]", "built-in", "API client permissions (HeartbeatNet has no client API).", ApplyApiAuth),
-        new("respawn", DirectiveSupport.Implemented, true, "user /absolute/command [args]", "—", "A child started as user once communication is up, restarted when it exits (not after exit 100; not after 10 quick restarts), stopped at shutdown. ipfail and dopd need heartbeat's client API and are not run yet.", ApplyRespawn),
+        new("apiauth", DirectiveSupport.NoEffect, true, "client [uid=…] [gid=…]", "built-in", "API client permissions (HeartbeatNet has no client API; the built-in ipfail needs none).", ApplyApiAuth),
+        new("respawn", DirectiveSupport.Implemented, true, "user /absolute/command [args]", "—", "A child started as user once communication is up, restarted when it exits (not after exit 100; not after 10 quick restarts), stopped at shutdown. ipfail is built in: its line enables it and nothing is spawned. dopd needs heartbeat's client API and is not run.", ApplyRespawn),
         new("failfast", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "Like respawn, rebooting when it dies (not supported by HeartbeatNet).", ApplyFailfast),
         new("stonith", DirectiveSupport.Ignored, true, "type config-file", "—", "STONITH device (not driven by HeartbeatNet).", ApplyStonith),
         new("stonith_host", DirectiveSupport.Ignored, true, "host|* type params…", "—", "STONITH device for one host (not driven by HeartbeatNet).", ApplyStonith),
@@ -435,11 +435,15 @@ public static partial class HaCfDirectives
         // The command is everything after the user, as written: it runs as /bin/sh -c "exec <command>".
         string command = line.Trim()[words[0].Length..].Trim();
         string? notRun = null;
-        if (Path.GetFileName(words[1]) is "ipfail" or "dopd")
+        if (Path.GetFileName(words[1]) == "ipfail")
         {
-            // They talk to heartbeat's client API (ipfail is to be built in later); spawned, they would exit at once
-            // and go round the respawn-too-fast loop.
-            notRun = $"{Path.GetFileName(words[1])} needs heartbeat's client API; HeartbeatNet does not run it yet";
+            // The node runs ipfail's logic itself (Ipfail/): the real binary needs heartbeat's client API, and spawned
+            // it would exit at once and go round the respawn-too-fast loop.
+            notRun = IpfailBuiltIn;
+        }
+        else if (Path.GetFileName(words[1]) == "dopd")
+        {
+            notRun = "dopd needs heartbeat's client API; HeartbeatNet does not run it";
             c.Warning(notRun, "the line is kept, so the file still works on a real 3.0.6 node; HeartbeatNet does not start it");
         }
 

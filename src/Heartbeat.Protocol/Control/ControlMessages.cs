@@ -37,7 +37,10 @@ public sealed record StatusReport(
     IReadOnlyList<string> LocalInterfaces,
     CountersReport Counters,
     ConfigReport Config,
-    IReadOnlyList<RespawnReport>? Respawns = null);
+    IReadOnlyList<RespawnReport>? Respawns = null,
+    IReadOnlyList<PingNodeReport>? PingNodes = null,
+    IpfailReport? Ipfail = null,
+    IReadOnlyList<string>? NodeTable = null);
 
 /// <summary>One ha.cf <c>respawn</c> line's child: its command, user, pid while it runs, restarts, state and how it last ended.</summary>
 /// <param name="State">waiting, due, starting, running, stopped (exit 100 or could not start), respawning too fast, not run (ipfail, dopd), shut down.</param>

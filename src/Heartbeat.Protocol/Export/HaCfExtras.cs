@@ -10,9 +10,9 @@ public sealed record HaCfLine(string Directive, ImmutableArray<string> Words, in
 }
 
 /// <summary>
-/// The ha.cf directives that matter to Pacemaker but that a HeartbeatNet node ignores (ping nodes, STONITH, respawned
-/// helpers, the media HeartbeatNet does not open), read again from the file: <see cref="HaCf"/> keeps only what a
-/// node runs with, and the export must name every one of these in its output rather than drop it.
+/// The ha.cf directives that matter to Pacemaker in their written form (ping nodes, STONITH, respawned helpers, the
+/// media HeartbeatNet does not open), read again from the file: <see cref="HaCf"/> keeps what a node runs with, and the
+/// export must name every one of these in its output rather than drop it.
 /// </summary>
 public static class HaCfExtras
 {

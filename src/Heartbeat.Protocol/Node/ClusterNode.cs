@@ -71,6 +71,8 @@ public sealed partial class ClusterNode
                 ? new LegacyResourcePlanner(local.Name, config.Resources, time)
                 : new ResourcePlanner(local.Name, config.Resources, haCf.AutoFailback, time);
         }
+
+        InitPing(config, time, random);
     }
 
     /// <summary>The membership layer, for reading only (peers, links, counters, options); feed the node, not the engine.</summary>
@@ -92,7 +94,7 @@ public sealed partial class ClusterNode
     {
         get
         {
-            var due = Earlier(_engine.NextDeadline, _leaveAt ?? TimeSpan.MaxValue);
+            var due = Earlier(Earlier(_engine.NextDeadline, _leaveAt ?? TimeSpan.MaxValue), PingDeadline);
             return Earlier(due, _planner?.NextTimerIn is { } timerIn ? _engine.Now + timerIn : TimeSpan.MaxValue);
         }
     }
@@ -104,7 +106,11 @@ public sealed partial class ClusterNode
     public void Receive(ReadOnlyMemory<byte> datagram, string iface) => _engine.Receive(datagram, iface);
 
     /// <summary>A deadline has come (<see cref="NextDeadline"/>): keepalives, the failure detector, retransmissions.</summary>
-    public void Tick() => _engine.Tick();
+    public void Tick()
+    {
+        _engine.Tick();
+        TickPing();
+    }
 
     /// <summary>A medium could (or could not) send: our own link state as <c>cl_status</c> shows it.</summary>
     public void ReportOwnLink(string iface, bool up) => _engine.ReportOwnLink(iface, up);
@@ -202,16 +208,24 @@ public sealed partial class ClusterNode
             int sent = outputs.Datagrams.Count;
             _engine.DrainOutgoing(outputs.Datagrams);
             any |= outputs.Datagrams.Count > sent;
+            ProbePingNodes(outputs, sent);
 
             // Indexed, into reused lists: a foreach over an interface would take the generic enumerator path every turn.
             int first = outputs.Events.Count;
             _engine.DrainEvents(outputs.Events);
+            DrainPingEvents(outputs.Events);
             for (int i = first; i < outputs.Events.Count; i++)
             {
                 any = changed = true;
                 var e = outputs.Events[i];
                 Plan(e);
                 RequestHook(e, outputs);
+                ObservePing(e, outputs);
+            }
+
+            if (RunIpfail(outputs))
+            {
+                any = changed = true;
             }
 
             if (_planner is not null)

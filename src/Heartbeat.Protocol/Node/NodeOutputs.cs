@@ -23,8 +23,11 @@ public sealed class NodeOutputs
     /// <summary>rc.d hooks to run, in order.</summary>
     public List<HookRequest> Hooks { get; } = [];
 
+    /// <summary>Echo requests for the ping nodes' hosts (bytes valid until the node's next input, like the datagrams).</summary>
+    public List<Ping.OutgoingEcho> Echoes { get; } = [];
+
     /// <summary>Whether anything was produced at all.</summary>
-    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0;
+    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && Echoes.Count == 0;
 
     public void Clear()
     {
@@ -32,5 +35,6 @@ public sealed class NodeOutputs
         Events.Clear();
         GroupRequests.Clear();
         Hooks.Clear();
+        Echoes.Clear();
     }
 }

@@ -72,7 +72,7 @@ public sealed class LabNode(string name, string address, string directory, bool 
 /// A lab of network namespaces made by lab/lab.sh, unique per test, removed with every process in it on dispose
 /// (also when the test failed). Nodes are on 10.10.10.0/24 behind one bridge; nothing leaves the lab.
 /// </summary>
-public sealed class Lab : IAsyncDisposable
+public sealed partial class Lab : IAsyncDisposable
 {
     private static int _counter;
     private readonly List<LabNode> _nodes = [];
@@ -512,6 +512,8 @@ public sealed class Lab : IAsyncDisposable
         {
             ha.Append(CultureInfo.InvariantCulture, $"auto_failback {AutoFailback}\n");
         }
+
+        ha.Append(ExtraHaCf);
 
         // A real node's /var/log is its own (bind-mounted by lab.sh); ours runs in the host's mount namespace, so its
         // files go to the node's directory instead of the machine's /var/log.

@@ -13,6 +13,10 @@
 #   lab.sh second LAB NAME IF IP/PREFIX   a second network (bridge br1, e.g. the article's DB network): IF in the
 #                                         node with IP
 #   lab.sh link LAB NAME up|down          set the node's bridge-side links (both networks)
+#   lab.sh uplink LAB up|down NAME...     set only these nodes' second-network (public) links, all in one go
+#   lab.sh gateway LAB IP/PREFIX...       namespace LAB-gw on the second network (bridge br1) with these addresses on
+#                                         eth0: a gateway answering ping, and a client of the public side
+#   lab.sh gwaddr LAB IP/PREFIX add|del   add or remove one of the gateway's addresses (a ping_group member down)
 #   lab.sh poweroff LAB NAME              every process in the node's namespace killed, every address removed
 #   lab.sh addr LAB NAME IF IP/PREFIX     give IF its address back (after a poweroff)
 #   lab.sh netem LAB NAME ARGS...         tc netem on the node's ens18 (ARGS e.g. "loss 20%"), "none" to clear
@@ -130,6 +134,31 @@ link)
   if ip -n "$br" link show "q$hash" >/dev/null 2>&1; then
     ip -n "$br" link set "q$hash" "$state"
   fi
+  ;;
+uplink)
+  state=${3:?up|down}; shift 3
+  for name in "$@"; do
+    ip -n "$br" link set "q$(printf '%s' "$name" | md5sum | cut -c1-8)" "$state"
+  done
+  ;;
+gateway)
+  shift 2
+  ns="$lab-gw"
+  if ! ip -n "$br" link show br1 >/dev/null 2>&1; then
+    ip -n "$br" link add br1 type bridge
+    ip -n "$br" link set br1 type bridge stp_state 0 forward_delay 0
+    ip -n "$br" link set br1 up
+  fi
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip link add eth0 netns "$ns" type veth peer name qgateway netns "$br"
+  ip -n "$br" link set qgateway master br1 up
+  for addr in "$@"; do ip -n "$ns" addr add "$addr" dev eth0; done
+  ip -n "$ns" link set eth0 up
+  ;;
+gwaddr)
+  addr=${3:?ip/prefix}; action=${4:?add|del}
+  ip -n "$lab-gw" addr "$action" "$addr" dev eth0
   ;;
 poweroff)
   name=${3:?node}

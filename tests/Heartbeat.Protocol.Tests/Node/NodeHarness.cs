@@ -31,8 +31,9 @@ internal sealed class NodeHarness
     private readonly Dictionary<string, NodeOutputs> _outputs = [];
     private readonly Queue<(string From, string To, byte[] Bytes)> _inFlight = new();
     private readonly Queue<(string Node, GroupRequest Request, bool Success)> _finished = new();
+    private readonly Queue<(string Node, byte[] Bytes, bool Ipv6)> _replies = new();
 
-    public NodeHarness(AutoFailback policy, string haresources = TwoGroups, string[]? nodes = null)
+    public NodeHarness(AutoFailback policy, string haresources = TwoGroups, string[]? nodes = null, Func<HaCf, HaCf>? configure = null)
     {
         Names = nodes ?? ["server1", "server2"];
         var resources = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(haresources), "haresources", Names).Value!;
@@ -46,6 +47,7 @@ internal sealed class NodeHarness
             AutoFailback = policy,
             ClassicMessageFormat = true,
         };
+        haCf = configure?.Invoke(haCf) ?? haCf;
         Keys = AuthKeys.FromSpec("1:md5:securepass");
         Config = new ClusterConfig(haCf, Keys, resources);
         Options = MembershipOptions.FromConfig(haCf);
@@ -101,6 +103,12 @@ internal sealed class NodeHarness
 
     /// <summary>Nodes not running: never started, crashed, or exited after a leave.</summary>
     public HashSet<string> Down { get; } = [];
+
+    /// <summary>
+    /// The ping nodes' hosts: given a node and its echo request, the reply the host sends back (the request's bytes
+    /// echoed), or null when the host does not answer that node. Replies are delivered like datagrams.
+    /// </summary>
+    public Func<string, Heartbeat.Protocol.Ping.OutgoingEcho, byte[]?>? Gateway { get; set; }
 
     /// <summary>Delivered datagrams lose our marker field (re-signed), as if every peer were a real 3.0.6 node.</summary>
     public bool AsReal306 { get; init; }
@@ -223,6 +231,15 @@ internal sealed class NodeHarness
                 }
             }
 
+            while (_replies.TryDequeue(out var reply))
+            {
+                any = true;
+                if (Running(reply.Node))
+                {
+                    Nodes[reply.Node].ReceiveEcho(reply.Bytes, reply.Ipv6);
+                }
+            }
+
             while (_inFlight.TryDequeue(out var datagram))
             {
                 any = true;
@@ -262,6 +279,14 @@ internal sealed class NodeHarness
             else
             {
                 _finished.Enqueue((name, request, request.Action != GroupAction.Acquire || !FailStarts[name].Contains(request.Key)));
+            }
+        }
+
+        foreach (var echo in outputs.Echoes)
+        {
+            if (Gateway?.Invoke(name, echo) is { } reply)
+            {
+                _replies.Enqueue((name, reply, echo.Ipv6));
             }
         }
 
@@ -316,6 +341,7 @@ internal sealed class NodeHarness
         "ip-request" => $"ip-request {m.GetString("ipaddr")}",
         "ip-request-resp" => $"ip-request-resp {m.GetString("dest")} {m.GetString("ipaddr")} {m.GetString("weown")}",
         "hb_takeover" => $"hb_takeover {m.GetString("rsc_hold")}",
+        "num_ping_nodes" => $"num_ping_nodes {m.GetString("num_ping")}",
         PlannerBase.HealNoticeType => "healed",
         _ => m.Type ?? "?",
     };

@@ -31,7 +31,7 @@ public class RespawnSupervisorTests
     [Fact]
     public void Nothing_starts_before_communication_is_up_then_everything_runnable_does()
     {
-        var supervisor = Supervisor(new("nobody", "/usr/local/bin/mon -v", 10), new("hacluster", "/usr/lib/heartbeat/ipfail", 11, "ipfail needs heartbeat's client API; HeartbeatNet does not run it yet"));
+        var supervisor = Supervisor(new("nobody", "/usr/local/bin/mon -v", 10), new("hacluster", "/usr/lib/heartbeat/ipfail", 11, HaCfDirectives.IpfailBuiltIn));
         Assert.Empty(supervisor.TakeDue(Now));
         Assert.Null(supervisor.NextDue);
 
@@ -130,16 +130,17 @@ public class RespawnSupervisorTests
 public class RespawnConfigTests
 {
     [Fact]
-    public void Respawn_lines_keep_user_and_command_and_ipfail_is_warned_about_not_run()
+    public void Respawn_lines_keep_user_and_command_and_ipfail_is_built_in_not_spawned()
     {
-        var result = HaCfParser.Parse("bcast eth0\nnode a b\nrespawn nobody /usr/local/bin/mon  -v --once\nrespawn hacluster /usr/lib/heartbeat/ipfail\n"u8, "ha.cf");
+        var result = HaCfParser.Parse("bcast eth0\nnode a b\nrespawn nobody /usr/local/bin/mon  -v --once\nrespawn hacluster /usr/lib/heartbeat/ipfail\nrespawn root /usr/lib/heartbeat/dopd\n"u8, "ha.cf");
 
         Assert.False(result.HasErrors);
         Assert.Equal(
-            [new RespawnEntry("nobody", "/usr/local/bin/mon  -v --once", 3), new RespawnEntry("hacluster", "/usr/lib/heartbeat/ipfail", 4, "ipfail needs heartbeat's client API; HeartbeatNet does not run it yet")],
+            [new RespawnEntry("nobody", "/usr/local/bin/mon  -v --once", 3), new RespawnEntry("hacluster", "/usr/lib/heartbeat/ipfail", 4, HaCfDirectives.IpfailBuiltIn), new RespawnEntry("root", "/usr/lib/heartbeat/dopd", 5, "dopd needs heartbeat's client API; HeartbeatNet does not run it")],
             result.Value!.Respawns.ToArray());
-        var warning = Assert.Single(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning && d.Line == 4);
-        Assert.Equal(4, warning.Line);
-        Assert.Equal("ipfail needs heartbeat's client API; HeartbeatNet does not run it yet", warning.Message);
+        Assert.True(result.Value.IpfailRequested);
+        Assert.DoesNotContain(result.Diagnostics, d => d.Line == 4);
+        var warning = Assert.Single(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning && d.Line == 5);
+        Assert.Equal("dopd needs heartbeat's client API; HeartbeatNet does not run it", warning.Message);
     }
 }

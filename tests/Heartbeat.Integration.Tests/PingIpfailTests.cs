@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Heartbeat.Integration.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Heartbeat.Integration.Tests;
+
+/// <summary>
+/// Ping nodes and ipfail: each node has its heartbeat link (ens18) and a separate public link (pub0) to a gateway
+/// namespace that answers ping (192.168.50.1) and holds a ping_group of two (.254, .253); the VIP lives on the public
+/// side, where the gateway namespace is also the client. Cutting the holder's public link must move the VIP to the node
+/// that still sees the gateway.
+/// </summary>
+public class PingIpfailTests(ITestOutputHelper output)
+{
+    private const string Vip = "192.168.50.100";
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(40);
+
+    private static Lab NewLab(string purpose, string ipfail) => new(purpose)
+    {
+        Haresources = $"server1 IPaddr2::{Vip}/24/pub0\n",
+        AutoFailback = "on",
+        // No apiauth line: 3.0.6 has a built-in one for ipfail (uid=hacluster).
+        ExtraHaCf = $"ping 192.168.50.1\nping_group routers 192.168.50.254 192.168.50.253\ndeadping 1\nrespawn hacluster {ipfail}\n",
+    };
+
+    private static LabNode[] Build(Lab lab, params bool[] real)
+    {
+        var nodes = lab.Declare(real);
+        lab.Gateway("192.168.50.1/24", "192.168.50.254/24", "192.168.50.253/24");
+        lab.InGateway("ip", "addr", "add", "fd50::1/64", "dev", "eth0", "nodad");
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            lab.Public(nodes[i], "pub0", $"192.168.50.{i + 2}/24");
+            Lab.InNetns(lab.Netns(nodes[i]), "ip", "addr", "add", $"fd50::{i + 2}/64", "dev", "pub0", "nodad");
+        }
+
+        foreach (var node in nodes)
+        {
+            lab.Start(node);
+        }
+
+        Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && lab.GatewayReaches(Vip), Wait), "not placed\n" + lab.Describe());
+        return nodes;
+    }
+
+    [Fact]
+    public async Task Ours_and_ours_move_the_vip_off_the_holder_whose_uplink_dies_and_back_with_auto_failback()
+    {
+        await using var lab = NewLab("ping ipfail ours+ours", "/usr/lib/heartbeat/ipfail");
+        var nodes = Build(lab, false, false);
+        Assert.True(Lab.WaitForLog(nodes[0], "Status update for node routers: status ping", Wait), lab.Describe());
+
+        // The holder's uplink dies, and another program floods echo replies into its namespace meanwhile.
+        var clock = Stopwatch.StartNew();
+        lab.Uplink(false, nodes[0]);
+        using var flood = Task.Run(() => Processes.Run(["ip", "netns", "exec", lab.Netns(nodes[0]), "ping", "-f", "-w", "8", "10.10.10.3"], TimeSpan.FromSeconds(20)));
+        Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[1], Vip) && !lab.HoldsPublic(nodes[0], Vip), Wait), "the VIP did not move\n" + lab.Describe());
+        Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), "the public side is not served\n" + lab.Describe());
+        output.WriteLine($"ours+ours: the public side reaches the VIP on server2 {clock.ElapsedMilliseconds} ms after server1's uplink was cut");
+
+        // Nothing moves back while the link stays down, flood or not.
+        await flood;
+        Thread.Sleep(3000);
+        Assert.True(lab.HoldsPublic(nodes[1], Vip), lab.Describe());
+        Assert.False(lab.HoldsPublic(nodes[0], Vip));
+        Assert.DoesNotContain("Status update for node 192.168.50.1: status ping", nodes[0].Log()[nodes[0].Log().LastIndexOf("node 192.168.50.1: is dead", StringComparison.Ordinal)..], StringComparison.Ordinal);
+
+        // Restored: with auto_failback on the VIP goes home.
+        lab.Uplink(true, nodes[0]);
+        Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
+        Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), lab.Describe());
+    }
+
+    [Fact]
+    public async Task A_group_member_down_stays_ping_and_both_losing_the_gateway_moves_nothing()
+    {
+        await using var lab = NewLab("ping ipfail nothing moves", "/usr/lib/heartbeat/ipfail");
+        lab.Keepalive = TimeSpan.FromMilliseconds(500);
+        lab.DeadtimeSeconds = 3;
+        lab.ExtraHaCf = lab.ExtraHaCf.Replace("deadping 1\n", "deadping 2\n", StringComparison.Ordinal) + "ping6 fd50::1\n";
+        var nodes = Build(lab, false, false);
+        Assert.True(Lab.WaitForLog(nodes[1], "Status update for node routers: status ping", Wait), lab.Describe());
+        Assert.True(Lab.WaitForLog(nodes[1], "Status update for node fd50::1: status ping", Wait), "no ICMPv6 reply counted\n" + lab.Describe());
+
+        lab.GatewayAddress("192.168.50.254/24", present: false);
+        Thread.Sleep(3000);
+        Assert.All(nodes, n => Assert.DoesNotContain("node routers: is dead", n.Log(), StringComparison.Ordinal));
+        Assert.True(lab.HoldsPublic(nodes[0], Vip));
+
+        // Both at once: ipfail's giveup waits twice the keepalive for the other side's count to drop too (3.0.6's
+        // design); the deaths on the two sides must fall within that, so this test runs a slower keepalive.
+        lab.Uplink(false, nodes);
+        Assert.True(Lab.WaitUntil(() => nodes.All(n => n.Log().Contains("node 192.168.50.1: is dead", StringComparison.Ordinal) && n.Log().Contains("node fd50::1: is dead", StringComparison.Ordinal)), Wait), lab.Describe());
+        Thread.Sleep(4000);
+        Assert.True(lab.HoldsPublic(nodes[0], Vip), "the VIP moved although both lost the gateway\n" + lab.Describe());
+        Assert.False(lab.HoldsPublic(nodes[1], Vip));
+    }
+
+    /// <summary>
+    /// Skipped: in the lab's namespaces Debian 12's real ipfail signs on but none of its API requests gets through
+    /// ("Cannot set filter mode … can't send message to IPC: Permission denied"; its heartbeat logs "ipc_bufpool_update:
+    /// magic number in head does not match"), so it exits 8 and is respawned until "respawning too fast"; the pair
+    /// then has no ipfail on the real side. Run it once the lab can host 3.0.6's API clients.
+    /// </summary>
+    [Theory(Skip = "the real ipfail cannot use 3.0.6's client API inside the lab's namespaces (IPC: Permission denied)")]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_real_3_0_6_node_with_its_ipfail_and_ours_fail_over_on_the_holders_uplink(bool realHolds)
+    {
+        await using var lab = NewLab($"ping ipfail real holds {realHolds}", "/usr/libexec/heartbeat/ipfail");
+        var nodes = Build(lab, realHolds, !realHolds);
+        var clock = Stopwatch.StartNew();
+        lab.Uplink(false, nodes[0]);
+        Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[1], Vip) && !lab.HoldsPublic(nodes[0], Vip), Wait), "the VIP did not move\n" + lab.Describe());
+        output.WriteLine($"{(realHolds ? "real" : "ours")} holder: VIP on the other node {clock.ElapsedMilliseconds} ms after the uplink was cut");
+        Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), lab.Describe());
+
+        lab.Uplink(true, nodes[0]);
+        Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
+    }
+}
