@@ -157,6 +157,9 @@ public sealed record HaCf
     /// <summary>The respawn lines in file order.</summary>
     public ImmutableArray<RespawnEntry> Respawns { get; init; } = [];
 
+    /// <summary>Every stonith and stonith_host line, in order; <see cref="StonithDevice.ForNode"/> picks this node's.</summary>
+    public ImmutableArray<StonithDevice> StonithDevices { get; init; } = [];
+
     /// <summary>The directives that appeared in the file (so a default can be told from an explicit value).</summary>
     public ImmutableHashSet<string> ExplicitDirectives { get; init; } = [];
 

@@ -75,6 +75,8 @@ public sealed class HaCfBuilder
 
     public List<RespawnEntry> Respawns { get; } = [];
 
+    public List<StonithDevice> StonithDevices { get; } = [];
+
     /// <summary>Directive name → line of its first occurrence (repeats and once-only checks).</summary>
     public Dictionary<string, int> Seen { get; } = new(StringComparer.Ordinal);
 
@@ -131,6 +133,7 @@ public sealed class HaCfBuilder
         ClusterName = ClusterName,
         Environment = Environment.ToImmutableDictionary(),
         Respawns = [.. Respawns],
+        StonithDevices = [.. StonithDevices],
         ExplicitDirectives = [.. Seen.Keys],
     };
 }

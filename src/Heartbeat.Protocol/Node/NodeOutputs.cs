@@ -23,8 +23,14 @@ public sealed class NodeOutputs
     /// <summary>rc.d hooks to run, in order.</summary>
     public List<HookRequest> Hooks { get; } = [];
 
+    /// <summary>Resets to run (<c>stonith … -T reset</c>); report each with <see cref="ClusterNode.FenceFinished"/>.</summary>
+    public List<Fencing.FenceRequest> FenceRequests { get; } = [];
+
+    /// <summary>What fencing decided or saw, for the log (HB_EVENT=stonith).</summary>
+    public List<Fencing.FencingEvent> FencingEvents { get; } = [];
+
     /// <summary>Whether anything was produced at all.</summary>
-    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0;
+    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && FenceRequests.Count == 0 && FencingEvents.Count == 0;
 
     public void Clear()
     {
@@ -32,5 +38,7 @@ public sealed class NodeOutputs
         Events.Clear();
         GroupRequests.Clear();
         Hooks.Clear();
+        FenceRequests.Clear();
+        FencingEvents.Clear();
     }
 }
