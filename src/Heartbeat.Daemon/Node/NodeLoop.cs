@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Heartbeat.Daemon.Config;
 using Heartbeat.Daemon.Control;
+using Heartbeat.Daemon.Fencing;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Machine;
 using Heartbeat.Daemon.Media;
@@ -55,6 +56,8 @@ public sealed partial class NodeLoop : BackgroundService
     /// <summary>The reload a SIGHUP or hbctl asks for (applied on this loop).</summary>
     private readonly ConfigReloader _reloader;
 
+    private readonly FenceRunner _fences;
+
     private RcHookRunner? _hooks;
 
     /// <summary>Set by <see cref="StopAsync"/> (the host's thread); read by the loop and the VIP checks.</summary>
@@ -83,7 +86,8 @@ public sealed partial class NodeLoop : BackgroundService
         _trimmer = new HeapTrimmer(logger);
         _reloader = new ConfigReloader(settings, config, wake, logger);
         _respawn = new RespawnRunner(config.HaCf.Respawns, time, logger);
-        Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters, _respawn), _counters.Allocations, logger);
+        _fences = new FenceRunner(settings.StonithPath, wake, logger);
+        Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters, _respawn, _fences), _counters.Allocations, logger);
     }
 
     /// <summary>Why the daemon could not run (a medium or a state file), or null; the process then exits with 1.</summary>
@@ -161,9 +165,11 @@ public sealed partial class NodeLoop : BackgroundService
             _time,
             new Random(),
             _loadAverage.Read,
-            _loadAverage.Write);
+            _loadAverage.Write,
+            _settings.Fencing);
         var engine = node.Membership; // for reading only: every input goes to the node
         Desk.Open();
+        CheckStonithDevice(node);
 
         await using var hooks = new RcHookRunner(Path.Join(_settings.ConfigDirectory, "rc.d"), _scripts, _logger);
         _hooks = hooks;
@@ -231,6 +237,7 @@ public sealed partial class NodeLoop : BackgroundService
                 }
 
                 TakeGroupResults(node);
+                TakeFenceResults(node);
                 _summaryStale |= Desk.Answer(node);
                 _reloader.ReloadIfRequested(node);
 
