@@ -118,6 +118,9 @@ public sealed class Lab : IAsyncDisposable
     /// <summary>The haresources every node gets (empty by default: membership tests need no resources).</summary>
     public string Haresources { get; set; } = string.Empty;
 
+    /// <summary>Lines added to every generated ha.cf as written (stonith_host, watchdog, …).</summary>
+    public string ExtraHaCf { get; set; } = string.Empty;
+
     /// <summary>The shared secret of authkeys (method <see cref="AuthMethod"/>, index 1).</summary>
     public string AuthSecret { get; set; } = "SharedLabSecret";
 
@@ -496,6 +499,8 @@ public sealed class Lab : IAsyncDisposable
         {
             ha.Append(CultureInfo.InvariantCulture, $"auto_failback {AutoFailback}\n");
         }
+
+        ha.Append(ExtraHaCf);
 
         // A real node's /var/log is its own (bind-mounted by lab.sh); ours runs in the host's mount namespace, so its
         // files go to the node's directory instead of the machine's /var/log.
