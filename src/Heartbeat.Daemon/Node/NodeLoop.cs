@@ -170,6 +170,7 @@ public sealed partial class NodeLoop : BackgroundService
         var engine = node.Membership; // for reading only: every input goes to the node
         Desk.Open();
         CheckStonithDevice(node);
+        OpenHardwareWatchdog();
 
         await using var hooks = new RcHookRunner(Path.Join(_settings.ConfigDirectory, "rc.d"), _scripts, _logger);
         _hooks = hooks;
@@ -268,6 +269,8 @@ public sealed partial class NodeLoop : BackgroundService
                     }
                 }
 
+                FeedHardwareWatchdog(engine.Now);
+
                 // The watchdog is fed from this loop and nowhere else: a loop that stops turning gets the process killed.
                 if (systemd.WatchdogInterval is { } watchdog && engine.Now >= nextWatchdog)
                 {
@@ -316,6 +319,7 @@ public sealed partial class NodeLoop : BackgroundService
         }
         finally
         {
+            CloseHardwareWatchdog(orderly: node.MayExit || stoppingToken.IsCancellationRequested);
             Desk.Close();
             _eventLog.LogCounters(engine, _counters.Allocations);
             await loopCancel.CancelAsync().ConfigureAwait(false);

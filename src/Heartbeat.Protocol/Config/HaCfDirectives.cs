@@ -64,7 +64,7 @@ public static partial class HaCfDirectives
         new("realtime", DirectiveSupport.Implemented, false, "boolean", "true", "SCHED_FIFO (priority 1, or rtprio) for the loop, receive and group-worker threads; memory is not locked.", (b, c, v) => { if (c.TryBoolean(v, out bool x)) { b.Realtime = x; } }),
         new("rtprio", DirectiveSupport.Implemented, false, "1-99", "—", "Realtime priority (default 1, as 3.0.6).", ApplyRtPrio),
         new("memreserve", DirectiveSupport.NoEffect, false, "KiB > 0", "6500", "Memory locked in advance.", (_, c, v) => c.TryInteger(v, 1, int.MaxValue, out var unused)),
-        new("watchdog", DirectiveSupport.Ignored, false, "device", "—", "Kernel watchdog device (HeartbeatNet uses the systemd watchdog instead).", ApplyWatchdog, OnceOnly: true),
+        new("watchdog", DirectiveSupport.Implemented, false, "device", "—", "Kernel watchdog device: opened at start with a timeout of deadtime + 10 ms (in seconds, rounded up), written every keepalive from the event loop, disarmed with 'V' on an orderly stop; a hung daemon reboots the machine.", ApplyWatchdog, OnceOnly: true),
         new("hopfudge", DirectiveSupport.Implemented, false, "0-255", "1", "Added to the node count for the ttl field.", (b, c, v) => { if (c.TryInteger(v, 0, 255, out int x)) { b.HopFudge = x; } }),
         new("hbgenmethod", DirectiveSupport.Implemented, false, "file | time", "file", "How the generation (hg) is chosen at start.", ApplyGenMethod),
         new("uuidfrom", DirectiveSupport.Implemented, false, "file | nodename", "file", "Source of this node's uuid.", ApplyUuidFrom),
@@ -284,7 +284,6 @@ public static partial class HaCfDirectives
     private static void ApplyWatchdog(HaCfBuilder b, DirectiveContext c, string value)
     {
         b.Watchdog = value;
-        c.Warning($"watchdog device {value} is not opened by HeartbeatNet", "the systemd unit's WatchdogSec= supervises the daemon instead; 3.0.6 would reboot the machine through this device when it hangs");
     }
 
     private static void ApplyGenMethod(HaCfBuilder b, DirectiveContext c, string value)
