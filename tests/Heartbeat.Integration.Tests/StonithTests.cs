@@ -119,14 +119,50 @@ public sealed class StonithTests(ITestOutputHelper output)
         Assert.Contains("node server2 now reset.", nodes[0].Log());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Beside_a_real_306_node_with_the_same_stonith_host_line_the_survivor_fences_the_killed_holder_first(bool realHolds)
+    {
+        // server2 holds the group; the real 3.0.6 node is the holder or the survivor.
+        await using var lab = new Lab($"stonith beside 3.0.6, real holds {realHolds}") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
+        using var device = TestDevice.Install(lab, "ok");
+        var nodes = lab.Declare(false, realHolds);
+        var (survivor, holder) = (nodes[0], nodes[1]);
+        StartBoth(lab, nodes);
+        Thread.Sleep(realHolds ? 5500 : 1000); // a real node advertises deadtime + 2 s for 5 s after its start
+        using var monitor = AddressMonitor.Start(lab.Netns(survivor));
+
+        lab.Kill(holder);
+        Assert.True(Lab.WaitUntil(() => lab.HasAddress(survivor, Vip), TimeSpan.FromSeconds(50)), "not taken over\n" + lab.Describe());
+        var reset = Assert.Single(device.Resets());
+        Assert.Equal("server2", reset.Node);
+        string added = Assert.Single(monitor.Lines(Vip), l => !l.Contains("Deleted", StringComparison.Ordinal));
+        string addedAt = added[1..added.IndexOf(']', StringComparison.Ordinal)];
+        _output.WriteLine($"reset {reset.At}, VIP added {addedAt}");
+        Assert.True(string.CompareOrdinal(reset.At, addedAt) < 0, $"the VIP appeared at {addedAt}, before the reset at {reset.At}");
+
+        // Both say it in 3.0.6's words; ours waited its contender delay (it held nothing), the real one did not.
+        Assert.True(Lab.WaitForLog(survivor, "node server2 now reset.", TimeSpan.FromSeconds(10)), survivor.Log());
+        if (!realHolds)
+        {
+            Assert.Contains("Delaying the reset of server2", survivor.Log());
+        }
+    }
+
     private static void StartBoth(Lab lab, LabNode[] nodes)
     {
-        foreach (var node in nodes)
+        foreach (var node in nodes.Where(n => n.Real))
+        {
+            lab.Start(node);
+        }
+
+        foreach (var node in nodes.Where(n => !n.Real))
         {
             lab.StartOurs(node, Path.Join(node.Directory, "etc"), Path.Join(node.Directory, "state"), "--stonith-delay", "3", "--stonith-timeout", "30");
         }
 
-        Assert.True(Lab.WaitUntil(() => lab.HasAddress(nodes[1], Vip), Wait), "not placed\n" + lab.Describe());
+        Assert.True(Lab.WaitUntil(() => lab.HasAddress(nodes[1], Vip), TimeSpan.FromSeconds(60)), "not placed\n" + lab.Describe());
     }
 
     /// <summary>
