@@ -62,14 +62,7 @@ public sealed class StonithTests(ITestOutputHelper output)
 
         lab.Kill(nodes[1]);
         Assert.True(Lab.WaitUntil(() => lab.HasAddress(nodes[0], Vip), Wait), "not taken over\n" + lab.Describe());
-        var reset = Assert.Single(device.Resets());
-        Assert.Equal("server2", reset.Node);
-        string added = Assert.Single(monitor.Lines(Vip), l => !l.Contains("Deleted", StringComparison.Ordinal));
-        string addedAt = added[1..added.IndexOf(']', StringComparison.Ordinal)];
-
-        // ip monitor's timestamp and the device's are both UTC wall clock in the same format: the reset came first.
-        _output.WriteLine($"reset {reset.At}, VIP added {addedAt}");
-        Assert.True(string.CompareOrdinal(reset.At, addedAt) < 0, $"the VIP appeared at {addedAt}, before the reset at {reset.At}");
+        AssertResetOfServer2BeforeTheVip(device, monitor);
         Assert.Contains("node server2 now reset.", nodes[0].Log());
     }
 
@@ -135,12 +128,7 @@ public sealed class StonithTests(ITestOutputHelper output)
 
         lab.Kill(holder);
         Assert.True(Lab.WaitUntil(() => lab.HasAddress(survivor, Vip), TimeSpan.FromSeconds(50)), "not taken over\n" + lab.Describe());
-        var reset = Assert.Single(device.Resets());
-        Assert.Equal("server2", reset.Node);
-        string added = Assert.Single(monitor.Lines(Vip), l => !l.Contains("Deleted", StringComparison.Ordinal));
-        string addedAt = added[1..added.IndexOf(']', StringComparison.Ordinal)];
-        _output.WriteLine($"reset {reset.At}, VIP added {addedAt}");
-        Assert.True(string.CompareOrdinal(reset.At, addedAt) < 0, $"the VIP appeared at {addedAt}, before the reset at {reset.At}");
+        AssertResetOfServer2BeforeTheVip(device, monitor);
 
         // Both say it in 3.0.6's words; ours waited its contender delay (it held nothing), the real one did not.
         Assert.True(Lab.WaitForLog(survivor, "node server2 now reset.", TimeSpan.FromSeconds(10)), survivor.Log());
@@ -148,6 +136,19 @@ public sealed class StonithTests(ITestOutputHelper output)
         {
             Assert.Contains("Delaying the reset of server2", survivor.Log());
         }
+    }
+
+    /// <summary>Exactly one reset, of server2, and the VIP added once on the survivor, after it.</summary>
+    private void AssertResetOfServer2BeforeTheVip(TestDevice device, AddressMonitor monitor)
+    {
+        var reset = Assert.Single(device.Resets());
+        Assert.Equal("server2", reset.Node);
+        string added = Assert.Single(monitor.Lines(Vip), l => !l.Contains("Deleted", StringComparison.Ordinal));
+        string addedAt = added[1..added.IndexOf(']', StringComparison.Ordinal)];
+
+        // ip monitor's timestamp and the device's are both UTC wall clock in the same format: the reset came first.
+        _output.WriteLine($"reset {reset.At}, VIP added {addedAt}");
+        Assert.True(string.CompareOrdinal(reset.At, addedAt) < 0, $"the VIP appeared at {addedAt}, before the reset at {reset.At}");
     }
 
     private static void StartBoth(Lab lab, LabNode[] nodes)
