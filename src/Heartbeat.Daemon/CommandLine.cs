@@ -41,6 +41,8 @@ public static class CommandLine
           --node NAME       this node's name instead of uname -n
           --script-timeout SECONDS  how long a resource script may run (default 120)
           --arp-count N --arp-interval MS  gratuitous ARP rounds and spacing (default 5, 200)
+          --stonith-timeout SECONDS  how long one STONITH reset may run (default 60)
+          --stonith-delay SECONDS    how long the node without the groups waits before its reset (default 15)
           --log auto|journal|console      where logs go (auto: journald when started by systemd, else stdout)
         heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE | hold KEY
           what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not);
@@ -118,7 +120,13 @@ public static class CommandLine
                     case "--arp-interval" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int ms) && ms is >= 1 and <= 10_000:
                         settings = settings with { ArpInterval = TimeSpan.FromMilliseconds(ms) };
                         break;
-                    case "--script-timeout" or "--arp-count" or "--arp-interval":
+                    case "--stonith-timeout" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double limit) && limit > 0:
+                        settings = settings with { Fencing = settings.Fencing with { AttemptTimeout = TimeSpan.FromSeconds(limit) } };
+                        break;
+                    case "--stonith-delay" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double delay) && delay >= 0:
+                        settings = settings with { Fencing = settings.Fencing with { ContenderDelay = TimeSpan.FromSeconds(delay) } };
+                        break;
+                    case "--script-timeout" or "--arp-count" or "--arp-interval" or "--stonith-timeout" or "--stonith-delay":
                         error = $"option {name}: '{value}' is out of range";
                         return false;
                     default:

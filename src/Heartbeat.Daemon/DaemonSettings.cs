@@ -32,6 +32,12 @@ public sealed record DaemonSettings
 
     public TimeSpan ArpInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>The STONITH timers: <c>--stonith-timeout</c> per attempt, <c>--stonith-delay</c> for the node without the groups.</summary>
+    public Protocol.Fencing.FencingOptions Fencing { get; init; } = Protocol.Fencing.FencingOptions.Default;
+
+    /// <summary>cluster-glue's stonith command.</summary>
+    public string StonithPath { get; init; } = Heartbeat.Daemon.Fencing.StonithCommand.DefaultPath;
+
     /// <summary>For <c>heartbeat resource</c>: the verb and its argument.</summary>
     public string? ResourceVerb { get; init; }
 

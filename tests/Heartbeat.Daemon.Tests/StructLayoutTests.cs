@@ -23,6 +23,8 @@ public sealed class StructLayoutTests
         #include <linux/if_packet.h>
         #include <netinet/if_ether.h>
         #include <linux/filter.h>
+        #include <linux/watchdog.h>
+        #include <fcntl.h>
         #define S(t) printf(#t " size %zu\n", sizeof(struct t));
         #define F(t, f) printf(#t "." #f " %zu\n", offsetof(struct t, f));
         int main(void) {
@@ -45,6 +47,7 @@ public sealed class StructLayoutTests
           S(ether_arp) F(ether_arp, arp_sha) F(ether_arp, arp_spa) F(ether_arp, arp_tha) F(ether_arp, arp_tpa)
           S(sock_filter) F(sock_filter, code) F(sock_filter, jt) F(sock_filter, jf) F(sock_filter, k)
           S(sock_fprog) F(sock_fprog, len) F(sock_fprog, filter)
+          printf("WDIOC_SETTIMEOUT %d\n", (int)WDIOC_SETTIMEOUT); printf("O_WRONLY %d\n", O_WRONLY); printf("O_CLOEXEC %d\n", O_CLOEXEC);
           return 0;
         }
         """;
@@ -83,6 +86,9 @@ public sealed class StructLayoutTests
         { "IFA_F_TENTATIVE", (int)Heartbeat.Daemon.Net.InterfaceAddress.TentativeFlag },
         { "IFA_F_DADFAILED", (int)Heartbeat.Daemon.Net.InterfaceAddress.DadFailedFlag },
         { "RTA_GATEWAY", Heartbeat.Daemon.Net.NetlinkMessages.RtaGateway },
+        { "WDIOC_SETTIMEOUT", unchecked((int)WatchdogTimeoutCall.SetTimeout) },
+        { "O_WRONLY", OpenCall.WriteOnly },
+        { "O_CLOEXEC", OpenCall.CloseOnExec },
         { "sockaddr_ll size", Marshal.SizeOf<SockAddrLl>() },
         { "sockaddr_ll.sll_family", Offset<SockAddrLl>(nameof(SockAddrLl.Family)) },
         { "sockaddr_ll.sll_protocol", Offset<SockAddrLl>(nameof(SockAddrLl.Protocol)) },

@@ -84,7 +84,8 @@ public static class CheckConfigCommand
         }
 
         var context = new AgentContext(AgentContext.DefaultOcfRoot, directory, SystemAgentFiles.Instance);
-        var found = ResourceChecks.Check(config.Resources, Path.Join(directory, "haresources"), context, hostChecks).ToArray();
+        var found = ResourceChecks.Check(config.Resources, Path.Join(directory, "haresources"), context, hostChecks)
+            .Concat(Heartbeat.Protocol.Fencing.StonithChecks.Check(config.HaCf.StonithDevices, Path.Join(directory, "ha.cf"), new SystemStonithCatalog())).ToArray();
         if (found.Length == 0)
         {
             return check;

@@ -86,6 +86,20 @@ public static class StatusCommand
             }));
         }
 
+        if (status.Fencing is { } fencing)
+        {
+            output.WriteLine();
+            output.WriteLine($"STONITH device {fencing.Device}: {fencing.DeviceStatus ?? "checking"}");
+            if (fencing.Fences.Count > 0)
+            {
+                terminal.Table(output, ["FENCED NODE", "STATE", "ATTEMPTS", "DELAYED", "LAST RESULT", "LAST DETAIL"], fencing.Fences.Select(f => new[]
+                {
+                    f.Node, f.State, f.Attempts.ToString(C), f.Delayed ? "yes" : "no",
+                    f.LastResult is null ? "-" : string.Create(C, $"{f.LastResult} in {f.LastElapsedMilliseconds} ms"), f.LastDetail ?? "-",
+                }));
+            }
+        }
+
         var k = status.Counters;
         string rejected = k.RejectedByReason.Count == 0 ? "none" : string.Join(", ", k.RejectedByReason.Select(p => string.Create(C, $"{p.Key} {p.Value}")));
         output.WriteLine();

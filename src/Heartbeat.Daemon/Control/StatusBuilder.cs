@@ -12,7 +12,7 @@ namespace Heartbeat.Daemon.Control;
 /// The status snapshot <c>hbctl status</c> shows (and <c>--json</c> prints): membership, groups, counters and the
 /// running configuration. Built on the loop thread only, where the node may be read.
 /// </summary>
-internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig config, ConfigReloader reloader, GroupStates groupStates, LoopCounters counters, Respawn.RespawnRunner respawn)
+internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig config, ConfigReloader reloader, GroupStates groupStates, LoopCounters counters, Respawn.RespawnRunner respawn, Fencing.FenceRunner fences)
 {
     public StatusReport Build(ClusterNode node)
     {
@@ -50,7 +50,8 @@ internal sealed class StatusBuilder(DaemonSettings settings, ClusterConfig confi
             config.HaCf.Respawns.IsEmpty ? null : respawn.Report(),
             PingStatus.PingNodes(node),
             PingStatus.Ipfail(node),
-            PingStatus.NodeTable(config.HaCf));
+            PingStatus.NodeTable(config.HaCf),
+            Fencing.FencingStatus.Report(node.Fencing, fences));
     }
 
     private ConfigReport ConfigSummary(MembershipEngine engine)

@@ -37,6 +37,8 @@ public sealed partial class NodeLoop
             StartGroupAction(requests[i]);
         }
 
+        StartFences(_outputs);
+
         var datagrams = _outputs.Datagrams;
         for (int i = 0; i < datagrams.Count; i++)
         {
@@ -66,6 +68,8 @@ public sealed partial class NodeLoop
         {
             LogGroupAction(node, requests[i]);
         }
+
+        LogFencing(_outputs);
 
         _outputs.Clear();
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Heartbeat.Daemon.Config;
 using Heartbeat.Daemon.Control;
+using Heartbeat.Daemon.Fencing;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Machine;
 using Heartbeat.Daemon.Media;
@@ -56,6 +57,8 @@ public sealed partial class NodeLoop : BackgroundService
     /// <summary>The reload a SIGHUP or hbctl asks for (applied on this loop).</summary>
     private readonly ConfigReloader _reloader;
 
+    private readonly FenceRunner _fences;
+
     private RcHookRunner? _hooks;
 
     /// <summary>Set by <see cref="StopAsync"/> (the host's thread); read by the loop and the VIP checks.</summary>
@@ -84,7 +87,8 @@ public sealed partial class NodeLoop : BackgroundService
         _trimmer = new HeapTrimmer(logger);
         _reloader = new ConfigReloader(settings, config, wake, logger);
         _respawn = new RespawnRunner(config.HaCf.Respawns, time, logger);
-        Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters, _respawn), _counters.Allocations, logger);
+        _fences = new FenceRunner(settings.StonithPath, wake, logger);
+        Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters, _respawn, _fences), _counters.Allocations, logger);
     }
 
     /// <summary>Why the daemon could not run (a medium or a state file), or null; the process then exits with 1.</summary>
@@ -168,9 +172,12 @@ public sealed partial class NodeLoop : BackgroundService
             _time,
             new Random(),
             _loadAverage.Read,
-            _loadAverage.Write);
+            _loadAverage.Write,
+            _settings.Fencing);
         var engine = node.Membership; // for reading only: every input goes to the node
         Desk.Open();
+        CheckStonithDevice(node);
+        OpenHardwareWatchdog();
 
         await using var hooks = new RcHookRunner(Path.Join(_settings.ConfigDirectory, "rc.d"), _scripts, _logger);
         _hooks = hooks;
@@ -241,6 +248,7 @@ public sealed partial class NodeLoop : BackgroundService
                 }
 
                 TakeGroupResults(node);
+                TakeFenceResults(node);
                 _summaryStale |= Desk.Answer(node);
                 _reloader.ReloadIfRequested(node);
 
@@ -270,6 +278,8 @@ public sealed partial class NodeLoop : BackgroundService
                         _respawn.CommunicationUp();
                     }
                 }
+
+                FeedHardwareWatchdog(engine.Now);
 
                 // The watchdog is fed from this loop and nowhere else: a loop that stops turning gets the process killed.
                 if (systemd.WatchdogInterval is { } watchdog && engine.Now >= nextWatchdog)
@@ -319,6 +329,7 @@ public sealed partial class NodeLoop : BackgroundService
         }
         finally
         {
+            CloseHardwareWatchdog(orderly: node.MayExit || stoppingToken.IsCancellationRequested);
             Desk.Close();
             _eventLog.LogCounters(engine, _counters.Allocations);
             await loopCancel.CancelAsync().ConfigureAwait(false);

@@ -167,6 +167,9 @@ public sealed record HaCf
     /// <summary>A <c>respawn … ipfail</c> line asks for ipfail, which HeartbeatNet runs built in (Ipfail/).</summary>
     public bool IpfailRequested => Respawns.Any(r => r.IsIpfail);
 
+    /// <summary>Every stonith and stonith_host line, in order; <see cref="StonithDevice.ForNode"/> picks this node's.</summary>
+    public ImmutableArray<StonithDevice> StonithDevices { get; init; } = [];
+
     /// <summary>The directives that appeared in the file (so a default can be told from an explicit value).</summary>
     public ImmutableHashSet<string> ExplicitDirectives { get; init; } = [];
 

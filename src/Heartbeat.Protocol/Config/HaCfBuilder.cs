@@ -77,6 +77,7 @@ public sealed class HaCfBuilder
 
     /// <summary>The ping, ping6 and ping_group lines' pseudo nodes, in file order.</summary>
     public List<PingNodeEntry> PingNodes { get; } = [];
+    public List<StonithDevice> StonithDevices { get; } = [];
 
     /// <summary>Directive name → line of its first occurrence (repeats and once-only checks).</summary>
     public Dictionary<string, int> Seen { get; } = new(StringComparer.Ordinal);
@@ -135,6 +136,7 @@ public sealed class HaCfBuilder
         Environment = Environment.ToImmutableDictionary(),
         Respawns = [.. Respawns],
         PingNodes = [.. PingNodes],
+        StonithDevices = [.. StonithDevices],
         ExplicitDirectives = [.. Seen.Keys],
     };
 }

@@ -64,7 +64,7 @@ public static partial class HaCfDirectives
         new("realtime", DirectiveSupport.Implemented, false, "boolean", "true", "SCHED_FIFO (priority 1, or rtprio) for the loop, receive and group-worker threads; memory is not locked.", (b, c, v) => { if (c.TryBoolean(v, out bool x)) { b.Realtime = x; } }),
         new("rtprio", DirectiveSupport.Implemented, false, "1-99", "—", "Realtime priority (default 1, as 3.0.6).", ApplyRtPrio),
         new("memreserve", DirectiveSupport.NoEffect, false, "KiB > 0", "6500", "Memory locked in advance.", (_, c, v) => c.TryInteger(v, 1, int.MaxValue, out var unused)),
-        new("watchdog", DirectiveSupport.Ignored, false, "device", "—", "Kernel watchdog device (HeartbeatNet uses the systemd watchdog instead).", ApplyWatchdog, OnceOnly: true),
+        new("watchdog", DirectiveSupport.Implemented, false, "device", "—", "Kernel watchdog device: opened at start with a timeout of deadtime + 10 ms (in seconds, rounded up), written every keepalive from the event loop, disarmed with 'V' on an orderly stop; a hung daemon reboots the machine.", ApplyWatchdog, OnceOnly: true),
         new("hopfudge", DirectiveSupport.Implemented, false, "0-255", "1", "Added to the node count for the ttl field.", (b, c, v) => { if (c.TryInteger(v, 0, 255, out int x)) { b.HopFudge = x; } }),
         new("hbgenmethod", DirectiveSupport.Implemented, false, "file | time", "file", "How the generation (hg) is chosen at start.", ApplyGenMethod),
         new("uuidfrom", DirectiveSupport.Implemented, false, "file | nodename", "file", "Source of this node's uuid.", ApplyUuidFrom),
@@ -88,8 +88,8 @@ public static partial class HaCfDirectives
         new("apiauth", DirectiveSupport.NoEffect, true, "client [uid=…] [gid=…]", "built-in", "API client permissions (HeartbeatNet has no client API; the built-in ipfail needs none).", ApplyApiAuth),
         new("respawn", DirectiveSupport.Implemented, true, "user /absolute/command [args]", "—", "A child started as user once communication is up, restarted when it exits (not after exit 100; not after 10 quick restarts), stopped at shutdown. ipfail is built in: its line enables it and nothing is spawned. dopd needs heartbeat's client API and is not run.", ApplyRespawn),
         new("failfast", DirectiveSupport.Ignored, true, "user /absolute/command [args]", "—", "Like respawn, rebooting when it dies (not supported by HeartbeatNet).", ApplyFailfast),
-        new("stonith", DirectiveSupport.Ignored, true, "type config-file", "—", "STONITH device (not driven by HeartbeatNet).", ApplyStonith),
-        new("stonith_host", DirectiveSupport.Ignored, true, "host|* type params…", "—", "STONITH device for one host (not driven by HeartbeatNet).", ApplyStonith),
+        new("stonith", DirectiveSupport.Implemented, true, "type config-file", "—", "STONITH device of every node, its parameters in a file (stonith -F). A dead node that may hold groups is reset through cluster-glue's stonith command before any takeover; failed resets are retried every 5 s.", ApplyStonith),
+        new("stonith_host", DirectiveSupport.Implemented, true, "host|* type params…", "—", "STONITH device used by host (or every node): reset a dead node through cluster-glue (stonith -t type -p params -T reset) before taking its groups; the last line applying to a node wins.", ApplyStonithHost),
     ];
 
     public static FrozenDictionary<string, Directive> ByName { get; } = All.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
@@ -284,7 +284,6 @@ public static partial class HaCfDirectives
     private static void ApplyWatchdog(HaCfBuilder b, DirectiveContext c, string value)
     {
         b.Watchdog = value;
-        c.Warning($"watchdog device {value} is not opened by HeartbeatNet", "the systemd unit's WatchdogSec= supervises the daemon instead; 3.0.6 would reboot the machine through this device when it hangs");
     }
 
     private static void ApplyGenMethod(HaCfBuilder b, DirectiveContext c, string value)
@@ -471,15 +470,34 @@ public static partial class HaCfDirectives
         return words;
     }
 
+    /// <summary><c>stonith type file</c>: the device of every node (3.0.6 set_stonith_info; the file is read by the plugin).</summary>
     private static void ApplyStonith(HaCfBuilder b, DirectiveContext c, string line)
     {
-        if (SplitWords(line).Length < 2)
+        string[] words = SplitWords(line);
+        if (words.Length < 2)
         {
-            c.Error($"{c.Name} needs a device type and its parameters");
+            c.Error("stonith needs a device type and its configuration file", "example: stonith external/ipmi /etc/ha.d/stonith.cfg");
             return;
         }
 
-        c.Warning($"{c.Name} is not driven by HeartbeatNet: a dead node is not fenced", "3.0.6 would reset the dead node through this STONITH device before taking over");
+        b.StonithDevices.Add(new StonithDevice(null, words[0], null, string.Join(' ', words[1..]), c.Line));
+    }
+
+    /// <summary>
+    /// <c>stonith_host host|* type params…</c> (3.0.6 set_stonith_host_info: the host lower-cased; lines for other
+    /// hosts are skipped when the node picks its device, see <see cref="StonithDevice.ForNode"/>).
+    /// </summary>
+    private static void ApplyStonithHost(HaCfBuilder b, DirectiveContext c, string line)
+    {
+        string[] words = SplitWords(line);
+        if (words.Length < 2)
+        {
+            c.Error("stonith_host needs a host (or *), a device type and its parameters", "example: stonith_host * external/ssh hostlist=\"node1 node2\"");
+            return;
+        }
+
+        string rest = line.TrimStart(' ', '\t')[words[0].Length..].TrimStart(' ', '\t')[words[1].Length..].Trim(' ', '\t');
+        b.StonithDevices.Add(new StonithDevice(words[0].ToLowerInvariant(), words[1], rest, null, c.Line));
     }
 
     private static string[] SplitWords(string line) => line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);

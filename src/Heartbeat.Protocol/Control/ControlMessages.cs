@@ -40,7 +40,18 @@ public sealed record StatusReport(
     IReadOnlyList<RespawnReport>? Respawns = null,
     IReadOnlyList<PingNodeReport>? PingNodes = null,
     IpfailReport? Ipfail = null,
-    IReadOnlyList<string>? NodeTable = null);
+    IReadOnlyList<string>? NodeTable = null,
+    FencingReport? Fencing = null);
+
+/// <summary>STONITH: this node's device, its check at start, and every reset since start.</summary>
+/// <param name="Device">The device's type and where its parameters come from.</param>
+/// <param name="DeviceStatus">The start-up check (<c>stonith … -S</c>): "OK", why not, or null while it runs.</param>
+public sealed record FencingReport(string Device, string? DeviceStatus, IReadOnlyList<FenceReport> Fences);
+
+/// <summary>One dead node's reset.</summary>
+/// <param name="State">waiting (the contender delay or a retry), resetting, reset.</param>
+/// <param name="LastResult">OK, badhost, bad, or null before the first attempt ended.</param>
+public sealed record FenceReport(string Node, string State, int Attempts, bool Delayed, string? LastResult, long? LastElapsedMilliseconds, string? LastDetail);
 
 /// <summary>One ha.cf <c>respawn</c> line's child: its command, user, pid while it runs, restarts, state and how it last ended.</summary>
 /// <param name="State">waiting, due, starting, running, stopped (exit 100 or could not start), respawning too fast, not run (ipfail, dopd), shut down.</param>

@@ -1,5 +1,6 @@
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Fencing;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Resources;
 using static Heartbeat.Protocol.Timing.Deadlines;
@@ -42,6 +43,10 @@ public sealed partial class ClusterNode
     /// <summary>The pump's reusable list for the planner's commands.</summary>
     private readonly List<PlannerCommand> _commands = [];
 
+    /// <summary>STONITH (ClusterNode.Fencing.cs), and its notices on their way out.</summary>
+    private readonly Fencer _fencer;
+    private readonly List<Wire.HaMessage> _fenceMessages = [];
+
     private bool _leaveStarted;
     private bool _readyToLeave;
     private TimeSpan? _leaveAt;
@@ -50,13 +55,14 @@ public sealed partial class ClusterNode
     /// <summary>The node as ha.cf, authkeys and haresources configure it.</summary>
     /// <param name="loadAverage">The <c>ld</c> field's text (see <see cref="MembershipEngine"/>).</param>
     /// <param name="writeLoadAverage">The same text for the keepalive path, written without allocating.</param>
-    public ClusterNode(ClusterConfig config, LocalIdentity local, TimeProvider time, Random random, Func<string> loadAverage, LoadAverageWriter? writeLoadAverage = null)
-        : this(config, MembershipOptions.FromConfig(config.HaCf), local, time, random, loadAverage, writeLoadAverage)
+    /// <param name="fencing">The reset timers (<see cref="FencingOptions.Default"/> when null).</param>
+    public ClusterNode(ClusterConfig config, LocalIdentity local, TimeProvider time, Random random, Func<string> loadAverage, LoadAverageWriter? writeLoadAverage = null, FencingOptions? fencing = null)
+        : this(config, MembershipOptions.FromConfig(config.HaCf), local, time, random, loadAverage, writeLoadAverage, fencing)
     {
     }
 
     /// <summary>The node with membership timers of its own (tests run short ones).</summary>
-    public ClusterNode(ClusterConfig config, MembershipOptions options, LocalIdentity local, TimeProvider time, Random random, Func<string> loadAverage, LoadAverageWriter? writeLoadAverage = null)
+    public ClusterNode(ClusterConfig config, MembershipOptions options, LocalIdentity local, TimeProvider time, Random random, Func<string> loadAverage, LoadAverageWriter? writeLoadAverage = null, FencingOptions? fencing = null)
     {
         var haCf = config.HaCf;
         _engine = new MembershipEngine(options, local, new Authenticator(config.AuthKeys), time, random, loadAverage, writeLoadAverage);
@@ -65,6 +71,7 @@ public sealed partial class ClusterNode
         _keepalive = haCf.Keepalive;
         string[] others = [.. options.Nodes.Where(n => n != local.Name).Distinct(StringComparer.Ordinal)];
         _peer = others.Length == 1 ? others[0] : null;
+        _fencer = new Fencer(StonithDevice.ForNode(haCf.StonithDevices, local.Name), fencing ?? FencingOptions.Default, local.Name);
         if (haCf.NegotiatesResources)
         {
             _planner = haCf.AutoFailback == AutoFailback.Legacy
@@ -94,7 +101,7 @@ public sealed partial class ClusterNode
     {
         get
         {
-            var due = Earlier(Earlier(_engine.NextDeadline, _leaveAt ?? TimeSpan.MaxValue), PingDeadline);
+            var due = Earlier(Earlier(Earlier(_engine.NextDeadline, _leaveAt ?? TimeSpan.MaxValue), PingDeadline), _fencer.NextDeadline);
             return Earlier(due, _planner?.NextTimerIn is { } timerIn ? _engine.Now + timerIn : TimeSpan.MaxValue);
         }
     }
@@ -157,6 +164,7 @@ public sealed partial class ClusterNode
         }
 
         _leaveStarted = true;
+        DropHeldBack();
         if (_planner is null)
         {
             _readyToLeave = true;
@@ -186,6 +194,7 @@ public sealed partial class ClusterNode
     public bool Pump(NodeOutputs outputs)
     {
         _planner?.Tick();
+        _fencer.Tick(_engine.Now);
         bool changed = Rounds(outputs);
         if (_readyToLeave && _leaveAt is null)
         {
@@ -240,6 +249,11 @@ public sealed partial class ClusterNode
                 _commands.Clear();
             }
 
+            if (DrainFencing(outputs))
+            {
+                any = changed = true;
+            }
+
             if (!any)
             {
                 break;
@@ -278,6 +292,10 @@ public sealed partial class ClusterNode
             case LocalStall { BeyondDeadtime: true }:
                 _planner.ResumedAfterStall();
                 break;
+            case ClusterMessage { Message.Type: ResourceMessages.Stonith } stonith:
+                _fencer.Reported(stonith.Node, stonith.Message);
+                _planner.Received(stonith.Node, stonith.Message);
+                break;
             case ClusterMessage message:
                 _planner.Received(message.Node, message.Message);
                 break;
@@ -303,6 +321,9 @@ public sealed partial class ClusterNode
             case AnnounceGroup announce:
                 Request(outputs, new GroupRequest(announce.Key, GroupAction.Announce, announce.Cause, announce.Reason));
                 break;
+            case FenceDecision decision:
+                DecideFencing(decision);
+                break;
             case ReadyToLeave:
                 _readyToLeave = true;
                 break;
@@ -311,6 +332,11 @@ public sealed partial class ClusterNode
 
     private void Request(NodeOutputs outputs, GroupRequest request)
     {
+        if (HoldBack(request))
+        {
+            return;
+        }
+
         outputs.GroupRequests.Add(request);
         _groupRequestsOutstanding++;
         if (request.IsTakeover)

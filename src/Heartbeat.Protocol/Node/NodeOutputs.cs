@@ -26,8 +26,14 @@ public sealed class NodeOutputs
     /// <summary>Echo requests for the ping nodes' hosts (bytes valid until the node's next input, like the datagrams).</summary>
     public List<Ping.OutgoingEcho> Echoes { get; } = [];
 
+    /// <summary>Resets to run (<c>stonith … -T reset</c>); report each with <see cref="ClusterNode.FenceFinished"/>.</summary>
+    public List<Fencing.FenceRequest> FenceRequests { get; } = [];
+
+    /// <summary>What fencing decided or saw, for the log (HB_EVENT=stonith).</summary>
+    public List<Fencing.FencingEvent> FencingEvents { get; } = [];
+
     /// <summary>Whether anything was produced at all.</summary>
-    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && Echoes.Count == 0;
+    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && FenceRequests.Count == 0 && FencingEvents.Count == 0 && Echoes.Count == 0;
 
     public void Clear()
     {
@@ -36,5 +42,7 @@ public sealed class NodeOutputs
         GroupRequests.Clear();
         Hooks.Clear();
         Echoes.Clear();
+        FenceRequests.Clear();
+        FencingEvents.Clear();
     }
 }

@@ -137,7 +137,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     {
         CancelHeal();
         // Legacy asks for a reset unless the node said goodbye with shutdone first.
-        SendStonith(peer, needed: !_departed.Contains(peer));
+        DecideFencing(peer, needed: !_departed.Contains(peer));
         PeerGone();
         TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }

@@ -476,9 +476,13 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     protected void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
 
-    /// <summary>The notice 3.0.6 sends when it declares a node dead; "unneeded" when the node had already let go.</summary>
-    protected void SendStonith(string peer, bool needed) =>
-        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Stonith), HaField.String(ResourceFields.Node, peer), HaField.String(ResourceFields.Result, needed ? "n_stnth" : "unneeded")]));
+    /// <summary>
+    /// A dead peer needs a reset before its groups are taken, or not (it had let go of everything): the node's fencing
+    /// decides what follows (the reset, or the <c>t=stonith</c> notice 3.0.6 sends). Called before the takeover's
+    /// acquisitions, so they come after the decision; it carries what the peer held as far as the protocol knew.
+    /// </summary>
+    protected void DecideFencing(string peer, bool needed) =>
+        _commands.Add(new FenceDecision(peer, needed, Resources.Groups.Count(g => PeerHolds(g.Key))));
 
     protected bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, LocalNode, StringComparison.OrdinalIgnoreCase);
 }

@@ -20,3 +20,9 @@ public sealed record AnnounceGroup(string Key, string Reason, GroupCause Cause) 
 
 /// <summary>Every group is stopped after <see cref="ResourcePlanner.BeginShutdown"/>: membership may send shutdone.</summary>
 public sealed record ReadyToLeave : PlannerCommand;
+
+/// <summary>
+/// A peer was declared dead: whether it must be reset before its groups are taken (3.0.6's need_stonith), with how
+/// many groups it held as far as the protocol knew (the fencing's priority). The takeover's acquisitions follow.
+/// </summary>
+public sealed record FenceDecision(string Peer, bool Needed, int PeerHeld) : PlannerCommand;

@@ -220,10 +220,11 @@ public sealed partial class ResourcePlanner : PlannerBase
         }
 
         CancelHeal();
-        _peerAlive = false;
 
-        // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report).
-        SendStonith(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
+        // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report). Decided
+        // while the peer still counts as alive, so its last report tells what it held.
+        DecideFencing(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
+        _peerAlive = false;
         PeerReports = HoldSet.None;
         TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }

@@ -1,5 +1,6 @@
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Fencing;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Node;
 using Heartbeat.Protocol.Resources;
@@ -33,7 +34,11 @@ internal sealed class NodeHarness
     private readonly Queue<(string Node, GroupRequest Request, bool Success)> _finished = new();
     private readonly Queue<(string Node, byte[] Bytes, bool Ipv6)> _replies = new();
 
-    public NodeHarness(AutoFailback policy, string haresources = TwoGroups, string[]? nodes = null, Func<HaCf, HaCf>? configure = null)
+    private readonly List<(DateTimeOffset Due, string Node, FenceRequest Request)> _fencesRunning = [];
+
+    /// <param name="stonith">A <c>stonith_host * TYPE</c> device on every node (the fake device of <see cref="FenceTakes"/>).</param>
+    /// <param name="configure">Changes to every node's ha.cf after the defaults (ping nodes, ipfail).</param>
+    public NodeHarness(AutoFailback policy, string haresources = TwoGroups, string[]? nodes = null, bool stonith = false, Func<HaCf, HaCf>? configure = null)
     {
         Names = nodes ?? ["server1", "server2"];
         var resources = HaResourcesParser.Parse(System.Text.Encoding.ASCII.GetBytes(haresources), "haresources", Names).Value!;
@@ -46,6 +51,7 @@ internal sealed class NodeHarness
             Initdead = TimeSpan.FromSeconds(2),
             AutoFailback = policy,
             ClassicMessageFormat = true,
+            StonithDevices = stonith ? [new StonithDevice("*", "external/test", "", null, 1)] : [],
         };
         haCf = configure?.Invoke(haCf) ?? haCf;
         Keys = AuthKeys.FromSpec("1:md5:securepass");
@@ -59,6 +65,8 @@ internal sealed class NodeHarness
             Slow[name] = [];
             FailStarts[name] = [];
             Waiting[name] = [];
+            Fences[name] = [];
+            FenceLog[name] = [];
             _outputs[name] = new NodeOutputs();
         }
     }
@@ -85,6 +93,24 @@ internal sealed class NodeHarness
 
     /// <summary>Every group action of every node, in the order issued ("server1 release KEY").</summary>
     public List<string> Actions { get; } = [];
+
+    /// <summary>Fencing's timers (short: the attempt timeout 2 s, 5 s retries as 3.0.6, a 3 s contender delay).</summary>
+    public FencingOptions Fencing { get; init; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(3));
+
+    /// <summary>How long the fake device takes for a reset; null: resets wait for <see cref="FinishFence"/>.</summary>
+    public TimeSpan? FenceTakes { get; set; }
+
+    /// <summary>Whether the fake device's resets fail (the victim stays up).</summary>
+    public bool FenceFails { get; set; }
+
+    /// <summary>Every reset request of each node, in order.</summary>
+    public Dictionary<string, List<FenceRequest>> Fences { get; } = [];
+
+    /// <summary>Every fencing event of each node, in order.</summary>
+    public Dictionary<string, List<FencingEvent>> FenceLog { get; } = [];
+
+    /// <summary>Each completed reset, in order: (when, who reset whom).</summary>
+    public List<(DateTimeOffset At, string By, string Victim)> Resets { get; } = [];
 
     /// <summary>Per node, groups whose every start fails there.</summary>
     public Dictionary<string, HashSet<string>> FailStarts { get; } = [];
@@ -123,7 +149,8 @@ internal sealed class NodeHarness
             new LocalIdentity(name, NodeUuid.FromNodeName(name), generation),
             Time,
             new Random(Array.IndexOf(Names, name) + 1),
-            () => "0.01 0.02 0.03 1/100 4242");
+            () => "0.01 0.02 0.03 1/100 4242",
+            fencing: Fencing);
         Nodes[name] = node;
         Down.Remove(name);
         Frozen.Remove(name);
@@ -139,9 +166,9 @@ internal sealed class NodeHarness
     }
 
     /// <summary>Starts every node together and runs until the placement has settled.</summary>
-    public static NodeHarness StablePair(AutoFailback policy, string haresources = TwoGroups, bool asReal = false)
+    public static NodeHarness StablePair(AutoFailback policy, string haresources = TwoGroups, bool asReal = false, bool stonith = false)
     {
-        var lab = new NodeHarness(policy, haresources) { AsReal306 = asReal };
+        var lab = new NodeHarness(policy, haresources, stonith: stonith) { AsReal306 = asReal };
         lab.StartAll();
         lab.Run(TimeSpan.FromSeconds(asReal ? 11 : 1));
         lab.ClearRecords();
@@ -196,6 +223,7 @@ internal sealed class NodeHarness
         while (Time.GetUtcNow() < end)
         {
             Time.Advance(Step);
+            CompleteDueFences();
             foreach (var (name, node) in Nodes)
             {
                 if (Running(name) && node.Now >= node.NextDeadline)
@@ -258,6 +286,41 @@ internal sealed class NodeHarness
         Assert.Fail("the nodes never settled");
     }
 
+    /// <summary>The running reset of <paramref name="name"/> ends now with <paramref name="result"/> (the victim goes down on success).</summary>
+    public void FinishFence(string name, FenceResult result)
+    {
+        var running = _fencesRunning.First(f => f.Node == name);
+        _fencesRunning.Remove(running);
+        Report(running.Node, running.Request, result);
+        Settle();
+    }
+
+    private void CompleteDueFences()
+    {
+        foreach (var due in _fencesRunning.Where(f => f.Due <= Time.GetUtcNow()).ToList())
+        {
+            _fencesRunning.Remove(due);
+            Report(due.Node, due.Request, FenceFails ? FenceResult.Bad : FenceResult.Ok);
+        }
+    }
+
+    /// <summary>A reset that succeeded powers the victim off first; a node powered off itself reports nothing.</summary>
+    private void Report(string name, FenceRequest request, FenceResult result)
+    {
+        if (!Running(name))
+        {
+            return;
+        }
+
+        if (result == FenceResult.Ok)
+        {
+            Down.Add(request.Node);
+            Resets.Add((Time.GetUtcNow(), name, request.Node));
+        }
+
+        Nodes[name].FenceFinished(request.Node, result, TimeSpan.FromMilliseconds(100), null);
+    }
+
     private bool Running(string name) => Nodes.ContainsKey(name) && !Down.Contains(name) && !Frozen.Contains(name);
 
     private bool Pump(string name, ClusterNode node)
@@ -266,6 +329,12 @@ internal sealed class NodeHarness
         outputs.Clear();
         node.Pump(outputs);
         Events[name].AddRange(outputs.Events);
+        FenceLog[name].AddRange(outputs.FencingEvents);
+        foreach (var fence in outputs.FenceRequests)
+        {
+            Fences[name].Add(fence);
+            _fencesRunning.Add((Time.GetUtcNow() + (FenceTakes ?? TimeSpan.FromDays(1)), name, fence));
+        }
 
         // As the daemon: the group worker first (a takeover starts at once), then the media.
         foreach (var request in outputs.GroupRequests)

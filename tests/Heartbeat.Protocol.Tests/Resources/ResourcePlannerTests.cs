@@ -152,7 +152,7 @@ public class LegacyResourcePlannerTests
         server2.CommunicationUp([], anyPeerAlive: false);
         PlannerDriver.Complete(server2);
         server2.PeerDied("server1");
-        Assert.Equal(["stonith server1 n_stnth"], PlannerDriver.Complete(server2));
+        Assert.Equal(["fence server1 needed"], PlannerDriver.Complete(server2));
         Assert.Equal(2, server2.Held.Count);
 
         server2.BeginShutdown();
@@ -275,8 +275,8 @@ internal static class PlannerDriver
             {
                 switch (command)
                 {
-                    case SendClusterMessage s when s.Body.Type == "stonith":
-                        sent.Add($"stonith {s.Body.GetString("node")} {s.Body.GetString("result")}");
+                    case FenceDecision f:
+                        sent.Add($"fence {f.Peer} {(f.Needed ? "needed" : "unneeded")}");
                         break;
                     case SendClusterMessage s:
                         sent.Add($"{s.Body.Type} {s.Body.GetString("dest")} {s.Body.GetString("ipaddr")} {s.Body.GetString("weown")}".TrimEnd());

@@ -1,0 +1,31 @@
+using Heartbeat.Protocol.Config;
+
+namespace Heartbeat.Protocol.Fencing;
+
+/// <summary>What fencing decided or saw, for the log (journald HB_EVENT=stonith) and the status: a closed vocabulary.</summary>
+public abstract record FencingEvent(string Node);
+
+/// <summary>The dead node had let go of everything: no reset, its groups are taken at once (3.0.6 "Dead node X gave up resources.").</summary>
+public sealed record FenceUnneeded(string Node) : FencingEvent(Node);
+
+/// <summary>A reset was needed and no device applies to this node: taken over unprotected (3.0.6 "No STONITH device configured.").</summary>
+public sealed record FenceNotConfigured(string Node) : FencingEvent(Node);
+
+/// <summary>
+/// This node holds fewer groups than the dead node did (or as many, and its name sorts later): it waits before its
+/// reset so that the holder's reset of it lands first when only the links are cut.
+/// </summary>
+/// <param name="PeerIsHeartbeat306">The peer is a real 3.0.6, which resets at once without any delay of its own.</param>
+public sealed record FenceDelayed(string Node, TimeSpan Delay, int HeldHere, int HeldThere, bool PeerIsHeartbeat306) : FencingEvent(Node);
+
+/// <summary>A reset attempt was handed to the shell.</summary>
+public sealed record FenceStarted(string Node, int Attempt, StonithDevice Device) : FencingEvent(Node);
+
+/// <summary>An attempt ended; on success the takeover goes ahead, else the next attempt comes after <paramref name="RetryIn"/>.</summary>
+public sealed record FenceAttemptEnded(string Node, int Attempt, FenceResult Result, TimeSpan Elapsed, string? Detail, TimeSpan? RetryIn) : FencingEvent(Node);
+
+/// <summary>The takeover held back by a reset goes ahead now: <paramref name="Released"/> group starts.</summary>
+public sealed record FenceReleasedTakeover(string Node, int Released) : FencingEvent(Node);
+
+/// <summary>A peer's <c>t=stonith</c> notice about <see cref="FencingEvent.Node"/> (3.0.6 only hands these to clients; we log them).</summary>
+public sealed record FenceReported(string Node, string From, string Result) : FencingEvent(Node);
