@@ -3,9 +3,6 @@ namespace Heartbeat.Integration.Tests.Support;
 /// <summary>The public side of a lab: each node's second link to a gateway namespace that answers ping.</summary>
 public sealed partial class Lab
 {
-    /// <summary>Lines added to every generated ha.cf before the node lines (ping nodes, ipfail).</summary>
-    public string ExtraHaCf { get; set; } = string.Empty;
-
     /// <summary>The gateway namespace (LAB-gw) on the second network with these addresses (IP/PREFIX).</summary>
     public void Gateway(params string[] addresses) => Script(["gateway", Name, .. addresses]);
 

@@ -124,7 +124,7 @@ public sealed partial class Lab : IAsyncDisposable
     /// <summary>The haresources every node gets (empty by default: membership tests need no resources).</summary>
     public string Haresources { get; set; } = string.Empty;
 
-    /// <summary>Lines added to every generated ha.cf as written (stonith_host, watchdog, …).</summary>
+    /// <summary>Lines added to every generated ha.cf as written (ping nodes, ipfail, stonith_host, watchdog, …).</summary>
     public string ExtraHaCf { get; set; } = string.Empty;
 
     /// <summary>The shared secret of authkeys (method <see cref="AuthMethod"/>, index 1).</summary>
