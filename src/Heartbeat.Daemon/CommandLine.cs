@@ -42,6 +42,8 @@ public static class CommandLine
           --script-timeout SECONDS  how long a resource script may run (default 120)
           --arp-count N --arp-interval MS  gratuitous ARP rounds and spacing (default 5, 200)
           --log auto|journal|console      where logs go (auto: journald when started by systemd, else stdout)
+          --metrics-listen ADDRESS:PORT   serve Prometheus metrics at http://ADDRESS:PORT/metrics (default: off;
+                            e.g. 127.0.0.1:9746 or [::1]:9746; only where told, never a wildcard by default)
         heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE | hold KEY
           what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not);
           hold takes the group, restores a VIP that vanishes, and gives the group up on SIGTERM
@@ -118,6 +120,12 @@ public static class CommandLine
                     case "--arp-interval" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int ms) && ms is >= 1 and <= 10_000:
                         settings = settings with { ArpInterval = TimeSpan.FromMilliseconds(ms) };
                         break;
+                    case "--metrics-listen" when System.Net.IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port > 0 && value.Contains(':', StringComparison.Ordinal):
+                        settings = settings with { MetricsListen = endpoint };
+                        break;
+                    case "--metrics-listen":
+                        error = $"option --metrics-listen: '{value}' is not ADDRESS:PORT (e.g. 127.0.0.1:9746 or [::1]:9746)";
+                        return false;
                     case "--script-timeout" or "--arp-count" or "--arp-interval":
                         error = $"option {name}: '{value}' is out of range";
                         return false;

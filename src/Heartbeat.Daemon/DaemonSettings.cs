@@ -32,6 +32,12 @@ public sealed record DaemonSettings
 
     public TimeSpan ArpInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// <c>--metrics-listen ADDRESS:PORT</c>: where the Prometheus endpoint listens; null (the default) means no listener.
+    /// A flag, not an ha.cf directive: a real 3.0.6 peer reading the same ha.cf would refuse an unknown directive.
+    /// </summary>
+    public System.Net.IPEndPoint? MetricsListen { get; init; }
+
     /// <summary>For <c>heartbeat resource</c>: the verb and its argument.</summary>
     public string? ResourceVerb { get; init; }
 

@@ -73,15 +73,15 @@ public sealed partial class NodeLoop
         switch (request.Action)
         {
             case GroupAction.Acquire:
-                _groupWorker.Enqueue(request.Key, GroupAction.Acquire, null);
+                _groupWorker.Enqueue(request);
                 _vipWatch.Acquiring(request.Key);
                 break;
             case GroupAction.Release:
                 _vipWatch.Releasing(request.Key);
-                _groupWorker.Enqueue(request.Key, GroupAction.Release, request.RequestedBy);
+                _groupWorker.Enqueue(request);
                 break;
             case GroupAction.Announce:
-                _groupWorker.Enqueue(request.Key, GroupAction.Announce, null);
+                _groupWorker.Enqueue(request);
                 break;
         }
     }
