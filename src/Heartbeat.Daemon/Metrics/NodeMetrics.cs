@@ -38,7 +38,7 @@ internal sealed class NodeMetrics
         var m = _board;
         var engine = node.Membership;
         var c = engine.Counters;
-        var r = executor.Metrics;
+        var r = executor.Counters;
         var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
 
         m.Gauge("heartbeat_build_info", "HeartbeatNet's version, and the Heartbeat release it speaks to; always 1.", () => 1, ("version", version), ("compatible", "3.0.6"));

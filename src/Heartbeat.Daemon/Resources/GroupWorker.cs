@@ -122,7 +122,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
         {
             if (takeover)
             {
-                executor.Metrics.TakeoverDurations.Observe(Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt));
+                executor.Counters.TakeoverDurations.Observe(Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt));
             }
 
             MembershipLog.FirstAnnouncement(

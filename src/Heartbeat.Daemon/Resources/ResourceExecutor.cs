@@ -36,7 +36,7 @@ public sealed class ResourceExecutor : IDisposable
     }
 
     /// <summary>Script runs and durations, takeover durations, VIP restores (for the metrics).</summary>
-    public ResourceMetrics Metrics { get; } = new();
+    public ResourceMetrics Counters { get; } = new();
 
     public IEnumerable<ResourceGroupSpec> Groups => _groups.Values.Select(g => g.Spec);
 
@@ -269,7 +269,7 @@ public sealed class ResourceExecutor : IDisposable
         var outcome = await run(cancellation).ConfigureAwait(false);
         if (resource is ScriptResource)
         {
-            Metrics.ScriptRan(action, outcome.Success, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            Counters.ScriptRan(action, outcome.Success, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
 
         return outcome;

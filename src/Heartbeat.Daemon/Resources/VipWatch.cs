@@ -181,7 +181,7 @@ internal sealed class VipWatch(Func<bool> leaving, Action wakeLoop, ILogger logg
                         {
                             var monitor = new VipMonitor(executor.AddressesOf(key), logger);
                             await monitor.CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
-                            executor.Metrics.VipsRestored(monitor.Restored);
+                            executor.Counters.VipsRestored(monitor.Restored);
                         }
                     }, CancellationToken.None).ConfigureAwait(false);
                 }
