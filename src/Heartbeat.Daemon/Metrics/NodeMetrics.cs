@@ -28,7 +28,7 @@ internal sealed class NodeMetrics
     public static readonly string[] GroupStateNames = ["stopped", "starting", "held", "stopping", "failed", "stop failed"];
 
     private readonly MetricBoard _board;
-    private TimeSpan _lastPublished = TimeSpan.MinValue;
+    private TimeSpan _nextPublish;
 
     public NodeMetrics(MetricBoard board) => _board = board;
 
@@ -139,9 +139,9 @@ internal sealed class NodeMetrics
     /// <summary>Publishes when the interval has passed (loop thread, every turn; allocation-free).</summary>
     public void PublishIfDue(TimeSpan now)
     {
-        if (now - _lastPublished >= PublishInterval)
+        if (now >= _nextPublish)
         {
-            _lastPublished = now;
+            _nextPublish = now + PublishInterval;
             _board.Publish();
         }
     }

@@ -118,6 +118,9 @@ public sealed partial class NodeLoop
         {
             _summaryStale = true;
             _groupStates.RecordResult(done.Key, done.Action, done.Success, done.Reason);
+
+            // Logged here, not by the worker: the event stream then has it after the decision it ends (node_dead, takeover).
+            MembershipLog.GroupDone(_logger, done.Key, done.Action.ToString().ToLowerInvariant(), done.Success ? "done" : "failed", (long)done.Took.TotalMilliseconds, Protocol.Metrics.PrometheusText.SnakeCase(done.Cause.ToString()));
             node.GroupFinished(done.Key, done.Action, done.Success);
             if (done.Action == GroupAction.Acquire && done.Success)
             {

@@ -21,7 +21,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     private readonly BlockingCollection<(GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen)> _actions = [];
 
     /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
-    private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason)> _results = new();
+    private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason, GroupCause Cause, TimeSpan Took)> _results = new();
 
     private Thread? _thread;
 
@@ -49,7 +49,8 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     /// </summary>
     public void Enqueue(GroupRequest request) => _actions.TryAdd((request, Stopwatch.GetTimestamp(), time.GetUtcNow()));
 
-    public bool TryTakeResult(out (string Key, GroupAction Action, bool Success, string Reason) result) => _results.TryDequeue(out result);
+    /// <summary>A finished action: its result, its cause, and how long it took from the decision (for the group_done event).</summary>
+    public bool TryTakeResult(out (string Key, GroupAction Action, bool Success, string Reason, GroupCause Cause, TimeSpan Took) result) => _results.TryDequeue(out result);
 
     /// <summary>No more actions: the worker finishes the queued ones, then its thread ends.</summary>
     public void Complete() => _actions.CompleteAdding();
@@ -96,9 +97,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
                 reason = ex.Message;
             }
 
-            // The group's transition as a whole, with its cause and duration (the event stream's group_done).
-            MembershipLog.GroupDone(logger, key, action.ToString().ToLowerInvariant(), success ? "done" : "failed", (long)Stopwatch.GetElapsedTime(decidedAt).TotalMilliseconds, Protocol.Metrics.PrometheusText.SnakeCase(request.Cause.ToString()));
-            _results.Enqueue((key, action, success, reason));
+            _results.Enqueue((key, action, success, reason, request.Cause, Stopwatch.GetElapsedTime(decidedAt)));
             wakeLoop();
         }
     }

@@ -22,8 +22,11 @@ public static class EventNames
         "communication_up", "local_status", "status_update", "node_dead", "link", "node_restarted", "returned_after_partition",
         "shutdown_notice", "late_heartbeat", "late_heartbeat_beyond_deadtime", "local_stall", "node_list_mismatch",
 
-        // Resource groups: the planner's decisions (with the cause), takeovers, results (with the duration), failures.
-        "planner_action", "takeover", "first_announcement", "group_done", "group_start_failed", "group_failed", "vip_vanished",
+        // Resource groups: the planner's decisions (with the cause), takeovers, results (with the cause and the duration),
+        // failed starts, VIPs put back. All logged by the loop in the order decided, except vip_vanished (the VIP check);
+        // the group worker's own lines (first_announcement, group_failed) stay in the journal: they would come before
+        // the decision's lines, which the loop logs after handing the work over.
+        "planner_action", "takeover", "group_done", "group_start_failed", "vip_vanished",
 
         // The operator: standby/takeover requests and reloads.
         "control_command", "reload_applied", "reload_refused",

@@ -480,5 +480,22 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     protected void SendStonith(string peer, bool needed) =>
         Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.Stonith), HaField.String(ResourceFields.Node, peer), HaField.String(ResourceFields.Result, needed ? "n_stnth" : "unneeded")]));
 
+    /// <summary>
+    /// The haresources group of a key, or null. A loop, not LINQ: the status and the metrics ask through
+    /// <see cref="PeerHolds"/> on the loop thread, which allocates nothing at rest.
+    /// </summary>
+    protected ResourceGroupSpec? GroupByKey(string key)
+    {
+        foreach (var group in Resources.Groups)
+        {
+            if (group.Key == key)
+            {
+                return group;
+            }
+        }
+
+        return null;
+    }
+
     protected bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, LocalNode, StringComparison.OrdinalIgnoreCase);
 }
