@@ -20,6 +20,8 @@ public static class Program
         root.Subcommands.Add(StandbyCommand.Create("standby", output, error));
         root.Subcommands.Add(StandbyCommand.Create("takeover", output, error));
         root.Subcommands.Add(ReloadCommand.Create(output, error));
+        root.Subcommands.Add(MetricsCommand.Create(output, error));
+        root.Subcommands.Add(EventsCommand.Create(output, error));
         root.Subcommands.Add(KeygenCommand.Create(output, error));
         root.Subcommands.Add(ExportCommand.Create(output, error));
         foreach (var verb in ClStatusCommands.Create(output, error))

@@ -44,6 +44,8 @@ public static class CommandLine
           --stonith-timeout SECONDS  how long one STONITH reset may run (default 60)
           --stonith-delay SECONDS    how long the node without the groups waits before its reset (default 15)
           --log auto|journal|console      where logs go (auto: journald when started by systemd, else stdout)
+          --metrics-listen ADDRESS:PORT   serve Prometheus metrics at http://ADDRESS:PORT/metrics (default: off;
+                            e.g. 127.0.0.1:9746 or [::1]:9746; only where told, never a wildcard by default)
         heartbeat resource takegroup KEY | givegroup KEY | status KEY | listkeys NODE | hold KEY
           what Heartbeat's ResourceManager does, once, in this network namespace (status: exit 0 running, 3 not);
           hold takes the group, restores a VIP that vanishes, and gives the group up on SIGTERM
@@ -126,6 +128,12 @@ public static class CommandLine
                     case "--stonith-delay" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double delay) && delay >= 0:
                         settings = settings with { Fencing = settings.Fencing with { ContenderDelay = TimeSpan.FromSeconds(delay) } };
                         break;
+                    case "--metrics-listen" when System.Net.IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port > 0 && value.Contains(':', StringComparison.Ordinal):
+                        settings = settings with { MetricsListen = endpoint };
+                        break;
+                    case "--metrics-listen":
+                        error = $"option --metrics-listen: '{value}' is not ADDRESS:PORT (e.g. 127.0.0.1:9746 or [::1]:9746)";
+                        return false;
                     case "--script-timeout" or "--arp-count" or "--arp-interval" or "--stonith-timeout" or "--stonith-delay":
                         error = $"option {name}: '{value}' is out of range";
                         return false;

@@ -38,6 +38,12 @@ public sealed record DaemonSettings
     /// <summary>cluster-glue's stonith command.</summary>
     public string StonithPath { get; init; } = Heartbeat.Daemon.Fencing.StonithCommand.DefaultPath;
 
+    /// <summary>
+    /// <c>--metrics-listen ADDRESS:PORT</c>: where the Prometheus endpoint listens; null (the default) means no listener.
+    /// A flag, not an ha.cf directive: a real 3.0.6 peer reading the same ha.cf would refuse an unknown directive.
+    /// </summary>
+    public System.Net.IPEndPoint? MetricsListen { get; init; }
+
     /// <summary>For <c>heartbeat resource</c>: the verb and its argument.</summary>
     public string? ResourceVerb { get; init; }
 

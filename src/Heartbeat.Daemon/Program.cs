@@ -96,7 +96,9 @@ public static class Program
         builder.Logging.ClearProviders();
 
         // Serilog carries every entry to its sinks (journald or stderr, plus ha.cf's logfile and debugfile).
-        Serilog.SerilogLoggingBuilderExtensions.AddSerilog(builder.Logging, Logging.DaemonLogging.Create(settings, config.HaCf), dispose: true);
+        // The event stream (hbctl events) is fed from the log, so its names are the journal's HB_EVENT names.
+        var events = new Protocol.Events.EventRing();
+        Serilog.SerilogLoggingBuilderExtensions.AddSerilog(builder.Logging, Logging.DaemonLogging.Create(settings, config.HaCf, events), dispose: true);
         ClosedServices.Register(builder.Services, TimeSpan.FromMinutes(5), settings.DebugLevel > 0 ? LogLevel.Debug : LogLevel.Information);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(config);
@@ -112,6 +114,11 @@ public static class Program
         builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeLoop>());
         builder.Services.AddSingleton(sp => sp.GetRequiredService<NodeLoop>().Desk);
         builder.Services.AddHostedService<Control.ControlSocketService>();
+
+        // Metrics: published by the loop, rendered for hbctl metrics and, when --metrics-listen says where, over HTTP.
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(new Protocol.Metrics.MetricBoard());
+        builder.Services.AddHostedService<Metrics.MetricsListener>();
         using var host = builder.Build();
 
         var loop = host.Services.GetRequiredService<NodeLoop>();

@@ -63,3 +63,32 @@ public class CommandLineTests
         Assert.Equal(message, error);
     }
 }
+
+public class MetricsListenOptionTests
+{
+    [Theory]
+    [InlineData("127.0.0.1:9746", "127.0.0.1:9746")]
+    [InlineData("[::1]:9746", "[::1]:9746")]
+    [InlineData("10.0.0.5:1", "10.0.0.5:1")]
+    public void Metrics_listen_takes_an_address_and_port(string value, string expected)
+    {
+        Assert.True(CommandLine.TryParse(["--metrics-listen", value], out var command, out string? error), error);
+        Assert.Equal(expected, command.Settings.MetricsListen!.ToString());
+    }
+
+    [Theory]
+    [InlineData("9746")]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    [InlineData("localhost:9746")]
+    [InlineData("127.0.0.1:0")]
+    [InlineData("127.0.0.1:70000")]
+    public void Metrics_listen_refuses_what_is_not_address_and_port(string value)
+    {
+        Assert.False(CommandLine.TryParse(["--metrics-listen", value], out _, out string? error));
+        Assert.Contains("--metrics-listen", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Metrics_are_off_by_default() => Assert.True(CommandLine.TryParse([], out var command, out _) && command.Settings.MetricsListen is null);
+}

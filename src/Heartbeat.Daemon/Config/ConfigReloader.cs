@@ -28,6 +28,12 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
     private Systemd.SystemdNotifier? _systemd;
 
     /// <summary>The running configuration (loop thread only).</summary>
+    /// <summary>Reloads applied in place (loop thread; for the metrics).</summary>
+    public long Applied { get; private set; }
+
+    /// <summary>Reloads refused: errors in the files, or changes that need a restart (loop thread; for the metrics).</summary>
+    public long Refused { get; private set; }
+
     public RunningConfig Running { get; private set; } = new(null, config);
 
     /// <summary>The loop has started: the files the running configuration came from, and where RELOADING/READY go.</summary>
@@ -75,6 +81,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
             }
 
             MembershipLog.ReloadRefused(logger, "the files have errors", errors.Count);
+            Refused++;
             return ControlResponse.Refused("the new configuration has errors; the running one stays:\n" + string.Join('\n', errors));
         }
 
@@ -87,6 +94,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
         if (!plan.CanApply)
         {
             MembershipLog.ReloadRefused(logger, "changes need a restart: " + string.Join("; ", plan.NeedRestart), plan.NeedRestart.Count);
+            Refused++;
             return ControlResponse.Refused("these changes need a restart (the peer takes over meanwhile); nothing was applied:\n" + string.Join('\n', plan.NeedRestart));
         }
 
@@ -104,6 +112,7 @@ internal sealed class ConfigReloader(DaemonSettings settings, ClusterConfig conf
         }
 
         _systemd?.Notify("READY=1");
+        Applied++;
         return new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: "applied in place, no resource moved:\n" + string.Join('\n', plan.Changes));
     }
 }

@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Heartbeat.Daemon.Logging;
 using Heartbeat.Protocol.Control;
+using Heartbeat.Protocol.Events;
+using Heartbeat.Protocol.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,9 +10,11 @@ namespace Heartbeat.Daemon.Control;
 
 /// <summary>
 /// The Unix socket <c>hbctl</c> talks to: <c>&lt;run dir&gt;/control.sock</c>, mode 0600 (root only, like the FIFO
-/// 3.0.6's hb_standby writes to). One request line per connection, answered by the event loop, then closed.
+/// 3.0.6's hb_standby writes to). One request line per connection, answered by the event loop, then closed. Two verbs
+/// are answered here without the loop: <c>metrics</c> (the last published frame, <see cref="MetricBoard"/>) and
+/// <c>events</c> (the ring's history and, with <c>follow</c>, what comes after: see <see cref="EventFollower"/>).
 /// </summary>
-public sealed class ControlSocketService(DaemonSettings settings, ControlDesk desk, ILogger<ControlSocketService> logger) : BackgroundService
+public sealed class ControlSocketService(DaemonSettings settings, ControlDesk desk, MetricBoard metrics, EventRing events, ILogger<ControlSocketService> logger) : BackgroundService
 {
     private const int MaxRequestBytes = 64 * 1024;
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
@@ -105,6 +109,20 @@ public sealed class ControlSocketService(DaemonSettings settings, ControlDesk de
                 {
                     MembershipLog.ControlRequestBad(logger, "not a control request");
                     response = new ControlResponse(ControlRequest.CurrentVersion, Ok: false, Error: "not a control request (expected one JSON object per line)");
+                }
+                else if (request.Command == "events" && request.Version == ControlRequest.CurrentVersion)
+                {
+                    // A stream, not one answer: no overall timeout once it started, only each send's.
+                    timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+                    await new EventFollower(events, client).RunAsync(request.Argument == "follow", stopping).ConfigureAwait(false);
+                    return;
+                }
+                else if (request.Command == "metrics" && request.Version == ControlRequest.CurrentVersion)
+                {
+                    // The exposition text in Message, rendered from the loop's last publication: the loop is not asked.
+                    response = metrics.Render() is { } text
+                        ? new ControlResponse(ControlRequest.CurrentVersion, Ok: true, Message: System.Text.Encoding.UTF8.GetString(text))
+                        : ControlResponse.Refused("the daemon is starting: no metrics published yet");
                 }
                 else
                 {

@@ -22,7 +22,8 @@ public static class DaemonLogging
             && JournaldSink.Available(),
     };
 
-    public static Serilog.Core.Logger Create(DaemonSettings settings, HaCf haCf)
+    /// <param name="events">The ring <c>hbctl events</c> reads; fed from the log writer thread.</param>
+    public static Serilog.Core.Logger Create(DaemonSettings settings, HaCf haCf, Protocol.Events.EventRing? events = null)
     {
         var configuration = new LoggerConfiguration().MinimumLevel.Verbose();
         configuration = UsesJournal(settings, haCf)
@@ -38,6 +39,11 @@ public static class DaemonLogging
         if (haCf.DebugFile is { Length: > 0 } debugFile && debugFile != "/dev/null")
         {
             configuration = configuration.WriteTo.Sink(new HaLogFileSink(debugFile, settings.NodeName));
+        }
+
+        if (events is not null)
+        {
+            configuration = configuration.WriteTo.Sink(new EventRingSink(events, settings.NodeName));
         }
 
         // The sinks run on the log writer thread (BackgroundSink): nothing on the loop or the takeover path waits for I/O.

@@ -141,6 +141,9 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 192, Level = LogLevel.Information, Message = "Group {Group}: first {Frame} handed to the kernel {Microseconds} µs after the acquisition was decided (worker {WorkerMicroseconds} µs, address requested {AddressMicroseconds} µs; decided at {DecidedAt})")]
     public static partial void FirstAnnouncement(ILogger logger, string group, string frame, long microseconds, long workerMicroseconds, long addressMicroseconds, string decidedAt);
 
+    [LoggerMessage(EventId = 193, Level = LogLevel.Information, Message = "Group {Group}: {Action} {Outcome} {Milliseconds} ms after it was decided ({Cause})")]
+    public static partial void GroupDone(ILogger logger, string group, string action, string outcome, long milliseconds, string cause);
+
     [LoggerMessage(EventId = 188, Level = LogLevel.Warning, Message = "Reload refused, the running configuration stays: {Reason} ({Count})")]
     public static partial void ReloadRefused(ILogger logger, string reason, int count);
 

@@ -83,15 +83,15 @@ public sealed partial class NodeLoop
         switch (request.Action)
         {
             case GroupAction.Acquire:
-                _groupWorker.Enqueue(request.Key, GroupAction.Acquire, null);
+                _groupWorker.Enqueue(request);
                 _vipWatch.Acquiring(request.Key);
                 break;
             case GroupAction.Release:
                 _vipWatch.Releasing(request.Key);
-                _groupWorker.Enqueue(request.Key, GroupAction.Release, request.RequestedBy);
+                _groupWorker.Enqueue(request);
                 break;
             case GroupAction.Announce:
-                _groupWorker.Enqueue(request.Key, GroupAction.Announce, null);
+                _groupWorker.Enqueue(request);
                 break;
         }
     }
@@ -128,6 +128,9 @@ public sealed partial class NodeLoop
         {
             _summaryStale = true;
             _groupStates.RecordResult(done.Key, done.Action, done.Success, done.Reason);
+
+            // Logged here, not by the worker: the event stream then has it after the decision it ends (node_dead, takeover).
+            MembershipLog.GroupDone(_logger, done.Key, done.Action.ToString().ToLowerInvariant(), done.Success ? "done" : "failed", (long)done.Took.TotalMilliseconds, Protocol.Metrics.PrometheusText.SnakeCase(done.Cause.ToString()));
             node.GroupFinished(done.Key, done.Action, done.Success);
             if (done.Action == GroupAction.Acquire && done.Success)
             {

@@ -6,6 +6,7 @@ using Heartbeat.Daemon.Logging;
 using Heartbeat.Machine;
 using Heartbeat.Daemon.Media;
 using Heartbeat.Daemon.Ping;
+using Heartbeat.Daemon.Metrics;
 using Heartbeat.Daemon.Resources;
 using Heartbeat.Daemon.Respawn;
 using Heartbeat.Daemon.State;
@@ -53,6 +54,7 @@ public sealed partial class NodeLoop : BackgroundService
     private readonly HeapTrimmer _trimmer;
     private readonly LoadAverage _loadAverage = new();
     private readonly RespawnRunner _respawn;
+    private readonly NodeMetrics _metrics;
 
     /// <summary>The reload a SIGHUP or hbctl asks for (applied on this loop).</summary>
     private readonly ConfigReloader _reloader;
@@ -67,7 +69,7 @@ public sealed partial class NodeLoop : BackgroundService
     // Something shown in systemd's STATUS= line may have changed since it was last built (loop thread only).
     private bool _summaryStale = true;
 
-    public NodeLoop(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ResourceExecutor executor, ScriptSettings scripts, ILogger<NodeLoop> logger)
+    public NodeLoop(DaemonSettings settings, ClusterConfig config, TimeProvider time, IHostApplicationLifetime lifetime, LeftoverCleanupService leftovers, ResourceExecutor executor, ScriptSettings scripts, Protocol.Metrics.MetricBoard metrics, ILogger<NodeLoop> logger)
     {
         _settings = settings;
         _config = config;
@@ -88,6 +90,7 @@ public sealed partial class NodeLoop : BackgroundService
         _reloader = new ConfigReloader(settings, config, wake, logger);
         _respawn = new RespawnRunner(config.HaCf.Respawns, time, logger);
         _fences = new FenceRunner(settings.StonithPath, wake, logger);
+        _metrics = new NodeMetrics(metrics);
         Desk = new ControlDesk(wake, _reloader, new StatusBuilder(settings, config, _reloader, _groupStates, _counters, _respawn, _fences), _counters.Allocations, logger);
     }
 
@@ -210,6 +213,7 @@ public sealed partial class NodeLoop : BackgroundService
         // The first keepalives go out once everything is set up (hooks, planner, resource sockets, threads), right
         // before the loop's first turn: set-up can take a while on a loaded machine (seen: ~1 s), and a peer that had
         // heard our first status would be timing a silence our own stall guard then reported as a pause.
+        _metrics.Register(node, _config, media, _counters, _groupStates, _reloader, _executor, typeof(NodeLoop).Assembly.GetName().Version?.ToString(3) ?? "0");
         node.Start();
         string lastStatus = engine.LocalStatus;
         MembershipLog.LocalStatus(_logger, lastStatus);
@@ -302,6 +306,7 @@ public sealed partial class NodeLoop : BackgroundService
                     }
                 }
 
+                _metrics.PublishIfDue(engine.Now);
                 if (engine.Now >= nextCounters)
                 {
                     nextCounters = engine.Now + CountersInterval;

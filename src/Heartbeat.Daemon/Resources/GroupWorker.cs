@@ -18,10 +18,10 @@ namespace Heartbeat.Daemon.Resources;
 internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, TimeProvider time, Action wakeLoop, ILogger logger)
 {
     /// <summary>Group actions in the planner's order, for the group worker thread.</summary>
-    private readonly BlockingCollection<(string Key, GroupAction Action, string? RequestedBy, long DecidedAt, DateTimeOffset DecidedWhen)> _actions = [];
+    private readonly BlockingCollection<(GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen)> _actions = [];
 
     /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
-    private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason)> _results = new();
+    private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason, GroupCause Cause, TimeSpan Took)> _results = new();
 
     private Thread? _thread;
 
@@ -47,9 +47,10 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     /// Group actions run one after another in the order the planner issued them, as 3.0.6 acquires and releases groups
     /// in haresources order; each group also has its own queue in the executor.
     /// </summary>
-    public void Enqueue(string key, GroupAction action, string? requestedBy) => _actions.TryAdd((key, action, requestedBy, Stopwatch.GetTimestamp(), time.GetUtcNow()));
+    public void Enqueue(GroupRequest request) => _actions.TryAdd((request, Stopwatch.GetTimestamp(), time.GetUtcNow()));
 
-    public bool TryTakeResult(out (string Key, GroupAction Action, bool Success, string Reason) result) => _results.TryDequeue(out result);
+    /// <summary>A finished action: its result, its cause, and how long it took from the decision (for the group_done event).</summary>
+    public bool TryTakeResult(out (string Key, GroupAction Action, bool Success, string Reason, GroupCause Cause, TimeSpan Took) result) => _results.TryDequeue(out result);
 
     /// <summary>No more actions: the worker finishes the queued ones, then its thread ends.</summary>
     public void Complete() => _actions.CompleteAdding();
@@ -62,8 +63,9 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     private void Run()
     {
         _realtime?.Enter("group worker");
-        foreach (var (key, action, requestedBy, decidedAt, decidedWhen) in _actions.GetConsumingEnumerable())
+        foreach (var (request, decidedAt, decidedWhen) in _actions.GetConsumingEnumerable())
         {
+            var (key, action, requestedBy) = (request.Key, request.Action, request.RequestedBy);
             long pickedAt = Stopwatch.GetTimestamp();
             if (requestedBy is not null && _hooks is { } hooks)
             {
@@ -85,7 +87,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
                 reason = outcome.Reason;
                 if (success && action == GroupAction.Acquire)
                 {
-                    LogAnnouncementDelay(key, decidedAt, decidedWhen, pickedAt);
+                    LogAnnouncementDelay(key, request.IsTakeover, decidedAt, decidedWhen, pickedAt);
                 }
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
@@ -95,7 +97,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
                 reason = ex.Message;
             }
 
-            _results.Enqueue((key, action, success, reason));
+            _results.Enqueue((key, action, success, reason, request.Cause, Stopwatch.GetElapsedTime(decidedAt)));
             wakeLoop();
         }
     }
@@ -104,7 +106,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     /// The takeover path as this process saw it: from the acquisition decided (a death, a shutdone, a grant) to the
     /// group worker picking it up, to the address requested from the kernel, to the first gratuitous ARP (IPv6: neighbour advertisement) sent.
     /// </summary>
-    private void LogAnnouncementDelay(string key, long decidedAt, DateTimeOffset decidedWhen, long pickedAt)
+    private void LogAnnouncementDelay(string key, bool takeover, long decidedAt, DateTimeOffset decidedWhen, long pickedAt)
     {
         IpAddressResource? first = null;
         foreach (var address in executor.AddressesOf(key))
@@ -117,6 +119,11 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
 
         if (first is not null)
         {
+            if (takeover)
+            {
+                executor.Counters.TakeoverDurations.Observe(Stopwatch.GetElapsedTime(decidedAt, first.FirstAnnouncementAt));
+            }
+
             MembershipLog.FirstAnnouncement(
                 logger,
                 key,

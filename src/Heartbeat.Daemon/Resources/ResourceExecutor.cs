@@ -35,6 +35,9 @@ public sealed class ResourceExecutor : IDisposable
         }
     }
 
+    /// <summary>Script runs and durations, takeover durations, VIP restores (for the metrics).</summary>
+    public ResourceMetrics Counters { get; } = new();
+
     public IEnumerable<ResourceGroupSpec> Groups => _groups.Values.Select(g => g.Spec);
 
     /// <summary>
@@ -87,7 +90,7 @@ public sealed class ResourceExecutor : IDisposable
                     continue;
                 }
 
-                var outcome = await resource.StartAsync(cancellation).ConfigureAwait(false);
+                var outcome = await CountedAsync(resource, 0, resource.StartAsync, cancellation).ConfigureAwait(false);
                 ResourceLog.ResourceResult(_logger, resource.Name, "start", outcome.Success, outcome.Detail);
                 if (!outcome.Success)
                 {
@@ -243,17 +246,30 @@ public sealed class ResourceExecutor : IDisposable
 
     private async Task<ResourceOutcome> StopWithRetriesAsync(IManagedResource resource, CancellationToken cancellation)
     {
-        var outcome = await resource.StopAsync(cancellation).ConfigureAwait(false);
+        var outcome = await CountedAsync(resource, 1, resource.StopAsync, cancellation).ConfigureAwait(false);
         for (int retry = 1; !outcome.Success && retry <= StopRetries; retry++)
         {
             await Task.Delay(_stopRetryDelay, cancellation).ConfigureAwait(false);
-            outcome = await resource.StopAsync(cancellation).ConfigureAwait(false);
+            outcome = await CountedAsync(resource, 1, resource.StopAsync, cancellation).ConfigureAwait(false);
         }
 
         if (!outcome.Success && !await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
         {
             // 3.0.6: "probably not LSB-compliant ... MUST succeed on a stop when already stopped" and carries on.
             return ResourceOutcome.Ok($"stop failed ({outcome.Detail}) but status says it is not running: not LSB-compliant, carrying on");
+        }
+
+        return outcome;
+    }
+
+    /// <summary>A start or stop, counted and timed for the metrics when the resource is a script (addresses are netlink calls).</summary>
+    private async Task<ResourceOutcome> CountedAsync(IManagedResource resource, int action, Func<CancellationToken, Task<ResourceOutcome>> run, CancellationToken cancellation)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = await run(cancellation).ConfigureAwait(false);
+        if (resource is ScriptResource)
+        {
+            Counters.ScriptRan(action, outcome.Success, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
 
         return outcome;

@@ -179,7 +179,9 @@ internal sealed class VipWatch(Func<bool> leaving, Action wakeLoop, ILogger logg
                     {
                         if (!leaving() && !_releasing.ContainsKey(key))
                         {
-                            await new VipMonitor(executor.AddressesOf(key), logger).CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
+                            var monitor = new VipMonitor(executor.AddressesOf(key), logger);
+                            await monitor.CheckOnceAsync(CancellationToken.None).ConfigureAwait(false);
+                            executor.Counters.VipsRestored(monitor.Restored);
                         }
                     }, CancellationToken.None).ConfigureAwait(false);
                 }

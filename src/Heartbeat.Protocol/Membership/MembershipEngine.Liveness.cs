@@ -14,6 +14,7 @@ public sealed partial class MembershipEngine
         if (_started && now - NextDeadline > _options.StallThreshold)
         {
             // What looks like the peers' silence is ours. Everybody gets a fresh window.
+            Counters.CountLocalStall();
             _events.Add(new LocalStall(paused, paused > _options.Deadtime));
             foreach (var peer in _peers.Values)
             {
@@ -37,6 +38,7 @@ public sealed partial class MembershipEngine
         if (peer.PreviousStatusForWarning is { } previous)
         {
             var interval = now - previous;
+            Counters.HeartbeatIntervals.Observe(interval);
             if (interval > _options.Warntime)
             {
                 bool beyond = interval > window;

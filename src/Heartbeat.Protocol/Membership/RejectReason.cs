@@ -63,6 +63,7 @@ public sealed class MembershipCounters
     private long _retransmissionsServed;
     private long _lateHeartbeats;
     private long _worstLateMilliseconds;
+    private long _localStalls;
 
     public long Received => Interlocked.Read(ref _received);
 
@@ -103,6 +104,14 @@ public sealed class MembershipCounters
     internal void CountRetransmitRequest() => Interlocked.Increment(ref _retransmitRequestsSent);
 
     internal void CountRetransmissionServed() => Interlocked.Increment(ref _retransmissionsServed);
+
+    /// <summary>The time between consecutive statuses of a peer (what warntime and deadtime judge), every peer together.</summary>
+    public Metrics.Histogram HeartbeatIntervals { get; } = Metrics.Histogram.Durations();
+
+    /// <summary>Times the stall guard found this process itself paused (GC, SIGSTOP, starved CPU).</summary>
+    public long LocalStalls => Interlocked.Read(ref _localStalls);
+
+    internal void CountLocalStall() => Interlocked.Increment(ref _localStalls);
 
     internal void CountLateHeartbeat(long milliseconds)
     {

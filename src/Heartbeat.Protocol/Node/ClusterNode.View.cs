@@ -24,6 +24,13 @@ public sealed partial class ClusterNode
     /// <summary>Groups taken over from a dead or departed peer since start (<see cref="GroupRequest.IsTakeover"/>).</summary>
     public long Takeovers { get; private set; }
 
+    /// <summary>Group requests by action and cause since start (the metrics' transitions), counted as they are issued.</summary>
+    public long Transitions(GroupAction action, GroupCause cause) => _transitions[((int)action * CauseCount) + (int)cause];
+
+    private static readonly int CauseCount = Enum.GetValues<GroupCause>().Length;
+
+    private readonly long[] _transitions = new long[Enum.GetValues<GroupAction>().Length * Enum.GetValues<GroupCause>().Length];
+
     /// <summary>Group requests handed out and not yet reported back with <see cref="GroupFinished"/>.</summary>
     public int GroupRequestsOutstanding => _groupRequestsOutstanding;
 

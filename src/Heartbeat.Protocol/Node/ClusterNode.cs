@@ -339,6 +339,7 @@ public sealed partial class ClusterNode
 
         outputs.GroupRequests.Add(request);
         _groupRequestsOutstanding++;
+        _transitions[((int)request.Action * CauseCount) + (int)request.Cause]++;
         if (request.IsTakeover)
         {
             Takeovers++;

@@ -37,7 +37,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     /// </summary>
     public override bool PeerHolds(string key) =>
         _peerActive && !_holderUnknown.Contains(key) && !HeldKeys.Contains(key) && !PendingKeys.Contains(key)
-        && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group && !IsLocal(group);
+        && GroupByKey(key) is { } group && !IsLocal(group);
 
     /// <summary>
     /// False while nothing tells who holds the group: one of our home groups asked for at a comm up beside an active peer,
@@ -125,7 +125,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     {
         if (message.Type == ResourceMessages.IpRequestResponse && message.GetString(WireFields.Dest) == from && message.GetString(ResourceFields.Ok) == "OK"
             && message.GetString(ResourceFields.IpAddress) is { } key
-            && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
+            && GroupByKey(key) is { } group
             && string.Equals(group.Node, from, StringComparison.OrdinalIgnoreCase)
             && (HeldKeys.Contains(key) || PendingKeys.Contains(key)))
         {

@@ -484,5 +484,22 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     protected void DecideFencing(string peer, bool needed) =>
         _commands.Add(new FenceDecision(peer, needed, Resources.Groups.Count(g => PeerHolds(g.Key))));
 
+    /// <summary>
+    /// The haresources group of a key, or null. A loop, not LINQ: the status and the metrics ask through
+    /// <see cref="PeerHolds"/> on the loop thread, which allocates nothing at rest.
+    /// </summary>
+    protected ResourceGroupSpec? GroupByKey(string key)
+    {
+        foreach (var group in Resources.Groups)
+        {
+            if (group.Key == key)
+            {
+                return group;
+            }
+        }
+
+        return null;
+    }
+
     protected bool IsLocal(ResourceGroupSpec group) => string.Equals(group.Node, LocalNode, StringComparison.OrdinalIgnoreCase);
 }

@@ -91,7 +91,7 @@ public sealed partial class ResourcePlanner : PlannerBase
     /// "foreign" class ours. Class bookkeeping, as 3.0.6's: it says what the peer claims, not what its scripts did.
     /// </summary>
     public override bool PeerHolds(string key) =>
-        _peerAlive && Resources.Groups.FirstOrDefault(g => g.Key == key) is { } group
+        _peerAlive && GroupByKey(key) is { } group
         && (PeerReports & (IsLocal(group) ? HoldSet.Foreign : HoldSet.Local)) != 0;
 
     /// <summary>
