@@ -187,7 +187,8 @@ host-pid)
 cgroups-down)
   lab=${2:?lab}
   for dir in "$(cgroup_root)/hbnet-$lab-"*; do
-    [ -d "$dir" ] && cgroup_remove "$dir"
+    # (no match leaves the pattern itself: not a directory, and not a failure of the lab's tear-down)
+    if [ -d "$dir" ]; then cgroup_remove "$dir"; fi
   done
   ;;
 cgroups-sweep)
