@@ -4,9 +4,11 @@ using Heartbeat.Daemon.Logging;
 using Heartbeat.Daemon.Media;
 using Heartbeat.Daemon.Resources;
 using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Fencing;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Metrics;
 using Heartbeat.Protocol.Node;
+using Heartbeat.Protocol.Ping;
 using Heartbeat.Protocol.Resources;
 
 namespace Heartbeat.Daemon.Metrics;
@@ -118,6 +120,32 @@ internal sealed class NodeMetrics
         m.Counter("heartbeat_input_dropped_total", "Datagrams dropped because the event loop's queue was full (a flood).", () => loop.InputDropped);
         m.Counter("heartbeat_retransmit_requests_total", "Retransmissions this node asked peers for.", () => c.RetransmitRequestsSent);
         m.Counter("heartbeat_retransmissions_served_total", "Retransmission requests from peers this node answered.", () => c.RetransmissionsServed);
+
+        // Ping nodes (ping, ping6, ping_group) and the built-in ipfail's view of them.
+        foreach (var ping in node.PingNodes?.Nodes ?? [])
+        {
+            m.Gauge("heartbeat_ping_node_up", "1 while a ping node answers (status ping), 0 once declared dead or before its first reply.", () => ping.Status == PingPayload.PingStatus ? 1 : 0, ("node", ping.Name));
+            m.Gauge("heartbeat_ping_node_last_reply_age_seconds", "Seconds since a ping node's last authenticated reply (NaN before the first).", () => ping.LastReply is { } at ? (engine.Now - at).TotalSeconds : double.NaN, ("node", ping.Name));
+            m.Counter("heartbeat_ping_requests_total", "Echo requests sent to a ping node (to every host of a ping_group).", () => ping.Probes, ("node", ping.Name));
+            m.Counter("heartbeat_ping_replies_total", "Authenticated echo replies from a ping node.", () => ping.Replies, ("node", ping.Name));
+        }
+
+        if (node.PingNodes is { } monitor)
+        {
+            m.Counter("heartbeat_ping_foreign_replies_total", "Echo replies that were not our own signed, fresh ones (another program's, forged or replayed): ignored.", () => monitor.ForeignReplies);
+        }
+
+        // STONITH: resets by result and the time they took (the start-up device check is in hbctl status).
+        if (node.Fencing.Device is not null)
+        {
+            foreach (var result in Enum.GetValues<FenceResult>())
+            {
+                m.Counter("heartbeat_stonith_attempts_total", "Reset attempts (stonith -T reset) that ended, by result (ok, bad_host, bad; a timeout is bad).", () => node.Fencing.AttemptsEnded(result), ("result", PrometheusText.SnakeCase(result.ToString())));
+            }
+
+            m.Counter("heartbeat_stonith_attempt_seconds_total", "Summed duration of the ended reset attempts.", () => node.Fencing.AttemptTime.TotalSeconds);
+            m.Gauge("heartbeat_stonith_takeover_held", "1 while a reset is under way or due and no group may be started, else 0.", () => node.Fencing.HoldsTakeover ? 1 : 0);
+        }
 
         // Resources, the operator, and the daemon itself.
         for (int i = 0; i < ResourceMetrics.Actions.Length; i++)

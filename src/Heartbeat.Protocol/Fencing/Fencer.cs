@@ -19,6 +19,7 @@ public sealed class Fencer
     private readonly List<FenceRequest> _requests = [];
     private readonly List<FencingEvent> _events = [];
     private readonly List<HaMessage> _messages = [];
+    private readonly long[] _attemptsEnded = new long[Enum.GetValues<FenceResult>().Length];
 
     public Fencer(StonithDevice? device, FencingOptions options, string localName)
     {
@@ -31,6 +32,12 @@ public sealed class Fencer
     public StonithDevice? Device { get; }
 
     public FencingOptions Options => _options;
+
+    /// <summary>Reset attempts that ended with this result since start (for the metrics; a plain count, no allocation).</summary>
+    public long AttemptsEnded(FenceResult result) => _attemptsEnded[(int)result];
+
+    /// <summary>Summed duration of every ended attempt since start.</summary>
+    public TimeSpan AttemptTime { get; private set; }
 
     /// <summary>Whether a reset is under way or due: while it is, no group may be started.</summary>
     public bool HoldsTakeover
@@ -136,6 +143,8 @@ public sealed class Fencer
 
         fence.LastResult = result;
         fence.LastElapsed = elapsed;
+        _attemptsEnded[(int)result]++;
+        AttemptTime += elapsed;
         fence.LastDetail = detail;
         Notice(peer, StonithResults.Of(result));
         if (result == FenceResult.Ok)
