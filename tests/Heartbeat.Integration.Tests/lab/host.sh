@@ -186,8 +186,9 @@ host-pid)
   ;;
 cgroups-down)
   lab=${2:?lab}
+  # No match leaves the glob as is; an `[ -d ] && …` as the loop's last command would then fail the whole call.
   for dir in "$(cgroup_root)/hbnet-$lab-"*; do
-    [ -d "$dir" ] && cgroup_remove "$dir"
+    if [ -d "$dir" ]; then cgroup_remove "$dir"; fi
   done
   ;;
 cgroups-sweep)
