@@ -6,6 +6,8 @@
 # bench/results/<date>/{report.md,results.json,outages.png} and the raw evidence of each crash trial in trials/.
 #
 #   bash bench/run.sh [--trials 20] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition]
+#                     (crash-cut6, crash-kill6: the crashes with an IPv6 VIP, neighbour advertisements instead of ARP;
+#                      not in the default list nor in --smoke)
 #                     [--impl ours,real,keepalived] [--keepalive 1000] [--deadtime 3] [--out DIR]
 #                     [--footprint IDLE_SECONDS [--starts 5]]
 #                                 footprint.md: RSS, CPU, packets at rest; start-up times (medians of lone starts)

@@ -96,6 +96,12 @@ public enum Scenario
 
     /// <summary>The holder's links cut until the peer took over (both hold the VIP), then healed.</summary>
     PartitionHeal,
+
+    /// <summary><see cref="CrashLinksCut"/> with an IPv6 VIP: the takeover ends in neighbour advertisements, after DAD.</summary>
+    CrashLinksCut6,
+
+    /// <summary><see cref="CrashKilled"/> with an IPv6 VIP.</summary>
+    CrashKilled6,
 }
 
 /// <summary>One trial: the client's longest outage and the longest time both nodes held the VIP.</summary>
@@ -146,7 +152,7 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -232,6 +238,17 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         return options;
     }
 
+    /// <summary>Whether the scenario's VIP is IPv6 (Trials.Vip6).</summary>
+    public static bool Ipv6(Scenario scenario) => scenario is Scenario.CrashLinksCut6 or Scenario.CrashKilled6;
+
+    /// <summary>What happens to the holder, whatever the VIP's family.</summary>
+    public static Scenario Fault(Scenario scenario) => scenario switch
+    {
+        Scenario.CrashLinksCut6 => Scenario.CrashLinksCut,
+        Scenario.CrashKilled6 => Scenario.CrashKilled,
+        _ => scenario,
+    };
+
     public static string Name(Scenario scenario) => scenario switch
     {
         Scenario.CrashLinksCut => "crash-cut",
@@ -239,6 +256,8 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         Scenario.GracefulStop => "graceful",
         Scenario.Standby => "standby",
         Scenario.PartitionHeal => "partition",
+        Scenario.CrashLinksCut6 => "crash-cut6",
+        Scenario.CrashKilled6 => "crash-kill6",
         _ => "failback",
     };
 
@@ -250,6 +269,8 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         "failback" => Scenario.Failback,
         "standby" => Scenario.Standby,
         "partition" => Scenario.PartitionHeal,
+        "crash-cut6" => Scenario.CrashLinksCut6,
+        "crash-kill6" => Scenario.CrashKilled6,
         _ => null,
     };
 }

@@ -22,6 +22,7 @@ public static class Report
         md.Append("Outage = the longest time without a successful connection after the event. Double hold = the longest time both nodes held the VIP (polled every 50 ms over rtnetlink); with links cut the isolated holder keeps its copy until it hears the peer again, so a value there is expected.\n\n");
         Outages(md, results);
         Breakdowns(md, results);
+        Ipv6BesideIpv4(md, results);
         Partitions(md, results);
         Targets(md, results);
         md.Append("\n## Failed trials\n\n");
@@ -82,7 +83,8 @@ public static class Report
 
         md.Append("## Where a crash takeover's time goes\n\n");
         md.Append("Seen from the survivor, medians in ms from the victim's last heartbeat (VRRP advert) on the survivor's wire: death declared (the line appearing in its log, polled every 2 ms), the VIP on its interface (`ip -ts monitor address`, a userspace stamp: it can trail the ARP), its first gratuitous ARP on the wire (tcpdump), the client's first answer. Takeover path = first ARP on the wire − death declared. Ours writes its log on a thread of its own, after the ARP, so its log line is late: for ours \"dead\" is the wall-clock time the daemon itself stamped on the decision (the same loop turn as the death) and reported in that line. The last column is ours' own in-process figure, decision → frames handed to the kernel. keepalived's log reaches its file through a pipe here, so its line can trail its ARP (a negative path).\n\n");
-        md.Append("| scenario | implementation | trials | → dead | → VIP | → ARP | → client | takeover path median (p90, max) | in process median (max) |\n|---|---|---|---|---|---|---|---|---|\n");
+        md.Append("IPv6 scenarios (`…6`): the VIP is fd00::50/64 and \"ARP\" is the first unsolicited neighbour advertisement to ff02::1 (tcpdump `icmp6 and ip6[40] == 136`). The address first appears tentative (\"→ VIP\"); \"→ DAD done\" is the kernel's notification that duplicate address detection passed (tentative cleared: only from then on does the kernel accept traffic for it). Ours and 3.0.6's IPv6addr add the VIP with DAD and send their first advertisement after it passed (by default up to 1 s of random delay plus one 1 s probe); keepalived adds its VIPs nodad, so its \"DAD done\" is the add itself.\n\n");
+        md.Append("| scenario | implementation | trials | → dead | → VIP | → DAD done | → ARP/NA | → client | takeover path median (p90, max) | in process median (max) |\n|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var scenario in crashes.Select(r => r.Scenario).Distinct())
         {
             foreach (var implementation in crashes.Select(r => r.Implementation).Distinct())
@@ -94,10 +96,40 @@ public static class Report
                 }
 
                 var path = TakeoverPaths(b);
-                md.Append(C, $"| {scenario} | {implementation} | {b.Count} | {Median(b.Select(x => x.DeathDeclared))} | {Median(b.Select(x => x.VipOnInterface))} | {Median(b.Select(x => x.FirstArp))} | {Median(b.Select(x => x.ClientBack))} | ");
+                md.Append(C, $"| {scenario} | {implementation} | {b.Count} | {Median(b.Select(x => x.DeathDeclared))} | {Median(b.Select(x => x.VipOnInterface))} | {Median(b.Select(x => x.VipUsable))} | {Median(b.Select(x => x.FirstArp))} | {Median(b.Select(x => x.ClientBack))} | ");
                 md.Append(path.Length == 0 ? "n/a" : string.Create(C, $"{Percentile(path, 0.5):F3} ms ({Percentile(path, 0.9):F3}, {path[^1]:F3})"));
                 var inside = b.Where(x => x.InProcess is not null).Select(x => x.InProcess!.Value).Order().ToArray();
                 md.Append(inside.Length == 0 ? " | |\n" : string.Create(C, $" | {Percentile(inside, 0.5):F3} ms ({inside[^1]:F3}) |\n"));
+            }
+        }
+
+        md.Append('\n');
+    }
+
+    /// <summary>
+    /// Each crash beside its IPv6 variant, per implementation: death declared → first ARP (IPv4) or first unsolicited
+    /// neighbour advertisement (IPv6) on the wire, and the client's outage; medians.
+    /// </summary>
+    private static void Ipv6BesideIpv4(StringBuilder md, IReadOnlyList<TrialResult> results)
+    {
+        var pairs = ((string V4, string V6)[])[("crash-cut", "crash-cut6"), ("crash-kill", "crash-kill6")];
+        var present = pairs.Where(p => results.Any(r => r.Scenario == p.V6)).ToList();
+        if (present.Count == 0)
+        {
+            return;
+        }
+
+        md.Append("## IPv6 takeover beside IPv4\n\n");
+        md.Append("Medians of the successful trials: death declared → first ARP (IPv4) or first unsolicited neighbour advertisement (IPv6) on the survivor's wire, and the client's outage. The difference is where the IPv6 takeover's extra time goes: duplicate address detection before the first advertisement (see the breakdown above).\n\n");
+        md.Append("| crash | implementation | IPv4: dead → first ARP | IPv6: dead → first NA | IPv6: dead → DAD done | IPv4 outage | IPv6 outage |\n|---|---|---|---|---|---|---|\n");
+        foreach (var (v4, v6) in present)
+        {
+            foreach (string implementation in Implementations(results))
+            {
+                var four = Ok(results, v4, implementation).Where(r => r.Breakdown is not null).Select(r => r.Breakdown!).ToList();
+                var six = Ok(results, v6, implementation).Where(r => r.Breakdown is not null).Select(r => r.Breakdown!).ToList();
+                string Outage(string scenario) => MedianOutage(results, scenario, implementation) is { } o ? o.ToString("F0", C) + " ms" : "n/a";
+                md.Append(C, $"| {v4} / {v6} | {implementation} | {Median(four.Select(b => b.TakeoverPath))} ms | {Median(six.Select(b => b.TakeoverPath))} ms | {Median(six.Select(b => b.VipUsable - b.DeathDeclared))} ms | {Outage(v4)} | {Outage(v6)} |\n");
             }
         }
 
@@ -134,8 +166,9 @@ public static class Report
     {
         md.Append("## Targets\n\n");
         var lines = new List<string>();
-        var ourPaths = TakeoverPaths(results.Where(r => r.Ok && r.Implementation == "ours" && r.Breakdown is not null).Select(r => r.Breakdown!));
-        var realPaths = TakeoverPaths(results.Where(r => r.Ok && r.Implementation == "real" && r.Breakdown is not null).Select(r => r.Breakdown!));
+        // The ≤ 2 ms target is IPv4's path; an IPv6 takeover waits out DAD by design (its own section above).
+        var ourPaths = TakeoverPaths(results.Where(r => r.Ok && r.Implementation == "ours" && r.Breakdown is not null && !r.Scenario.EndsWith('6')).Select(r => r.Breakdown!));
+        var realPaths = TakeoverPaths(results.Where(r => r.Ok && r.Implementation == "real" && r.Breakdown is not null && !r.Scenario.EndsWith('6')).Select(r => r.Breakdown!));
         if (ourPaths.Length > 0)
         {
             double ours = Percentile(ourPaths, 0.5);

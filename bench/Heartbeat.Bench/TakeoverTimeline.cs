@@ -35,7 +35,8 @@ public sealed partial class TakeoverTimeline : IDisposable
     {
         (_logPath, _deathMarker, _victimAddress) = (logPath, deathMarker, victim.Address);
         _logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
-        _capture = new PacketCapture(lab.Netns(survivor), "udp port 694 or arp or ip proto 112");
+        // ICMPv6 type 136 (a neighbour advertisement, right after the fixed IPv6 header): IPv6's gratuitous ARP.
+        _capture = new PacketCapture(lab.Netns(survivor), "udp port 694 or arp or ip proto 112 or (icmp6 and ip6[40] == 136)");
         _monitor = Spawn(["ip", "netns", "exec", lab.Netns(survivor), "ip", "-ts", "monitor", "address"], _monitored);
 
         if (deathMarker is not null)
@@ -48,6 +49,7 @@ public sealed partial class TakeoverTimeline : IDisposable
     /// <summary>The timeline after <paramref name="mark"/> (the fault), with the client's first success given.</summary>
     public Breakdown Read(DateTimeOffset mark, DateTimeOffset? clientBack, string vip)
     {
+        bool v6 = vip.Contains(':', StringComparison.Ordinal);
         // Let tcpdump and the monitor print what they saw, then stop them.
         Thread.Sleep(300);
         Stop();
@@ -67,20 +69,31 @@ public sealed partial class TakeoverTimeline : IDisposable
             }
 
             // A gratuitous ARP for the VIP: "who-has VIP tell VIP" (keepalived adds the target MAC in brackets) or
-            // "Reply VIP is-at".
-            if (at > mark && firstArp is null && ((line.Contains($"who-has {vip} ", StringComparison.Ordinal) && line.Contains($"tell {vip},", StringComparison.Ordinal)) || line.Contains($"Reply {vip} is-at", StringComparison.Ordinal)))
+            // "Reply VIP is-at"; IPv6: an unsolicited neighbour advertisement to all nodes, "> ff02::1: ICMP6,
+            // neighbor advertisement, tgt is VIP," (a solicited one goes to the asker's unicast address).
+            if (at > mark && firstArp is null && (v6
+                ? line.Contains("> ff02::1: ICMP6, neighbor advertisement, tgt is " + vip + ",", StringComparison.Ordinal)
+                : (line.Contains($"who-has {vip} ", StringComparison.Ordinal) && line.Contains($"tell {vip},", StringComparison.Ordinal)) || line.Contains($"Reply {vip} is-at", StringComparison.Ordinal)))
             {
                 firstArp = at;
             }
         }
 
+        // IPv6: the address appears tentative, and the kernel notifies again when duplicate address detection has
+        // passed (the flag cleared); only then does the kernel accept traffic for it. keepalived adds its VIPs nodad.
         DateTimeOffset? vipAdded = null;
+        DateTimeOffset? vipUsable = null;
+        string family = v6 ? "inet6" : "inet";
         foreach (string line in Snapshot(_monitored))
         {
-            if (MonitorTime(line) is { } at && at > mark && line.Contains($"inet {vip}/", StringComparison.Ordinal) && !line.Contains("Deleted", StringComparison.Ordinal))
+            if (MonitorTime(line) is { } at && at > mark && line.Contains($"{family} {vip}/", StringComparison.Ordinal) && !line.Contains("Deleted", StringComparison.Ordinal))
             {
-                vipAdded = at;
-                break;
+                vipAdded ??= at;
+                if (!v6 || !line.Contains("tentative", StringComparison.Ordinal))
+                {
+                    vipUsable = at;
+                    break;
+                }
             }
         }
 
@@ -103,7 +116,10 @@ public sealed partial class TakeoverTimeline : IDisposable
             Since(firstArp, lastHeartbeat),
             Since(clientBack, lastHeartbeat),
             firstArp is { } arp && dead is { } d ? (arp - d).TotalMilliseconds : null,
-            inProcess);
+            inProcess)
+        {
+            VipUsable = v6 ? Since(vipUsable, lastHeartbeat) : null,
+        };
     }
 
     /// <summary>Keeps the raw evidence of the trial (capture, address monitor, the survivor's log from the fault on).</summary>
@@ -252,7 +268,7 @@ public sealed partial class TakeoverTimeline : IDisposable
         return process;
     }
 
-    [GeneratedRegex(@"first gratuitous ARP handed to the kernel (\d+) µs after the acquisition was decided .*decided at (\S+)\)")]
+    [GeneratedRegex(@"first (?:gratuitous ARP|neighbour advertisement) handed to the kernel (\d+) µs after the acquisition was decided .*decided at (\S+)\)")]
     private static partial Regex OurFirstAnnouncement();
 }
 
@@ -261,4 +277,9 @@ public sealed partial class TakeoverTimeline : IDisposable
 /// heartbeat relative to the fault; negative when it came before). TakeoverPath = first ARP on the wire − death logged;
 /// InProcess = our daemon's own decision → first ARP.
 /// </summary>
-public sealed record Breakdown(double? LastHeartbeatAfterFault, double? DeathDeclared, double? VipOnInterface, double? FirstArp, double? ClientBack, double? TakeoverPath, double? InProcess);
+/// For an IPv6 VIP, FirstArp is the first unsolicited neighbour advertisement, and VipUsable the end of duplicate address
+/// detection (the address no longer tentative).
+public sealed record Breakdown(double? LastHeartbeatAfterFault, double? DeathDeclared, double? VipOnInterface, double? FirstArp, double? ClientBack, double? TakeoverPath, double? InProcess)
+{
+    public double? VipUsable { get; init; }
+}

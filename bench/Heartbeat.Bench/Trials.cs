@@ -11,6 +11,12 @@ namespace Heartbeat.Bench;
 public static class Trials
 {
     public const string Vip = "10.10.10.1";
+
+    /// <summary>The IPv6 scenarios' VIP, on the lab's fd00::/64 (each node fd00::N, the client fd00::99).</summary>
+    public const string Vip6 = "fd00::50";
+
+    /// <summary><see cref="Vip6"/> as 3.0.6's resource line must spell it (a '::' would be split as argument separators).</summary>
+    public const string Vip6Resource = "IPv6addr::fd00:0:0:0:0:0:0:50/64/ens18";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(10);
 
@@ -18,6 +24,9 @@ public static class Trials
     {
         string impl = implementation.ToString().ToLowerInvariant();
         string name = BenchOptions.Name(scenario);
+        bool v6 = BenchOptions.Ipv6(scenario);
+        string vip = v6 ? Vip6 : Vip;
+        var fault = BenchOptions.Fault(scenario);
         try
         {
             await using var lab = new Lab($"bench {impl} {name} {trial}")
@@ -28,15 +37,26 @@ public static class Trials
                 Warntime = options.Warntime,
                 InitdeadSeconds = Math.Max(options.DeadtimeSeconds * 2, 6),
                 AutoFailback = "on",
-                Haresources = $"server1 IPaddr2::{Vip}/24/ens18\n",
+                Haresources = v6 ? $"server1 {Vip6Resource}\n" : $"server1 IPaddr2::{Vip}/24/ens18\n",
             };
             var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
             var (holder, taker) = (nodes[0], nodes[1]);
             string client = lab.AddOutsider();
-            await using var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options) : new HeartbeatPair(lab);
+            if (v6)
+            {
+                // Addresses of their own on the VIP's prefix, without DAD (the lab's, as the IPv6 tests set them up).
+                foreach (var node in nodes)
+                {
+                    InNetns(lab.Netns(node), "ip", "-6", "addr", "add", "fd00::" + node.Address.Split('.')[^1] + "/64", "dev", "ens18", "nodad");
+                }
+
+                InNetns(client, "ip", "-6", "addr", "add", "fd00::99/64", "dev", "ens18", "nodad");
+            }
+
+            await using var pair = implementation == Implementation.Keepalived ? (IPair)new KeepalivedPair(lab, options, v6) : new HeartbeatPair(lab);
             pair.Start(holder);
             pair.Start(taker);
-            await using var probe = new VipProbe(lab, nodes, Vip, client, ProbeInterval, overlapping: true);
+            await using var probe = new VipProbe(lab, nodes, vip, client, ProbeInterval, overlapping: true);
             if (!Lab.WaitUntil(() => probe.Holders() is [var h] && h == holder.Name && probe.LastAnswer() == holder.Name, Wait))
             {
                 return Failed("server1 never held the VIP alone");
@@ -44,10 +64,10 @@ public static class Trials
 
             // 3.0.6 advertises deadtime + 2 s for 5 s after its start; let every implementation settle the same way.
             // The capture starts first, so it holds the victim's last heartbeats before the fault.
-            using var timeline = scenario is Scenario.CrashLinksCut or Scenario.CrashKilled ? Timeline(lab, implementation, taker, holder) : null;
+            using var timeline = fault is Scenario.CrashLinksCut or Scenario.CrashKilled ? Timeline(lab, implementation, taker, holder) : null;
             Thread.Sleep(6000);
             var mark = probe.Now;
-            switch (scenario)
+            switch (fault)
             {
                 case Scenario.CrashLinksCut:
                 case Scenario.PartitionHeal:
@@ -57,7 +77,17 @@ public static class Trials
                 case Scenario.Failback:
                     // A power-off: the daemon gone and its VIP with it.
                     pair.Kill(holder);
-                    Processes.Run(["ip", "netns", "exec", lab.Netns(holder), "ip", "addr", "del", Vip + "/24", "dev", "ens18"], TimeSpan.FromSeconds(10));
+                    // keepalived's IPv6 instance carries the IPv4 VIP too (KeepalivedPair): gone with the machine as well.
+                    if (v6)
+                    {
+                        Processes.Run(["ip", "netns", "exec", lab.Netns(holder), "ip", "-6", "addr", "del", Vip6 + "/64", "dev", "ens18"], TimeSpan.FromSeconds(10));
+                    }
+
+                    if (!v6 || implementation == Implementation.Keepalived)
+                    {
+                        Processes.Run(["ip", "netns", "exec", lab.Netns(holder), "ip", "addr", "del", Vip + "/24", "dev", "ens18"], TimeSpan.FromSeconds(10));
+                    }
+
                     break;
                 case Scenario.GracefulStop:
                     pair.Stop(holder);
@@ -99,7 +129,7 @@ public static class Trials
             }
 
             Thread.Sleep(500);
-            var breakdown = timeline?.Read(probe.WallClock(mark), probe.FirstAnswerBy(taker.Name, mark) is { } back ? probe.WallClock(back) : null, Vip);
+            var breakdown = timeline?.Read(probe.WallClock(mark), probe.FirstAnswerBy(taker.Name, mark) is { } back ? probe.WallClock(back) : null, vip);
             timeline?.Save(Path.Join(options.Output, "trials", $"{name}-{impl}-{trial}"));
             return new TrialResult(impl, name, trial, true, probe.LongestOutage(mark).TotalMilliseconds, probe.LongestDoubleHold(mark).TotalMilliseconds, null)
             {
@@ -114,6 +144,15 @@ public static class Trials
         }
 
         TrialResult Failed(string why) => new(impl, name, trial, false, double.NaN, double.NaN, why);
+    }
+
+    private static void InNetns(string netns, params string[] command)
+    {
+        var (code, _, error) = Processes.Run(["ip", "netns", "exec", netns, .. command], TimeSpan.FromSeconds(10));
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"{string.Join(' ', command)} in {netns}: {error}");
+        }
     }
 
     /// <summary>The survivor's view of a crash takeover; each implementation says "dead" in its own words.</summary>
@@ -178,7 +217,7 @@ public sealed class HeartbeatPair(Lab lab) : IPair
 /// Debian's keepalived with one VRRP instance for the same VIP: server1 priority 150 (preempting, like auto_failback
 /// on), server2 100; advert_int = the keepalive (whole seconds, VRRPv2), so a backup takes over after 3 adverts.
 /// </summary>
-public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
+public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = false) : IPair
 {
     private readonly Dictionary<string, Process> _running = new(StringComparer.Ordinal);
 
@@ -204,6 +243,11 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
         // centiseconds (keepalived's fastest setting is 0.01 s).
         double advert = Math.Max(0.01, Math.Round(options.KeepaliveMilliseconds / 1000.0, 2));
         string version = advert < 1 ? "    vrrp_version 3\n" : string.Empty;
+
+        // The IPv6 VIP rides on the same IPv4 VRRP instance, so that detection is the very same as in the IPv4
+        // trials (one instance cannot mix families in virtual_ipaddress; the excluded list, not carried in the
+        // adverts, can). keepalived adds it and sends unsolicited neighbour advertisements for it on becoming master.
+        string excluded = ipv6 ? $"    virtual_ipaddress_excluded {{\n        {Trials.Vip6}/64 dev ens18\n    }}\n" : string.Empty;
         File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $$"""
             global_defs {
             {{version}}    router_id {{node.Name}}
@@ -223,7 +267,7 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options) : IPair
                 virtual_ipaddress {
                     {{Trials.Vip}}/24 dev ens18
                 }
-                track_file {
+            {{excluded}}    track_file {
                     standby
                 }
             }

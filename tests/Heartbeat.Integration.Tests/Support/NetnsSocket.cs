@@ -13,9 +13,10 @@ internal static partial class NetnsSocket
 
     public static Socket CreateUdp(string netns) => Create(netns, SocketType.Dgram, ProtocolType.Udp);
 
-    public static Socket CreateTcp(string netns) => Create(netns, SocketType.Stream, ProtocolType.Tcp);
+    /// <summary>A TCP socket in the namespace; IPv4 unless <paramref name="family"/> says InterNetworkV6 (the benchmark's IPv6 VIP).</summary>
+    public static Socket CreateTcp(string netns, AddressFamily family = AddressFamily.InterNetwork) => Create(netns, SocketType.Stream, ProtocolType.Tcp, family);
 
-    private static Socket Create(string netns, SocketType type, ProtocolType protocol)
+    private static Socket Create(string netns, SocketType type, ProtocolType protocol, AddressFamily family = AddressFamily.InterNetwork)
     {
         Socket? socket = null;
         Exception? error = null;
@@ -29,7 +30,7 @@ internal static partial class NetnsSocket
                     throw new InvalidOperationException($"setns({netns}) failed: {Marshal.GetLastPInvokeErrorMessage()}");
                 }
 
-                socket = new Socket(AddressFamily.InterNetwork, type, protocol);
+                socket = new Socket(family, type, protocol);
             }
             catch (Exception ex)
             {
@@ -88,7 +89,7 @@ internal sealed partial class NetnsSocketFactory : IDisposable
         entered.Task.GetAwaiter().GetResult();
     }
 
-    public Socket CreateTcp() => Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+    public Socket CreateTcp(AddressFamily family = AddressFamily.InterNetwork) => Run(() => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
 
     /// <summary>A NETLINK_ROUTE socket in the namespace, as a raw descriptor (.NET's Socket has no AF_NETLINK).</summary>
     public AddressWatch CreateAddressWatch() => Run(() =>
@@ -125,14 +126,20 @@ internal sealed partial class NetnsSocketFactory : IDisposable
     private static partial int SetNs(int fd, int nstype);
 }
 
-/// <summary>Asks a namespace's kernel for its IPv4 addresses over rtnetlink (RTM_GETADDR dump): no process to start.</summary>
+/// <summary>
+/// Asks a namespace's kernel for its IPv4 or IPv6 addresses over rtnetlink (RTM_GETADDR dump): no process to start. An
+/// IPv6 address counts once usable: not while tentative (DAD running) nor after DAD failed.
+/// </summary>
 internal sealed partial class AddressWatch(int fd) : IDisposable
 {
     private const ushort RtmNewAddr = 20;
     private const ushort RtmGetAddr = 22;
     private const ushort NlmsgDone = 3;
     private const ushort NlmsgError = 2;
+    private const ushort IfaAddress = 1;
     private const ushort IfaLocal = 2;
+    private const byte IfaFlagDadFailed = 0x08;
+    private const byte IfaFlagTentative = 0x40;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private uint _sequence;
 
@@ -140,13 +147,17 @@ internal sealed partial class AddressWatch(int fd) : IDisposable
     public bool Has(System.Net.IPAddress address)
     {
         byte[] target = address.GetAddressBytes();
+        bool v6 = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+
+        // IPv4 names the address in IFA_LOCAL; IPv6 only in IFA_ADDRESS.
+        ushort wanted = v6 ? IfaAddress : IfaLocal;
         byte[] request = new byte[24];
         uint sequence = ++_sequence;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(0), 24);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(4), RtmGetAddr);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(request.AsSpan(6), 0x301); // NLM_F_REQUEST | NLM_F_DUMP
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), sequence);
-        request[16] = 2; // ifa_family = AF_INET
+        request[16] = (byte)(v6 ? 10 : 2); // ifa_family = AF_INET6 or AF_INET
         if (Send(fd, request, request.Length, 0) != request.Length)
         {
             throw new InvalidDataException($"netlink send: errno {Marshal.GetLastPInvokeError()}");
@@ -184,6 +195,7 @@ internal sealed partial class AddressWatch(int fd) : IDisposable
                     {
                         // struct ifaddrmsg (8 bytes), then rtattrs (len, type, value, padded to 4).
                         int attribute = 16 + 8;
+                        bool usable = (span[16 + 2] & (IfaFlagTentative | IfaFlagDadFailed)) == 0;
                         while (attribute + 4 <= length)
                         {
                             int attrLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(span[attribute..]);
@@ -193,7 +205,7 @@ internal sealed partial class AddressWatch(int fd) : IDisposable
                                 break;
                             }
 
-                            if (attrType == IfaLocal && attrLength == 8 && span.Slice(attribute + 4, 4).SequenceEqual(target))
+                            if (attrType == wanted && usable && attrLength == 4 + target.Length && span.Slice(attribute + 4, target.Length).SequenceEqual(target))
                             {
                                 found = true;
                             }

@@ -54,9 +54,9 @@ public sealed class VipProbe : IAsyncDisposable
         _connectInterval = connectInterval ?? TimeSpan.FromMilliseconds(20);
         foreach (var node in nodes)
         {
-            var listener = NetnsSocket.CreateTcp(lab.Netns(node));
+            var listener = NetnsSocket.CreateTcp(lab.Netns(node), _vipAddress.AddressFamily);
             listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Bind(new IPEndPoint(IPAddress.Any, Port));
+            listener.Bind(new IPEndPoint(_vipAddress.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, Port));
             listener.Listen(64);
             _listeners.Add(listener);
             string name = node.Name;
@@ -245,7 +245,7 @@ public sealed class VipProbe : IAsyncDisposable
         string? answeredBy = null;
         try
         {
-            using var client = _clientSockets.CreateTcp();
+            using var client = _clientSockets.CreateTcp(_vipAddress.AddressFamily);
             using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             attempt.CancelAfter(ConnectTimeout);
             await client.ConnectAsync(endpoint, attempt.Token).ConfigureAwait(false);
