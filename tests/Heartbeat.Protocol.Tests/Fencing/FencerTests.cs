@@ -114,6 +114,11 @@ public class FencerTests
             now += TimeSpan.FromSeconds(5);
             fencer.Tick(now);
         }
+
+        // The metrics' counts: three failures of this kind, none of the others, and their summed time.
+        Assert.Equal(3, fencer.AttemptsEnded(failure));
+        Assert.Equal(0, fencer.AttemptsEnded(FenceResult.Ok));
+        Assert.Equal(TimeSpan.FromSeconds(3), fencer.AttemptTime);
     }
 
     [Fact]
@@ -126,6 +131,7 @@ public class FencerTests
         Drain(fencer);
         Assert.Single(_requests);
         Assert.Empty(Notices());
+        Assert.Equal(0, fencer.AttemptsEnded(FenceResult.Ok));
     }
 
     [Fact]
