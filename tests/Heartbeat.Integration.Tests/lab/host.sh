@@ -187,7 +187,8 @@ host-pid)
 cgroups-down)
   lab=${2:?lab}
   for dir in "$(cgroup_root)/hbnet-$lab-"*; do
-    [ -d "$dir" ] && cgroup_remove "$dir"
+    # if, not &&: with no match the glob stays literal and a failed test would be the script's exit status.
+    if [ -d "$dir" ]; then cgroup_remove "$dir"; fi
   done
   ;;
 cgroups-sweep)
