@@ -97,13 +97,16 @@ public class PingIpfailTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Skipped: in the lab's namespaces Debian 12's real ipfail signs on but none of its API requests gets through
-    /// ("Cannot set filter mode … can't send message to IPC: Permission denied"; its heartbeat logs "ipc_bufpool_update:
-    /// magic number in head does not match"), so it exits 8 and is respawned until "respawning too fast"; the pair
-    /// then has no ipfail on the real side. Run it once the lab can host 3.0.6's API clients.
+    /// The real ipfail (respawned as hacluster) beside ours, both roles. The lab gives each real node a /dev/log: without
+    /// one, 3.0.6's clients put their API socket on fd 2 and corrupt it with their stderr log copies (see lab.sh).
+    /// The real-holder case is skipped for its return only: the VIP moves to ours, but when the uplink comes back the
+    /// real ipfail asks for the count once per ping node that comes up (two here), ours answers "balanced" twice within
+    /// its 2 x keepalive giveup delay, and 3.0.6's msg_ping_nodes aborts a pending delayed giveup on a balanced count,
+    /// so ours (faithfully) cancels its own foreign giveup and the VIP stays. Whether real+real does the same, and
+    /// what the test should expect then, is open.
     /// </summary>
-    [Theory(Skip = "the real ipfail cannot use 3.0.6's client API inside the lab's namespaces (IPC: Permission denied)")]
-    [InlineData(true)]
+    [Theory]
+    [InlineData(true, Skip = "returning: 3.0.6's abort-on-balanced cancels the foreign giveup on the second count (see above)")]
     [InlineData(false)]
     public async Task A_real_3_0_6_node_with_its_ipfail_and_ours_fail_over_on_the_holders_uplink(bool realHolds)
     {

@@ -85,6 +85,25 @@ real)
       mount -t tmpfs tmpfs /run
       mkdir -p /run/heartbeat /run/resource-agents
       chown hacluster:haclient /run/heartbeat
+      # A /dev/log of its own, as on a Debian host with a syslog daemon. 3.0.6 starts its respawned clients with
+      # fds 0-2 closed; a client (ipfail) that calls syslog() first keeps the /dev/log socket on fd 0 and its log
+      # files on 1 and 2, so the API socket lands on 3. Without a /dev/log the API socket lands on fd 2, where
+      # cl_log also writes its stderr copy of each line until the client has set its filter: the text corrupts the
+      # IPC stream ("ipc_bufpool_update: magic number in head does not match") and every request fails.
+      # The host has no /dev/log to bind over, so the node gets a tmpfs /dev with the host entries bound into it.
+      mkdir /run/lab-hostdev
+      mount --rbind /dev /run/lab-hostdev
+      mount -t tmpfs -o mode=755 tmpfs /dev
+      for e in /run/lab-hostdev/* /run/lab-hostdev/.[!.]*; do
+        [ -e "$e" ] || [ -L "$e" ] || continue
+        n=${e##*/}
+        if [ -L "$e" ]; then cp -P "$e" "/dev/$n"
+        elif [ -d "$e" ]; then mkdir "/dev/$n"; mount --rbind "$e" "/dev/$n"
+        else touch "/dev/$n"; mount --bind "$e" "/dev/$n"; fi
+      done
+      socat -u UNIX-RECV:/dev/log,mode=666 OPEN:"$LAB_DIR/log/syslog",creat,append < /dev/null > /dev/null 2>&1 &
+      for _ in $(seq 1 100); do [ -S /dev/log ] && break; sleep 0.05; done
+      [ -S /dev/log ] || { echo "lab: no /dev/log" >&2; exit 1; }
       for stub in reboot halt poweroff shutdown systemctl; do
         for d in /sbin /usr/sbin /bin /usr/bin; do
           [ -e "$d/$stub" ] && mount --bind "$LAB_DIR/stubs/$stub" "$d/$stub" || true
