@@ -33,7 +33,13 @@ public static class PrometheusText
         return !label || !name.StartsWith("__", StringComparison.Ordinal);
     }
 
-    public static void AppendLabelValue(StringBuilder text, string value)
+    /// <summary>A label value: backslash, double quote and line feed escaped.</summary>
+    public static void AppendLabelValue(StringBuilder text, string value) => AppendEscaped(text, value, quotes: true);
+
+    /// <summary>A HELP text: backslash and line feed escaped (the format leaves double quotes as they are there).</summary>
+    public static void AppendHelp(StringBuilder text, string help) => AppendEscaped(text, help, quotes: false);
+
+    private static void AppendEscaped(StringBuilder text, string value, bool quotes)
     {
         foreach (char c in value)
         {
@@ -42,27 +48,8 @@ public static class PrometheusText
                 case '\\':
                     text.Append(@"\\");
                     break;
-                case '"':
+                case '"' when quotes:
                     text.Append("\\\"");
-                    break;
-                case '\n':
-                    text.Append(@"\n");
-                    break;
-                default:
-                    text.Append(c);
-                    break;
-            }
-        }
-    }
-
-    public static void AppendHelp(StringBuilder text, string help)
-    {
-        foreach (char c in help)
-        {
-            switch (c)
-            {
-                case '\\':
-                    text.Append(@"\\");
                     break;
                 case '\n':
                     text.Append(@"\n");
