@@ -41,8 +41,9 @@ internal sealed class FenceRunner(string stonithPath, Action wake, ILogger logge
                 string? detail = run.TimedOut ? $"killed after {request.Timeout.TotalSeconds:0.#} s" : result == FenceResult.Ok ? null : $"exit {run.ExitCode}: {run.LastError ?? "no message"}";
                 outcome = new FenceOutcome(request, result, run.Elapsed, detail);
             }
-            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
+            catch (Exception ex)
             {
+                // Whatever went wrong, the node hears of the attempt: an unanswered request would hold its takeover forever.
                 outcome = new FenceOutcome(request, FenceResult.Bad, TimeSpan.Zero, $"cannot run {stonithPath}: {ex.Message}");
             }
 

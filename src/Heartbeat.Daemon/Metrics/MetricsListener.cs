@@ -21,6 +21,8 @@ public sealed class MetricsListener(DaemonSettings settings, MetricBoard board, 
     public const int Workers = 4;
     public static readonly TimeSpan ClientDeadline = TimeSpan.FromSeconds(3);
 
+    private static readonly TimeSpan AcceptRetryPause = TimeSpan.FromMilliseconds(100);
+
     private static readonly byte[] NotFoundBody = "only GET /metrics is served here\n"u8.ToArray();
     private static readonly byte[] NotReadyBody = "the daemon is starting: no metrics published yet\n"u8.ToArray();
 
@@ -96,6 +98,10 @@ public sealed class MetricsListener(DaemonSettings settings, MetricBoard board, 
                     return;
                 }
 
+                // A persistent failure (EMFILE, ENFILE: a machine already in trouble) must not become four threads
+                // spinning on it: say so and pause before the next accept.
+                MetricsLog.ClientProblem(logger, "accept", ex.Message);
+                Thread.Sleep(AcceptRetryPause);
                 continue;
             }
 

@@ -93,7 +93,7 @@ internal sealed class NodeMetrics
         }
 
         m.Counter("heartbeat_takeovers_total", "Groups taken over from a dead or departed peer.", () => node.Takeovers);
-        m.Histogram("heartbeat_takeover_duration_seconds", "From a takeover decided (the peer declared dead or gone) to its first gratuitous ARP or neighbour advertisement.", r.TakeoverDurations);
+        m.Histogram("heartbeat_takeover_duration_seconds", "From a takeover handed to the group worker (the peer declared dead or gone; after its STONITH reset, if one was needed) to its first gratuitous ARP or neighbour advertisement.", r.TakeoverDurations);
 
         // Heartbeats and packets.
         m.Histogram("heartbeat_keepalive_interval_seconds", "Time between consecutive statuses (heartbeats) received from a peer.", c.HeartbeatIntervals);

@@ -180,7 +180,6 @@ public sealed partial class NodeLoop : BackgroundService
         var engine = node.Membership; // for reading only: every input goes to the node
         Desk.Open();
         CheckStonithDevice(node);
-        OpenHardwareWatchdog();
 
         await using var hooks = new RcHookRunner(Path.Join(_settings.ConfigDirectory, "rc.d"), _scripts, _logger);
         _hooks = hooks;
@@ -218,6 +217,11 @@ public sealed partial class NodeLoop : BackgroundService
         string lastStatus = engine.LocalStatus;
         MembershipLog.LocalStatus(_logger, lastStatus);
         Flush(node, media);
+
+        // The hardware watchdog is armed only now, right before the try whose finally disarms it: a start that fails
+        // in its set-up (config, sockets, threads) exits without arming it, instead of rebooting the machine a
+        // deadtime later (3.0.6 too opens it after its own set-up).
+        OpenHardwareWatchdog();
         _counters.Allocations.Start();
         try
         {

@@ -13,6 +13,9 @@ public sealed record ScriptRun(int ExitCode, string Stdout, bool TimedOut, strin
 /// </summary>
 public static class ScriptProcess
 {
+    /// <summary>How long a killed child's output may take to end before its run is reported anyway.</summary>
+    private static readonly TimeSpan KilledDrainLimit = TimeSpan.FromSeconds(5);
+
     /// <summary>Runs <paramref name="path"/>; <paramref name="line"/> gets each output line with whether it came on stderr.</summary>
     public static async Task<ScriptRun> RunAsync(
         string path,
@@ -90,7 +93,16 @@ public static class ScriptProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                // Bounded: a grandchild that left the tree (setsid: an ssh, a helper daemon) keeps the output pipes open,
+                // and waiting for their end would wait for it; the killed child's exit is what the timeout promised.
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(KilledDrainLimit).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+
             timedOut = true;
         }
 

@@ -21,7 +21,7 @@ public static partial class HaCfDirectives
             return;
         }
 
-        b.PingNodes.Add(new PingNodeEntry(host.ToLowerInvariant(), host, kind, [host], c.Line));
+        AddPingNode(b, c, new PingNodeEntry(host.ToLowerInvariant(), host, kind, [host], c.Line));
     }
 
     /// <summary><c>ping_group name host…</c>: 3.0.6 refuses a line without a name or without a host.</summary>
@@ -42,7 +42,22 @@ public static partial class HaCfDirectives
             }
         }
 
-        b.PingNodes.Add(new PingNodeEntry(words[0].ToLowerInvariant(), words[0], PingKind.PingGroup, [.. words[1..]], c.Line));
+        AddPingNode(b, c, new PingNodeEntry(words[0].ToLowerInvariant(), words[0], PingKind.PingGroup, [.. words[1..]], c.Line));
+    }
+
+    /// <summary>
+    /// One pseudo node per name: a second ping of the same host, or a ping_group named like a ping host, would be a
+    /// second node table entry that 3.0.6's lookups never reach (they find the first); it is reported and left out.
+    /// </summary>
+    private static void AddPingNode(HaCfBuilder b, DirectiveContext c, PingNodeEntry entry)
+    {
+        if (b.PingNodes.Find(p => p.Name == entry.Name) is { } first)
+        {
+            c.Warning($"{c.Name}: ping node '{entry.Written}' is already declared on line {first.Line}; this one is left out", "declare each ping host or group once");
+            return;
+        }
+
+        b.PingNodes.Add(entry);
     }
 
     /// <summary>

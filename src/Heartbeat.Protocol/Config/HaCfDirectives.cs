@@ -492,7 +492,7 @@ public static partial class HaCfDirectives
         string[] words = SplitWords(line);
         if (words.Length < 2)
         {
-            c.Error("stonith_host needs a host (or *), a device type and its parameters", "example: stonith_host * external/ssh hostlist=\"node1 node2\"");
+            c.Error("stonith_host needs a host (or *), a device type and its parameters", "example: stonith_host * external/ipmi node1 10.0.0.201 admin secret lan (the values in the order stonith -t TYPE -n lists them)");
             return;
         }
 

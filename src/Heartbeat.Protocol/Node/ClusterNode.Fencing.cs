@@ -5,8 +5,8 @@ namespace Heartbeat.Protocol.Node;
 
 /// <summary>
 /// Fencing's place in the node: the planner decides whether a dead peer needs a reset (<see cref="FenceDecision"/>,
-/// 3.0.6's need_stonith), the <see cref="Fencer"/> runs the resets through the shell, and every group start waits in
-/// <see cref="_heldBack"/> while a reset is due or under way: 3.0.6 calls takeover_from_node only from the reset's
+/// 3.0.6's need_stonith), the <see cref="Fencer"/> runs the resets through the shell, and every takeover of a dead
+/// peer's groups waits in <see cref="_heldBack"/> while a reset is due or under way: 3.0.6 calls takeover_from_node only from the reset's
 /// success. The planner is not told: its acquisitions are merely late, as they are when a script is slow.
 /// </summary>
 public sealed partial class ClusterNode
@@ -45,10 +45,15 @@ public sealed partial class ClusterNode
         _fenceMessages.Clear();
     }
 
-    /// <summary>Whether a group request must wait for a reset: every start does while one is pending.</summary>
+    /// <summary>
+    /// Whether a group request must wait for a reset: a takeover of a dead peer's groups does while one is pending
+    /// (3.0.6 calls takeover_from_node from the reset's success). This node's own groups at start-up do not
+    /// (req_our_resources runs beside the reset in 3.0.6): a peer powered off together with its fencing device
+    /// (an IPMI on the same power) fails every reset, and holding those too would leave the survivor serving nothing.
+    /// </summary>
     private bool HoldBack(GroupRequest request)
     {
-        if (request.Action != GroupAction.Acquire || !_fencer.HoldsTakeover)
+        if (request.Action != GroupAction.Acquire || request.Cause != GroupCause.PeerDead || !_fencer.HoldsTakeover)
         {
             return false;
         }

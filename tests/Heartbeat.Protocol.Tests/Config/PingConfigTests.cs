@@ -28,6 +28,18 @@ public class PingConfigTests
         Assert.Equal(haCf.Deadtime, haCf.Deadping);
     }
 
+    [Fact]
+    public void A_ping_node_declared_twice_is_reported_and_kept_once()
+    {
+        // Two entries of one name would be two series of one metric and two table rows 3.0.6 never tells apart.
+        var result = Parse("ping 10.0.0.254\nping 10.0.0.254\nping_group 10.0.0.254 10.0.0.1\n");
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        Assert.Equal(["10.0.0.254"], result.Value!.PingNodes.Select(p => p.Name));
+        Assert.Equal(
+            [2, 3],
+            result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Warning && d.Message.Contains("already declared on line 1", StringComparison.Ordinal)).Select(d => d.Line));
+    }
+
     [Theory]
     [InlineData("ping fd00::fe\n", "ping: 'fd00::fe' is not an IPv4 address")]
     [InlineData("ping6 10.0.0.1\n", "ping6: '10.0.0.1' is not an IPv6 address")]

@@ -70,6 +70,23 @@ public class FencingTests
     }
 
     [Fact]
+    public void Alone_at_start_with_a_failing_device_its_own_group_starts_and_only_the_peers_waits()
+    {
+        // The peer powered off together with its fencing device: every reset fails. 3.0.6 runs req_our_resources
+        // beside the reset, so the survivor serves its own group; only the takeover of the peer's waits for a reset.
+        var lab = new NodeHarness(AutoFailback.On, stonith: true) { FenceTakes = TimeSpan.FromMilliseconds(200), FenceFails = true };
+        lab.Start("server1");
+        lab.Run(TimeSpan.FromSeconds(15));
+
+        Assert.True(lab.Fences["server1"].Count >= 2, "the reset is not retried");
+        Assert.All(lab.Fences["server1"], f => Assert.Equal("server2", f.Node));
+        Assert.Empty(lab.Resets);
+        Assert.Equal([G1], lab.Held("server1"));
+        Assert.DoesNotContain(lab.Requests["server1"], r => r.Key == G2 && r.Action == GroupAction.Acquire);
+        Assert.Equal(1, lab.Nodes["server1"].TakeoverHeldBack);
+    }
+
+    [Fact]
     public void A_failing_device_is_retried_every_5_s_and_the_groups_are_never_taken()
     {
         var lab = StablePair(AutoFailback.On, BothOnServer2, stonith: true);
