@@ -65,7 +65,8 @@ public class PingIpfailTests(ITestOutputHelper output)
         Assert.False(lab.HoldsPublic(nodes[0], Vip));
         Assert.DoesNotContain("Status update for node 192.168.50.1: status ping", nodes[0].Log()[nodes[0].Log().LastIndexOf("node 192.168.50.1: is dead", StringComparison.Ordinal)..], StringComparison.Ordinal);
 
-        // Restored: with auto_failback on the VIP goes home.
+        // Restored: with auto_failback on the VIP goes home. Two real nodes keep it on the taker instead (see the real+real
+        // test); ours returns it because the restored node asks "1" and then "2" (see the mixed test's ours-holder case).
         lab.Uplink(true, nodes[0]);
         Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
         Assert.True(Lab.WaitUntil(() => lab.GatewayReaches(Vip), Wait), lab.Describe());
@@ -143,6 +144,10 @@ public class PingIpfailTests(ITestOutputHelper output)
             return;
         }
 
+        // NOT 3.0.6's outcome (open, reported): ours, restored, asks with the count as each ping node comes up
+        // ("we see 1", then "we see 2"), so the real taker answers "more" and then one "balanced", and its foreign giveup
+        // runs. A real restored ipfail reads the count when it handles each callback, after heartbeat has taken both
+        // replies, asks "2" twice, and the taker aborts (the real+real test above).
         lab.Uplink(true, nodes[0]);
         Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
     }
