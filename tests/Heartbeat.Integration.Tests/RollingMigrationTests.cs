@@ -97,6 +97,10 @@ public sealed class RollingMigrationTests(ITestOutputHelper output)
             Assert.True(Lab.WaitUntil(() => probe.Holders() is ["server2"] && probe.LastAnswer() == "server2", Wait), "hb_standby on server1 did not hand the VIP to server2\n" + cluster.Describe());
         }
 
+        // From here server1 is replaced too, and the move back to it is between two of ours: a planned move of an
+        // address-only group there is make-before-break (README, Differences), the taker's address up a moment before
+        // the giver's goes (the probe saw it once in a CI rehearsal). Before it, with a 3.0.6 node in every move, never two.
+        var bothOurs = probe.Now;
         Migrate(s1);
         Phase("server1 migrated");
         Assert.True(Lab.WaitUntil(() => probe.Holders() is ["server1"] && probe.LastAnswer() == "server1", Wait), "the VIP did not end on server1, its home, after the migration\n" + cluster.Describe());
@@ -107,7 +111,8 @@ public sealed class RollingMigrationTests(ITestOutputHelper output)
         compatDifferences.AddRange(CompatSame("server1 holding its home group", realHolder, CompatSnapshot(s1, s2)));
 
         // Never two holders; each node is the same node (uuid) with a newer generation, and its peer sees it as one of ours.
-        Assert.Equal(1, probe.MostHolders(start));
+        Assert.Equal(1, probe.MostHolders(start, bothOurs));
+        Assert.True(probe.LongestDoubleHold(bothOurs) <= TimeSpan.FromSeconds(1), "a double hold longer than a make-before-break handover\n" + probe.Summary(bothOurs));
         foreach (var host in cluster.Hosts)
         {
             using var status = JsonDocument.Parse(host.Sh("hbctl status --json"));

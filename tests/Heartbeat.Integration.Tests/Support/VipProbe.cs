@@ -160,7 +160,10 @@ public sealed class VipProbe : IAsyncDisposable
     }
 
     /// <summary>The most nodes that held the VIP at one poll after <paramref name="from"/> (2: a double hold, however short).</summary>
-    public int MostHolders(TimeSpan from) => Snapshot(_holders).Where(h => h.At >= from).Select(h => h.Holders.Length).DefaultIfEmpty(0).Max();
+    public int MostHolders(TimeSpan from) => MostHolders(from, TimeSpan.MaxValue);
+
+    /// <summary>The most nodes that held the VIP at one poll in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    public int MostHolders(TimeSpan from, TimeSpan to) => Snapshot(_holders).Where(h => h.At >= from && h.At < to).Select(h => h.Holders.Length).DefaultIfEmpty(0).Max();
 
     /// <summary>Whether the node held the VIP at any poll after <paramref name="from"/>.</summary>
     public bool EverHeldBy(string node, TimeSpan from) => Snapshot(_holders).Any(h => h.At >= from && h.Holders.Contains(node));
