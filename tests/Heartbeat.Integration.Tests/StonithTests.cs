@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using Heartbeat.Integration.Tests.Support;
 using Xunit.Abstractions;
@@ -22,7 +20,7 @@ public sealed class StonithTests(ITestOutputHelper output)
     public async Task A_split_brain_fences_only_the_node_without_the_group_and_the_client_never_loses_it()
     {
         await using var lab = new Lab("stonith split brain") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
-        using var device = TestDevice.Install(lab, "ok");
+        using var device = StonithTestDevice.Install(lab, "ok");
         var nodes = lab.Declare(false, false);
         string client = lab.AddOutsider();
         StartBoth(lab, nodes);
@@ -54,7 +52,7 @@ public sealed class StonithTests(ITestOutputHelper output)
     public async Task A_killed_holder_is_fenced_before_the_survivor_takes_its_group()
     {
         await using var lab = new Lab("stonith holder killed") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
-        using var device = TestDevice.Install(lab, "ok");
+        using var device = StonithTestDevice.Install(lab, "ok");
         var nodes = lab.Declare(false, false);
         StartBoth(lab, nodes);
         using var monitor = AddressMonitor.Start(lab.Netns(nodes[0]));
@@ -70,7 +68,7 @@ public sealed class StonithTests(ITestOutputHelper output)
     public async Task A_failing_device_is_retried_every_5_s_and_the_group_is_never_taken()
     {
         await using var lab = new Lab("stonith failing device") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
-        using var device = TestDevice.Install(lab, "fail");
+        using var device = StonithTestDevice.Install(lab, "fail");
         var nodes = lab.Declare(false, false);
         StartBoth(lab, nodes);
         using var monitor = AddressMonitor.Start(lab.Netns(nodes[0]));
@@ -119,7 +117,7 @@ public sealed class StonithTests(ITestOutputHelper output)
     {
         // server2 holds the group; the real 3.0.6 node is the holder or the survivor.
         await using var lab = new Lab($"stonith beside 3.0.6, real holds {realHolds}") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
-        using var device = TestDevice.Install(lab, "ok");
+        using var device = StonithTestDevice.Install(lab, "ok");
         var nodes = lab.Declare(false, realHolds);
         var (survivor, holder) = (nodes[0], nodes[1]);
         StartBoth(lab, nodes);
@@ -139,7 +137,7 @@ public sealed class StonithTests(ITestOutputHelper output)
     }
 
     /// <summary>Exactly one reset, of server2, and the VIP added once on the survivor, after it.</summary>
-    private void AssertResetOfServer2BeforeTheVip(TestDevice device, AddressMonitor monitor)
+    private void AssertResetOfServer2BeforeTheVip(StonithTestDevice device, AddressMonitor monitor)
     {
         var reset = Assert.Single(device.Resets());
         Assert.Equal("server2", reset.Node);
@@ -164,106 +162,5 @@ public sealed class StonithTests(ITestOutputHelper output)
         }
 
         Assert.True(Lab.WaitUntil(() => lab.HasAddress(nodes[1], Vip), TimeSpan.FromSeconds(60)), "not placed\n" + lab.Describe());
-    }
-
-    /// <summary>
-    /// Our test device, installed where cluster-glue looks for external plugins (that directory only) under a name of
-    /// this lab's, and removed on dispose. Its reset writes a line (UTC time, action, node) to a record file, then
-    /// powers the node off through lab.sh, or refuses (mode fail).
-    /// </summary>
-    private sealed class TestDevice : IDisposable
-    {
-        private const string PluginDirectory = "/usr/lib/stonith/plugins/external";
-
-        private TestDevice(string path, string record)
-        {
-            Path = path;
-            Record = record;
-        }
-
-        public string Path { get; }
-
-        public string Record { get; }
-
-        public static TestDevice Install(Lab lab, string mode)
-        {
-            string name = $"hbnet-test-{lab.Name}";
-            string path = System.IO.Path.Join(PluginDirectory, name);
-            string record = System.IO.Path.Join(lab.Directory, "resets");
-            File.WriteAllText(path, """
-                #!/bin/sh
-                # HeartbeatNet's test STONITH device: a reset powers the lab node's namespace off (lab.sh poweroff).
-                case "$1" in
-                gethosts) echo server1; echo server2 ;;
-                getconfignames) printf 'labsh\nlab\nrecord\nmode\n' ;;
-                status|on) exit 0 ;;
-                reset|off)
-                  echo "$(date -u +%Y-%m-%dT%H:%M:%S.%6N) $1 $2" >> "$record"
-                  if [ "$mode" = fail ]; then echo "test device refuses to reset $2" >&2; exit 1; fi
-                  bash "$labsh" poweroff "$lab" "$2" >/dev/null 2>&1 || exit 1 ;;
-                getinfo-devid|getinfo-devname) echo "HeartbeatNet test device" ;;
-                getinfo-devdescr) echo "powers off a lab namespace" ;;
-                getinfo-devurl) echo "https://example.invalid/" ;;
-                getinfo-xml) echo "<parameters/>" ;;
-                *) exit 1 ;;
-                esac
-                """ + "\n");
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            string labSh = System.IO.Path.Join(AppContext.BaseDirectory, "lab", "lab.sh");
-            lab.ExtraHaCf = $"stonith_host * external/{name} {labSh} {lab.Name} {record} {mode}\n";
-            return new TestDevice(path, record);
-        }
-
-        /// <summary>The attempts so far: (UTC time as yyyy-MM-ddTHH:mm:ss.ffffff, node).</summary>
-        public List<(string At, string Node)> Resets() => File.Exists(Record)
-            ? [.. File.ReadAllLines(Record).Select(l => l.Split(' ')).Where(w => w.Length == 3).Select(w => (w[0], w[2]))]
-            : [];
-
-        public void Dispose() => File.Delete(Path);
-    }
-
-    /// <summary><c>ip -ts monitor address</c> in a namespace: every address change with its UTC time, kept until disposed.</summary>
-    private sealed class AddressMonitor : IDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        private AddressMonitor(Process process) => _process = process;
-
-        public static AddressMonitor Start(string netns)
-        {
-            var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string arg in (string[])["-ts", "-n", netns, "monitor", "address"])
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            info.Environment["TZ"] = "UTC";
-            var monitor = new AddressMonitor(Process.Start(info)!);
-            monitor._process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line)
-                {
-                    monitor._lines.Enqueue(line);
-                }
-            };
-            monitor._process.BeginOutputReadLine();
-            Thread.Sleep(200); // subscribed before the test moves anything
-            return monitor;
-        }
-
-        /// <summary>The lines naming <paramref name="address"/> as a whole address (not a prefix of another).</summary>
-        public List<string> Lines(string address) => [.. _lines.Where(l => l.Contains($" {address}/", StringComparison.Ordinal))];
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                _process.WaitForExit(5000);
-            }
-
-            _process.Dispose();
-        }
     }
 }
