@@ -3,7 +3,11 @@ namespace Heartbeat.Protocol.Membership;
 /// <summary>
 /// The last sequenced datagrams this node sent, kept as the exact bytes so a retransmission is byte-identical to the
 /// original (same ts, same digests), as 3.0.6 serves them (wire-format.md §7.3). In steady state it allocates nothing:
-/// the entry (and the buffer) that falls out of the window holds the next datagram.
+/// the entry (and the buffer) that falls out of the window holds the next datagram. Until the window is full it grows
+/// by one entry and one buffer per datagram (kept, not garbage): that is the event loop's only allocation after
+/// start-up, about 400 bytes a keepalive for the first 500 (100 s at keepalive 200 ms; measured with a pair in
+/// namespaces, also with tiered compilation off, so it is not the JIT's). Filling it at start instead would cost the
+/// whole window's memory before it is needed, for nothing a scrape or a heartbeat could notice.
 /// </summary>
 public sealed class SendHistory(int capacity = SendHistory.DefaultCapacity)
 {
