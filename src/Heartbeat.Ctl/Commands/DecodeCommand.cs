@@ -5,6 +5,8 @@ using System.Text.Json;
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Capture;
 using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Ipfail;
+using Heartbeat.Protocol.Resources;
 using Heartbeat.Protocol.Wire;
 
 namespace Heartbeat.Ctl.Commands;
@@ -189,7 +191,7 @@ public static class DecodeCommand
         }
 
         line.Append(CultureInfo.InvariantCulture, $" hg={m.GetString(WireFields.Generation) ?? "?"}");
-        if (Protocol.Ipfail.IpfailMessages.Describe(m) is { } meaning)
+        if (Meaning(m) is { } meaning)
         {
             line.Append(CultureInfo.InvariantCulture, $" [{meaning}]");
         }
@@ -214,6 +216,9 @@ public static class DecodeCommand
 
         return line.ToString();
     }
+
+    /// <summary>What the message means to an admin, where decode knows: ipfail's messages and the standby exchange.</summary>
+    private static string? Meaning(HaMessage message) => IpfailMessages.Describe(message) ?? StandbyMessages.Describe(message);
 
     private static string Abbreviate(HaField field)
     {
@@ -255,7 +260,7 @@ public static class DecodeCommand
                     json.WriteString("compression", wire.PayloadAlgorithm);
                 }
 
-                if (Protocol.Ipfail.IpfailMessages.Describe(wire.Effective) is { } meaning)
+                if (Meaning(wire.Effective) is { } meaning)
                 {
                     json.WriteString("meaning", meaning);
                 }
