@@ -13,7 +13,8 @@ namespace Heartbeat.Ctl.Commands;
 
 /// <summary>
 /// <c>hbctl decode FILE.pcap [--authkeys FILE]</c>: one line per Heartbeat message with both digest verdicts; exit 1
-/// if any datagram fails to decode or authenticate. Answers "why does my peer reject my packets?".
+/// if any datagram fails to decode or authenticate. Answers "why does my peer reject my packets?" and, with the meaning
+/// of ipfail's messages and of the standby exchange, "why did the group move?".
 /// </summary>
 public static class DecodeCommand
 {
