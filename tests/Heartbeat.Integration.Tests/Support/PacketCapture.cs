@@ -23,7 +23,9 @@ public sealed class PacketCapture : IDisposable
     /// <param name="verbose">Decode in detail (<c>-vv</c>): flags, options, and whether checksums are right.</param>
     /// <param name="pcapFile">
     /// Write the packets to this libpcap file instead of printing them (for <c>hbctl decode</c>): every packet as it
-    /// arrives (<c>-U</c>), as root (<c>-Z root</c>: Debian's tcpdump drops to its own user before opening the file).
+    /// arrives (<c>--immediate-mode -U</c>: without immediate mode the kernel hands packets over in blocks, up to a
+    /// second late, and those still pending when tcpdump is stopped never reach the file), as root (<c>-Z root</c>:
+    /// Debian's tcpdump drops to its own user before opening the file).
     /// </param>
     public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null, bool verbose = false, string? pcapFile = null)
     {
@@ -47,7 +49,7 @@ public sealed class PacketCapture : IDisposable
 
         if (pcapFile is not null)
         {
-            arguments.AddRange(["-U", "-Z", "root", "-w", pcapFile]);
+            arguments.AddRange(["--immediate-mode", "-U", "-Z", "root", "-w", pcapFile]);
         }
 
         arguments.AddRange(["-i", interfaceName, filter]);
