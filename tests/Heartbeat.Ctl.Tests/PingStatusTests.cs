@@ -48,10 +48,13 @@ public sealed class PingStatusTests : IAsyncLifetime
     public void Decode_names_the_ipfail_messages()
     {
         var ask = IpfailMessages.AskPingNodes("server1", "server2", 0);
-        Assert.Equal("ipfail: server1 sees 0 ping node(s), asks server2 for its count", IpfailMessages.Describe(ask));
-        Assert.Equal("ipfail: server2 sees fewer ping nodes and is told to give up its groups", IpfailMessages.Describe(IpfailMessages.TellYouAreDead("server2")));
-        Assert.Equal("ipfail: the counts are balanced, server1 cancels its delayed giveup", IpfailMessages.Describe(IpfailMessages.TellAbortGiveup("server2", "server1")));
-        Assert.Equal("API client ipfail on server1: join (the other ipfail answers with its count)", IpfailMessages.Describe(IpfailMessages.JoinNotice("server1")));
+        Assert.Equal("ipfail: server1 sees 0 ping node(s) and asks server2 for its count", IpfailMessages.Describe(ask));
+        Assert.Equal("ipfail: server1 sees more ping nodes and tells server2 to give up all its groups", IpfailMessages.Describe(IpfailMessages.TellYouAreDead("server2").Set("src", "server1")));
+        Assert.Equal("ipfail: ping node counts are balanced; server2 tells server1 to abort its delayed giveup", IpfailMessages.Describe(IpfailMessages.TellAbortGiveup("server2", "server1")));
+        Assert.Equal("API client ipfail on server1: join (ipfail's join notice: the other ipfail answers with its count)", IpfailMessages.Describe(IpfailMessages.JoinNotice("server1")));
+
+        // A standby request is ipfail's only when heartbeat's API stamped it so.
+        Assert.Null(IpfailMessages.Describe(new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "all"), HaField.String("info", "me"), HaField.String("src", "server1")])));
         Assert.Null(IpfailMessages.Describe(new HaMessage([HaField.String("t", "status")])));
     }
 }

@@ -124,6 +124,8 @@ public class PingIpfailTests(ITestOutputHelper output)
     /// With the real node holding, the return is held to what two real nodes do (the test above): the real ipfail asks
     /// twice when its uplink returns, ours answers "balanced" twice within its 2 x keepalive giveup delay and, like
     /// 3.0.6's msg_ping_nodes, aborts its own foreign giveup on the second one, so the VIP stays on ours.
+    /// The heartbeat link is captured on the lab's bridge for the whole run, and hbctl decode must name the ipfail
+    /// messages of both sides in it (see <see cref="AssertDecodeNamesBothIpfails"/>).
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -131,6 +133,10 @@ public class PingIpfailTests(ITestOutputHelper output)
     public async Task A_real_3_0_6_node_with_its_ipfail_and_ours_fail_over_on_the_holders_uplink(bool realHolds)
     {
         await using var lab = NewLab($"ping ipfail real holds {realHolds}", "/usr/libexec/heartbeat/ipfail");
+        string pcap = Path.Join(lab.Directory, "heartbeat-link.pcap");
+
+        // From before either node starts (the bridge exists with the lab), so the join notices are in it too.
+        using var capture = new PacketCapture($"{lab.Name}-br", "udp port 694", "br0", pcapFile: pcap);
         var nodes = Build(lab, realHolds, !realHolds);
         var clock = Stopwatch.StartNew();
         lab.Uplink(false, nodes[0]);
@@ -141,15 +147,74 @@ public class PingIpfailTests(ITestOutputHelper output)
         if (realHolds)
         {
             StaysOnTheTakerAfterTheUplinkReturns(lab, nodes);
-            return;
+        }
+        else
+        {
+            // NOT 3.0.6's outcome (open, reported): ours, restored, asks with the count as each ping node comes up
+            // ("we see 1", then "we see 2"), so the real taker answers "more" and then one "balanced", and its foreign giveup
+            // runs. A real restored ipfail reads the count when it handles each callback, after heartbeat has taken both
+            // replies, asks "2" twice, and the taker aborts (the real+real test above).
+            lab.Uplink(true, nodes[0]);
+            Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
         }
 
-        // NOT 3.0.6's outcome (open, reported): ours, restored, asks with the count as each ping node comes up
-        // ("we see 1", then "we see 2"), so the real taker answers "more" and then one "balanced", and its foreign giveup
-        // runs. A real restored ipfail reads the count when it handles each callback, after heartbeat has taken both
-        // replies, asks "2" twice, and the taker aborts (the real+real test above).
-        lab.Uplink(true, nodes[0]);
-        Assert.True(Lab.WaitUntil(() => lab.HoldsPublic(nodes[0], Vip) && !lab.HoldsPublic(nodes[1], Vip), Wait), "the VIP did not return\n" + lab.Describe());
+        capture.Stop();
+        AssertDecodeNamesBothIpfails(lab, nodes, pcap);
+    }
+
+    /// <summary>
+    /// hbctl decode on the capture of a mixed pair: every datagram authenticates, and the lines name what each ipfail
+    /// must have sent during the cut and the restore (contrib/ipfail/ipfail.c), with the sender and the meaning.
+    /// <list type="bullet">
+    /// <item>Both: the join notice heartbeat sends when ipfail signs on.</item>
+    /// <item>Cut: the holder's ipfail asks with its count at each ping node's link death (LinkStatus), the last time
+    /// with 0; the taker sees more and answers you_are_dead; the holder's delayed giveup sends the standby request
+    /// for all its groups (a real ipfail's is stamped from_id=ipfail by heartbeat's API; ours sends hb_standby's).</item>
+    /// <item>Restore: the holder asks again with 2 once both ping nodes are up (a real one twice, ours "1" then "2");
+    /// the taker answers the balanced count with abort_giveup. Ours as the restored holder makes the real taker give
+    /// its foreign groups back (the VIP returns): the real ipfail's giveup of its foreign groups.</item>
+    /// </list>
+    /// Each side therefore sends a join, and between the two roles each of num_ping_nodes, you_are_dead, abort_giveup
+    /// and the giveup comes from a real ipfail and from ours.
+    /// </summary>
+    private void AssertDecodeNamesBothIpfails(Lab lab, LabNode[] nodes, string pcap)
+    {
+        var (holder, taker) = (nodes[0].Name, nodes[1].Name);
+        string authkeys = Path.Join(nodes[0].Directory, nodes[0].Real ? string.Empty : "etc", "authkeys");
+        var (code, text, error) = Processes.Run([Lab.Hbctl, "decode", "--authkeys", authkeys, pcap], TimeSpan.FromSeconds(60));
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string summary = lines.Length > 0 ? lines[^1] : string.Empty;
+        output.WriteLine(summary);
+        Assert.True(code == 0 && summary.Contains(" 0 bad", StringComparison.Ordinal), $"hbctl decode exited {code}: {summary}\n{error}\n" + lab.Describe());
+
+        var named = lines.Where(l => l.Contains("[ipfail", StringComparison.Ordinal) || l.Contains("[API client ipfail", StringComparison.Ordinal)
+            || l.Contains(" t=ask_resources ", StringComparison.Ordinal)).ToList();
+        foreach (string line in named)
+        {
+            output.WriteLine(line);
+        }
+
+        void Named(string type, string src, string meaning)
+        {
+            bool found = named.Any(l => l.Contains($" t={type} src={src} ", StringComparison.Ordinal) && l.Contains($"[{meaning}]", StringComparison.Ordinal));
+            Assert.True(found, $"hbctl decode shows no {type} from {src} meaning \"{meaning}\"; its ipfail lines:\n{string.Join('\n', named)}");
+        }
+
+        foreach (var node in nodes)
+        {
+            Named("hbapi-clstat", node.Name, $"API client ipfail on {node.Name}: join (ipfail's join notice: the other ipfail answers with its count)");
+        }
+
+        string giveupAll = $"standby request: {holder} wants to go standby [all]";
+        Named("num_ping_nodes", holder, $"ipfail: {holder} sees 0 ping node(s) and asks {taker} for its count");
+        Named("you_are_dead", taker, $"ipfail: {taker} sees more ping nodes and tells {holder} to give up all its groups");
+        Named("ask_resources", holder, nodes[0].Real ? "ipfail's giveup: " + giveupAll : giveupAll);
+        Named("num_ping_nodes", holder, $"ipfail: {holder} sees 2 ping node(s) and asks {taker} for its count");
+        Named("abort_giveup", taker, $"ipfail: ping node counts are balanced; {taker} tells {holder} to abort its delayed giveup");
+        if (!nodes[0].Real)
+        {
+            Named("ask_resources", taker, $"ipfail's giveup: standby request: {taker} wants to go standby [foreign]");
+        }
     }
 
     /// <summary>

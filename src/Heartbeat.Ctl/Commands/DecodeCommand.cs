@@ -5,13 +5,16 @@ using System.Text.Json;
 using Heartbeat.Protocol.Auth;
 using Heartbeat.Protocol.Capture;
 using Heartbeat.Protocol.Config;
+using Heartbeat.Protocol.Ipfail;
+using Heartbeat.Protocol.Resources;
 using Heartbeat.Protocol.Wire;
 
 namespace Heartbeat.Ctl.Commands;
 
 /// <summary>
 /// <c>hbctl decode FILE.pcap [--authkeys FILE]</c>: one line per Heartbeat message with both digest verdicts; exit 1
-/// if any datagram fails to decode or authenticate. Answers "why does my peer reject my packets?".
+/// if any datagram fails to decode or authenticate. Answers "why does my peer reject my packets?" and, with the meaning
+/// of ipfail's messages and of the standby exchange, "why did the group move?".
 /// </summary>
 public static class DecodeCommand
 {
@@ -189,7 +192,7 @@ public static class DecodeCommand
         }
 
         line.Append(CultureInfo.InvariantCulture, $" hg={m.GetString(WireFields.Generation) ?? "?"}");
-        if (Protocol.Ipfail.IpfailMessages.Describe(m) is { } meaning)
+        if (Meaning(m) is { } meaning)
         {
             line.Append(CultureInfo.InvariantCulture, $" [{meaning}]");
         }
@@ -214,6 +217,9 @@ public static class DecodeCommand
 
         return line.ToString();
     }
+
+    /// <summary>What the message means to an admin, where decode knows: ipfail's messages and the standby exchange.</summary>
+    private static string? Meaning(HaMessage message) => IpfailMessages.Describe(message) ?? StandbyMessages.Describe(message);
 
     private static string Abbreviate(HaField field)
     {
@@ -255,7 +261,7 @@ public static class DecodeCommand
                     json.WriteString("compression", wire.PayloadAlgorithm);
                 }
 
-                if (Protocol.Ipfail.IpfailMessages.Describe(wire.Effective) is { } meaning)
+                if (Meaning(wire.Effective) is { } meaning)
                 {
                     json.WriteString("meaning", meaning);
                 }

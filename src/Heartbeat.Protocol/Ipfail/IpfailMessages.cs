@@ -1,4 +1,5 @@
 using System.Globalization;
+using Heartbeat.Protocol.Resources;
 using Heartbeat.Protocol.Wire;
 
 namespace Heartbeat.Protocol.Ipfail;
@@ -87,16 +88,28 @@ public static class IpfailMessages
         return digits == 0 ? 0 : int.Parse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
-    /// <summary>What an ipfail message means, for <c>hbctl decode</c>; null for any other message.</summary>
-    public static string? Describe(HaMessage message) => message.Type switch
+    /// <summary>
+    /// What an ipfail message means, for <c>hbctl decode</c>; null for any other message. Worded after the log lines
+    /// each side writes about it (ipfail.c), naming the sender (src) and the addressee (dest, which the client library
+    /// adds to every node message).
+    /// </summary>
+    public static string? Describe(HaMessage message)
     {
-        NumPingNodes => $"ipfail: {message.GetString(WireFields.Src) ?? "?"} sees {message.GetString(NumPing) ?? "?"} ping node(s), asks {message.GetString(WireFields.Dest) ?? "?"} for its count",
-        YouAreDead => $"ipfail: {message.GetString(WireFields.Dest) ?? "?"} sees fewer ping nodes and is told to give up its groups",
-        AbortGiveup => $"ipfail: the counts are balanced, {message.GetString(WireFields.Dest) ?? "?"} cancels its delayed giveup",
-        ClientStatus => $"API client {message.GetString(FromId) ?? "?"} on {message.GetString(WireFields.Src) ?? "?"}: {message.GetString(WireFields.Status) ?? "?"}{(message.GetString(FromId) == ClientId && message.GetString(WireFields.Status) == Join ? " (the other ipfail answers with its count)" : string.Empty)}",
-        "ask_resources" when message.GetString(FromId) == ClientId => $"ipfail's giveup: standby {message.GetString("rsc_hold") ?? "?"}",
-        _ => null,
-    };
+        string src = message.GetString(WireFields.Src) ?? "?";
+        string dest = message.GetString(WireFields.Dest) ?? "?";
+        return message.Type switch
+        {
+            NumPingNodes => $"ipfail: {src} sees {message.GetString(NumPing) ?? "?"} ping node(s) and asks {dest} for its count",
+            YouAreDead => $"ipfail: {src} sees more ping nodes and tells {dest} to give up all its groups",
+            AbortGiveup => $"ipfail: ping node counts are balanced; {src} tells {dest} to abort its delayed giveup",
+            ClientStatus => $"API client {message.GetString(FromId) ?? "?"} on {src}: {message.GetString(WireFields.Status) ?? "?"}" +
+                (message.GetString(FromId) == ClientId && message.GetString(WireFields.Status) == Join ? " (ipfail's join notice: the other ipfail answers with its count)" : string.Empty),
+
+            // heartbeat's API stamps from_id on whatever a client sends; giveup() sends hb_standby's request.
+            _ when message.GetString(FromId) == ClientId && StandbyMessages.Describe(message) is { } standby => $"ipfail's giveup: {standby}",
+            _ => null,
+        };
+    }
 
     private static HaMessage ToPeer(HaField[] fields, string peer) => new(
     [

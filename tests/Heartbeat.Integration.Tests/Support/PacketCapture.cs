@@ -21,7 +21,13 @@ public sealed class PacketCapture : IDisposable
     /// <param name="count">Exit after this many packets (<c>-c</c>); 0 for no limit.</param>
     /// <param name="onLine">Called with every line as it is printed (on tcpdump's reader thread).</param>
     /// <param name="verbose">Decode in detail (<c>-vv</c>): flags, options, and whether checksums are right.</param>
-    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null, bool verbose = false)
+    /// <param name="pcapFile">
+    /// Write the packets to this libpcap file instead of printing them (for <c>hbctl decode</c>): every packet as it
+    /// arrives (<c>--immediate-mode -U</c>: without immediate mode the kernel hands packets over in blocks, up to a
+    /// second late, and those still pending when tcpdump is stopped never reach the file), as root (<c>-Z root</c>:
+    /// Debian's tcpdump drops to its own user before opening the file).
+    /// </param>
+    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null, bool verbose = false, string? pcapFile = null)
     {
         _onLine = onLine;
         var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -39,6 +45,11 @@ public sealed class PacketCapture : IDisposable
         if (count > 0)
         {
             arguments.AddRange(["-c", count.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (pcapFile is not null)
+        {
+            arguments.AddRange(["--immediate-mode", "-U", "-Z", "root", "-w", pcapFile]);
         }
 
         arguments.AddRange(["-i", interfaceName, filter]);
