@@ -23,6 +23,14 @@ public static class Program
         }
 
         Directory.CreateDirectory(options.Output);
+        if (options.RewriteReport)
+        {
+            // The report of a finished run written again from its results.json (after a change to the report only).
+            var recorded = JsonSerializer.Deserialize(File.ReadAllText(Path.Join(options.Output, "results.json")), BenchJson.Default.IReadOnlyListTrialResult) ?? [];
+            Report.Write(options with { Trials = recorded.Select(r => r.Trial).DefaultIfEmpty(0).Max() }, recorded);
+            return 0;
+        }
+
         var results = new List<TrialResult>();
         foreach (var scenario in options.Scenarios)
         {
@@ -175,25 +183,35 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>The confirmation window of the fastest stable level found (the 10 minutes).</summary>
     public int ConfirmSeconds { get; init; } = 600;
 
+    /// <summary>--rewrite-report: write report.md again from the output directory's results.json, run nothing.</summary>
+    public bool RewriteReport { get; init; }
+
     /// <summary>Ours' --stonith-delay in the fenced crash (null: the daemon's default, 15 s).</summary>
     public double? StonithDelaySeconds { get; init; }
 
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,crash-kill-fence,graceful,standby,failback,partition,uplink] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--stonith-delay S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke | --rewrite-report] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,crash-kill-fence,graceful,standby,failback,partition,uplink] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--stonith-delay S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
         var options = new BenchOptions(
             20,
-            [Scenario.CrashLinksCut, Scenario.CrashKilled, Scenario.GracefulStop, Scenario.Standby, Scenario.Failback, Scenario.PartitionHeal],
+            [Scenario.CrashLinksCut, Scenario.CrashKilled, Scenario.GracefulStop, Scenario.Standby, Scenario.Failback, Scenario.PartitionHeal, Scenario.UplinkLost, Scenario.CrashKilledFenced],
             [Implementation.Ours, Implementation.Real, Implementation.Keepalived],
             1000,
             3,
             Path.Join("bench", "results", DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
         for (int i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--rewrite-report")
+            {
+                options = options with { RewriteReport = true };
+                i--;
+                continue;
+            }
+
             if (args[i] == "--smoke")
             {
                 // CI's smoke: every scenario once, a short footprint; only our own trials must succeed (a flaky
