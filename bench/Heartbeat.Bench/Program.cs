@@ -23,6 +23,14 @@ public static class Program
         }
 
         Directory.CreateDirectory(options.Output);
+        if (options.RewriteReport)
+        {
+            // The report of a finished run written again from its results.json (after a change to the report only).
+            var recorded = JsonSerializer.Deserialize(File.ReadAllText(Path.Join(options.Output, "results.json")), BenchJson.Default.IReadOnlyListTrialResult) ?? [];
+            Report.Write(options with { Trials = recorded.Select(r => r.Trial).DefaultIfEmpty(0).Max() }, recorded);
+            return 0;
+        }
+
         var results = new List<TrialResult>();
         foreach (var scenario in options.Scenarios)
         {
@@ -30,7 +38,18 @@ public static class Program
             {
                 foreach (var implementation in options.Implementations)
                 {
-                    var result = await Trials.RunAsync(implementation, scenario, trial, options).ConfigureAwait(false);
+                    // keepalived has no fencing: the fenced crash is not run for it (the report says so).
+                    if (scenario == Scenario.CrashKilledFenced && implementation == Implementation.Keepalived)
+                    {
+                        continue;
+                    }
+
+                    var result = scenario switch
+                    {
+                        Scenario.UplinkLost => await UplinkLost.RunAsync(implementation, trial, options).ConfigureAwait(false),
+                        Scenario.CrashKilledFenced => await FencedCrash.RunAsync(implementation, trial, options).ConfigureAwait(false),
+                        _ => await Trials.RunAsync(implementation, scenario, trial, options).ConfigureAwait(false),
+                    };
                     results.Add(result);
                     Console.WriteLine(result.Describe());
                 }
@@ -102,6 +121,15 @@ public enum Scenario
 
     /// <summary><see cref="CrashKilled"/> with an IPv6 VIP.</summary>
     CrashKilled6,
+
+    /// <summary>
+    /// The holder's public link cut (its heartbeat link stays): ping node + ipfail (keepalived: a track_script pinging
+    /// the gateway) must move the VIP to the node that still reaches the gateway.
+    /// </summary>
+    UplinkLost,
+
+    /// <summary><see cref="CrashKilled"/> with <c>stonith_host *</c>: the survivor resets the dead holder before it takes over.</summary>
+    CrashKilledFenced,
 }
 
 /// <summary>One trial: the client's longest outage and the longest time both nodes held the VIP.</summary>
@@ -116,10 +144,16 @@ public sealed record TrialResult(string Implementation, string Scenario, int Tri
     /// <summary>Partition and heal: whether a daemon restarted itself.</summary>
     public bool Restarted { get; init; }
 
+    /// <summary>Uplink and fenced crash: each step in milliseconds from the fault (null: no evidence of it).</summary>
+    public IReadOnlyList<Step>? Steps { get; init; }
+
     public string Describe() => Ok
-        ? string.Create(CultureInfo.InvariantCulture, $"{Scenario,-14} #{Trial,-3} {Implementation,-10} outage {OutageMilliseconds,7:F0} ms, double hold {DoubleHoldMilliseconds,5:F0} ms{(SingleHolderAfterMilliseconds is { } single ? $", single holder after {single:F0} ms{(Restarted ? ", restarted" : string.Empty)}" : string.Empty)}{(Breakdown is { } b ? $"; from last heartbeat: dead {b.DeathDeclared:F1}, VIP {b.VipOnInterface:F1}, ARP {b.FirstArp:F1}, client {b.ClientBack:F1} ms; dead→ARP {b.TakeoverPath:F2} ms{(b.InProcess is { } p ? $" (in process {p:F3} ms)" : string.Empty)}" : string.Empty)}")
+        ? string.Create(CultureInfo.InvariantCulture, $"{Scenario,-14} #{Trial,-3} {Implementation,-10} outage {OutageMilliseconds,7:F0} ms, double hold {DoubleHoldMilliseconds,5:F0} ms{(SingleHolderAfterMilliseconds is { } single ? $", single holder after {single:F0} ms{(Restarted ? ", restarted" : string.Empty)}" : string.Empty)}{(Breakdown is { } b ? $"; from last heartbeat: dead {b.DeathDeclared:F1}, VIP {b.VipOnInterface:F1}, ARP {b.FirstArp:F1}, client {b.ClientBack:F1} ms; dead→ARP {b.TakeoverPath:F2} ms{(b.InProcess is { } p ? $" (in process {p:F3} ms)" : string.Empty)}" : string.Empty)}{(Steps is { } steps ? "; from the fault: " + string.Join(", ", steps.Select(s => s.Milliseconds is { } ms ? $"{s.Name} {ms:F0}" : $"{s.Name} n/a")) + " ms" : string.Empty)}")
         : $"{Scenario,-14} #{Trial,-3} {Implementation,-10} FAILED: {Problem}";
 }
+
+/// <summary>One step of a trial: its name and when it happened, in milliseconds from the fault (null: not seen).</summary>
+public sealed record Step(string Name, double? Milliseconds);
 
 public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios, IReadOnlyList<Implementation> Implementations, int KeepaliveMilliseconds, int DeadtimeSeconds, string Output)
 {
@@ -149,22 +183,35 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>The confirmation window of the fastest stable level found (the issue's 10 minutes).</summary>
     public int ConfirmSeconds { get; init; } = 600;
 
+    /// <summary>--rewrite-report: write report.md again from the output directory's results.json, run nothing.</summary>
+    public bool RewriteReport { get; init; }
+
+    /// <summary>Ours' --stonith-delay in the fenced crash (null: the daemon's default, 15 s).</summary>
+    public double? StonithDelaySeconds { get; init; }
+
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,graceful,standby,failback,partition] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke | --rewrite-report] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,crash-kill-fence,graceful,standby,failback,partition,uplink] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--stonith-delay S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
         var options = new BenchOptions(
             20,
-            [Scenario.CrashLinksCut, Scenario.CrashKilled, Scenario.GracefulStop, Scenario.Standby, Scenario.Failback, Scenario.PartitionHeal],
+            [Scenario.CrashLinksCut, Scenario.CrashKilled, Scenario.GracefulStop, Scenario.Standby, Scenario.Failback, Scenario.PartitionHeal, Scenario.UplinkLost, Scenario.CrashKilledFenced],
             [Implementation.Ours, Implementation.Real, Implementation.Keepalived],
             1000,
             3,
             Path.Join("bench", "results", DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
         for (int i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--rewrite-report")
+            {
+                options = options with { RewriteReport = true };
+                i--;
+                continue;
+            }
+
             if (args[i] == "--smoke")
             {
                 // CI's smoke: every scenario once, a short footprint; only our own trials must succeed (a flaky
@@ -227,6 +274,9 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
                 case "--confirm" when int.TryParse(value, CultureInfo.InvariantCulture, out int confirm) && confirm > 0:
                     options = options with { ConfirmSeconds = confirm };
                     break;
+                case "--stonith-delay" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double delay) && delay >= 0:
+                    options = options with { StonithDelaySeconds = delay };
+                    break;
                 case "--out":
                     options = options with { Output = value };
                     break;
@@ -258,6 +308,8 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         Scenario.PartitionHeal => "partition",
         Scenario.CrashLinksCut6 => "crash-cut6",
         Scenario.CrashKilled6 => "crash-kill6",
+        Scenario.UplinkLost => "uplink",
+        Scenario.CrashKilledFenced => "crash-kill-fence",
         _ => "failback",
     };
 
@@ -271,6 +323,8 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         "partition" => Scenario.PartitionHeal,
         "crash-cut6" => Scenario.CrashLinksCut6,
         "crash-kill6" => Scenario.CrashKilled6,
+        "uplink" => Scenario.UplinkLost,
+        "crash-kill-fence" => Scenario.CrashKilledFenced,
         _ => null,
     };
 }

@@ -22,6 +22,7 @@ public static class Report
         md.Append("Outage = the longest time without a successful connection after the event. Double hold = the longest time both nodes held the VIP (polled every 50 ms over rtnetlink); with links cut the isolated holder keeps its copy until it hears the peer again, so a value there is expected.\n\n");
         Outages(md, results);
         Breakdowns(md, results);
+        StepByStep(md, results);
         Ipv6BesideIpv4(md, results);
         Partitions(md, results);
         Targets(md, results);
@@ -136,6 +137,39 @@ public static class Report
         md.Append('\n');
     }
 
+    /// <summary>What each step of the uplink and fenced-crash trials means, and why the comparison is fair.</summary>
+    private static readonly Dictionary<string, string> StepNotes = new(StringComparer.Ordinal)
+    {
+        ["uplink"] = "The holder's uplink lost: each node has its heartbeat link and a public link to a gateway namespace that answers ping and is the client (it probes the VIP on the public side); the holder's public link is cut beyond its NIC (its port taken off the public switch: its link stays up, no carrier change), its heartbeat link stays. Ours and 3.0.6: the same ha.cf with `ping GW`, `deadping` = deadtime and `respawn hacluster …/ipfail` (ours: the built-in ipfail that line enables; 3.0.6: its real `/usr/libexec/heartbeat/ipfail`). keepalived: a `vrrp_script` pinging the gateway (one echo per keepalive, `interval` = keepalive, each run cut off at 0.9 × interval so none overlaps the next, `fall` = deadping ÷ interval) as `track_script` with `weight -100`, so the holder drops from 150 to 50, below the peer's 100, and the peer preempts. That is the fair equivalent of ipfail: both compare the two sides (both losing the gateway moves nothing; a script without a weight would put the holder in FAULT, and both nodes there would leave the VIP nowhere), and both see a cut anywhere on the way to the gateway, which `track_interface` would not (it sees only the node's own NIC). A cut that drops the node's own carrier (lab.sh's `uplink down`) is seen by keepalived at once through the VIP's interface, tracked by default: in one such trial it failed over in 0.62 s (`Netlink reports pub0 down`, FAULT), before its script had run; ours and 3.0.6 do not watch carriers. Steps, in ms from the cut: the holder declares the gateway dead (ours/3.0.6: `node GW: is dead`; keepalived: `VRRP_Script(chk_gw) failed`), decides to give up (ipfail: `Giving up because …`; keepalived: its priority lowered), gives up (ipfail: `giveup() called`, the standby request; keepalived: the holder entering BACKUP after the peer preempted), the VIP removed from the holder and added on the other node (`ip -ts monitor address` in each), the other node's first gratuitous ARP on its public link (tcpdump), the client's first answer from it. Log lines are stamped when they appear in the file (polled every 2 ms).",
+        ["crash-kill-fence"] = "The holder killed with its VIP gone (as crash-kill), with `stonith_host * external/…` on both nodes: the integration tests' device, whose reset records the UTC time and powers the victim's namespace off. keepalived has no fencing: not run. Steps, in ms from the kill: the survivor declares the holder dead (`node X: is dead`), announces a contender delay (ours only), starts the reset (`Resetting node X with […]`), the device's reset (its record), the survivor logs the reset done (`node X now reset.`), the VIP on its interface, its first gratuitous ARP, the client's first answer. Ours resets at once only when it ranks first (it holds more groups than the dead node did, or as many and its name sorts first); the survivor of a killed holder holds nothing, so it ranks second and waits the contender delay (`--stonith-delay`, 15 s by default) before its reset: it cannot tell a dead holder from a live one cut off by a split brain, where that delay is what lets the holder's reset land first and keeps the service in place. 3.0.6 resets at once (and duels in a split brain).",
+    };
+
+    /// <summary>The uplink and fenced-crash trials step by step: medians of each step per implementation.</summary>
+    private static void StepByStep(StringBuilder md, IReadOnlyList<TrialResult> results)
+    {
+        foreach (string scenario in Scenarios(results).Where(sc => results.Any(r => r.Scenario == sc && r.Steps is not null)))
+        {
+            var withSteps = results.Where(r => r.Ok && r.Scenario == scenario && r.Steps is not null).ToList();
+            var names = withSteps.SelectMany(r => r.Steps!).Select(x => x.Name).Distinct().ToList();
+            md.Append(C, $"## Step by step: {scenario}\n\n{(StepNotes.TryGetValue(scenario, out string? note) ? note + "\n\n" : string.Empty)}");
+            md.Append("Medians of the successful trials (n/a: no evidence of that step), and the client's outage.\n\n");
+            md.Append("| implementation | trials | " + string.Join(" | ", names.Select(n => "→ " + n)) + " | outage |\n|---|---|" + string.Concat(names.Select(_ => "---|")) + "---|\n");
+            foreach (string implementation in Implementations(results).Where(i => withSteps.Any(r => r.Implementation == i)))
+            {
+                var trials = withSteps.Where(r => r.Implementation == implementation).ToList();
+                md.Append(C, $"| {implementation} | {trials.Count} | ");
+                foreach (string name in names)
+                {
+                    md.Append(Median(trials.Select(r => r.Steps!.FirstOrDefault(x => x.Name == name)?.Milliseconds))).Append(" | ");
+                }
+
+                md.Append(C, $"{MedianOutage(results, scenario, implementation):F0} ms |\n");
+            }
+
+            md.Append('\n');
+        }
+    }
+
     /// <summary>The takeover path per trial: death declared (ours: its own stamp; others: their log line) → first ARP on the wire.</summary>
     private static double[] TakeoverPaths(IEnumerable<Breakdown> breakdowns) =>
         [.. breakdowns.Select(b => b.TakeoverPath).Where(v => v is not null).Select(v => v!.Value).Order()];
@@ -194,6 +228,13 @@ public static class Report
                 bool ok = ours <= real / 5 && (keepalived is null || ours <= keepalived);
                 lines.Add(Check(ok, string.Create(C, $"{planned}: outage median {ours:F0} ms ≤ keepalived's {(keepalived is { } k ? k.ToString("F0", C) + " ms" : "n/a")} and ≤ 1/5 of 3.0.6's {real:F0} ms")));
             }
+        }
+
+        if (MedianOutage(results, "uplink", "ours") is { } uplink && MedianOutage(results, "uplink", "real") is { } realUplink)
+        {
+            var keepalived = MedianOutage(results, "uplink", "keepalived");
+            bool shortest = uplink < realUplink && (keepalived is null || uplink <= keepalived);
+            lines.Add(Check(shortest, string.Create(C, $"uplink: outage median {uplink:F0} ms the shortest (keepalived {(keepalived is { } k ? k.ToString("F0", C) + " ms" : "n/a")}) and below 3.0.6's {realUplink:F0} ms by {realUplink - uplink:F0} ms (ratio {uplink / realUplink:F2}; ours too waits ipfail's delayed giveup, 2 × keepalive, in which the peer's \"balanced\" may still abort it)")));
         }
 
         if (MedianOutage(results, "partition", "ours") is { } heal && MedianOutage(results, "partition", "real") is { } realHeal)

@@ -21,10 +21,9 @@ public sealed partial class TakeoverTimeline : IDisposable
     private readonly string _logPath;
     private readonly string? _deathMarker;
     private readonly string _victimAddress;
-    private readonly Thread? _logWatcher;
+    private readonly LogStamps? _logWatcher;
     private readonly CancellationTokenSource _stop = new();
     private readonly long _logStart;
-    private DateTimeOffset? _deathLogged;
     private string _logTail = string.Empty;
 
     /// <param name="deathMarker">
@@ -41,8 +40,7 @@ public sealed partial class TakeoverTimeline : IDisposable
 
         if (deathMarker is not null)
         {
-            _logWatcher = new Thread(WatchLog) { IsBackground = true, Name = "log watcher" };
-            _logWatcher.Start();
+            _logWatcher = new LogStamps(logPath);
         }
     }
 
@@ -68,12 +66,7 @@ public sealed partial class TakeoverTimeline : IDisposable
                 lastHeartbeat = lastHeartbeat is { } h && h > at ? h : at;
             }
 
-            // A gratuitous ARP for the VIP: "who-has VIP tell VIP" (keepalived adds the target MAC in brackets) or
-            // "Reply VIP is-at"; IPv6: an unsolicited neighbour advertisement to all nodes, "> ff02::1: ICMP6,
-            // neighbor advertisement, tgt is VIP," (a solicited one goes to the asker's unicast address).
-            if (at > mark && firstArp is null && (v6
-                ? line.Contains("> ff02::1: ICMP6, neighbor advertisement, tgt is " + vip + ",", StringComparison.Ordinal)
-                : (line.Contains($"who-has {vip} ", StringComparison.Ordinal) && line.Contains($"tell {vip},", StringComparison.Ordinal)) || line.Contains($"Reply {vip} is-at", StringComparison.Ordinal)))
+            if (at > mark && firstArp is null && Announces(line, vip))
             {
                 firstArp = at;
             }
@@ -108,7 +101,7 @@ public sealed partial class TakeoverTimeline : IDisposable
             decided = DateTimeOffset.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         }
 
-        var dead = decided ?? _deathLogged;
+        var dead = decided ?? (_deathMarker is { } marker ? _logWatcher?.First(marker) : null);
         return new Breakdown(
             Since(lastHeartbeat, mark),
             Since(dead, lastHeartbeat),
@@ -137,6 +130,7 @@ public sealed partial class TakeoverTimeline : IDisposable
         _capture.Dispose();
         _monitor.Dispose();
         _stop.Dispose();
+        _logWatcher?.Dispose();
     }
 
     private static double? Since(DateTimeOffset? at, DateTimeOffset? origin) => at is { } a && origin is { } o ? (a - o).TotalMilliseconds : null;
@@ -165,11 +159,8 @@ public sealed partial class TakeoverTimeline : IDisposable
             // Already gone.
         }
 
-        _logWatcher?.Join(TimeSpan.FromSeconds(5));
-        if (_logWatcher is null)
-        {
-            _logTail = ReadFrom(_logPath, _logStart);
-        }
+        _logWatcher?.Stop();
+        _logTail = _logWatcher?.Text ?? ReadFrom(_logPath, _logStart);
     }
 
     private static string ReadFrom(string path, long offset)
@@ -187,41 +178,17 @@ public sealed partial class TakeoverTimeline : IDisposable
         }
     }
 
-    /// <summary>Polls the survivor's log every 2 ms: the time a line appears is when the survivor wrote it.</summary>
-    private void WatchLog()
-    {
-        long offset = _logStart;
-        var text = new StringBuilder();
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                using var file = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                if (file.Length > offset)
-                {
-                    file.Position = offset;
-                    byte[] buffer = new byte[file.Length - offset];
-                    int n = file.Read(buffer);
-                    offset += n;
-                    text.Append(Encoding.UTF8.GetString(buffer, 0, n));
-                    if (_deathLogged is null && text.ToString().Contains(_deathMarker!, StringComparison.Ordinal))
-                    {
-                        _deathLogged = DateTimeOffset.UtcNow;
-                    }
-                }
-            }
-            catch (IOException)
-            {
-                // Not there yet, or being rotated: try again.
-            }
+    /// <summary>
+    /// Whether a tcpdump line is a gratuitous ARP for <paramref name="vip"/>: "who-has VIP tell VIP" (keepalived adds
+    /// the target MAC in brackets) or "Reply VIP is-at"; IPv6: an unsolicited neighbour advertisement to all nodes,
+    /// "&gt; ff02::1: ICMP6, neighbor advertisement, tgt is VIP," (a solicited one goes to the asker's unicast address).
+    /// </summary>
+    internal static bool Announces(string line, string vip) => vip.Contains(':', StringComparison.Ordinal)
+        ? line.Contains("> ff02::1: ICMP6, neighbor advertisement, tgt is " + vip + ",", StringComparison.Ordinal)
+        : (line.Contains($"who-has {vip} ", StringComparison.Ordinal) && line.Contains($"tell {vip},", StringComparison.Ordinal)) || line.Contains($"Reply {vip} is-at", StringComparison.Ordinal);
 
-            Thread.Sleep(2);
-        }
-
-        _logTail = text.ToString();
-    }
-
-    private static DateTimeOffset? CaptureTime(string line)
+    /// <summary>tcpdump's <c>-tt</c> stamp at the start of a line (epoch seconds, µs).</summary>
+    internal static DateTimeOffset? CaptureTime(string line)
     {
         int space = line.IndexOf(' ', StringComparison.Ordinal);
         return space > 0 && decimal.TryParse(line.AsSpan(0, space), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out decimal epoch)
@@ -229,10 +196,11 @@ public sealed partial class TakeoverTimeline : IDisposable
             : null;
     }
 
-    private static DateTimeOffset? MonitorTime(string line) =>
+    /// <summary><c>ip -ts monitor</c>'s stamp, "[yyyy-MM-ddTHH:mm:ss.ffffff]", in local time (or UTC where the monitor ran with TZ=UTC).</summary>
+    internal static DateTimeOffset? MonitorTime(string line, bool utc = false) =>
         line.StartsWith('[') && line.IndexOf(']', StringComparison.Ordinal) is > 1 and var end
-            && DateTime.TryParseExact(line.AsSpan(1, end - 1), "yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var local)
-            ? new DateTimeOffset(local)
+            && DateTime.TryParseExact(line.AsSpan(1, end - 1), "yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture, utc ? DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal : DateTimeStyles.AssumeLocal, out var at)
+            ? new DateTimeOffset(at)
             : null;
 
     private static List<string> Snapshot(List<string> lines)

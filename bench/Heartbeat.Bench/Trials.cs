@@ -29,16 +29,7 @@ public static class Trials
         var fault = BenchOptions.Fault(scenario);
         try
         {
-            await using var lab = new Lab($"bench {impl} {name} {trial}")
-            {
-                Keepalive = TimeSpan.FromMilliseconds(options.KeepaliveMilliseconds),
-                DeadtimeSeconds = options.DeadtimeSeconds,
-                Deadtime = options.DeadtimeMilliseconds is { } deadtime ? TimeSpan.FromMilliseconds(deadtime) : null,
-                Warntime = options.Warntime,
-                InitdeadSeconds = Math.Max(options.DeadtimeSeconds * 2, 6),
-                AutoFailback = "on",
-                Haresources = v6 ? $"server1 {Vip6Resource}\n" : $"server1 IPaddr2::{Vip}/24/ens18\n",
-            };
+            await using var lab = NewLab($"bench {impl} {name} {trial}", options, v6 ? $"server1 {Vip6Resource}\n" : $"server1 IPaddr2::{Vip}/24/ens18\n");
             var nodes = lab.Declare(implementation == Implementation.Real, implementation == Implementation.Real);
             var (holder, taker) = (nodes[0], nodes[1]);
             string client = lab.AddOutsider();
@@ -146,6 +137,38 @@ public static class Trials
         TrialResult Failed(string why) => new(impl, name, trial, false, double.NaN, double.NaN, why);
     }
 
+    /// <summary>A fresh lab with the benchmark's timers (the same ha.cf for every implementation), auto_failback on.</summary>
+    internal static Lab NewLab(string purpose, BenchOptions options, string haresources) => new(purpose)
+    {
+        Keepalive = TimeSpan.FromMilliseconds(options.KeepaliveMilliseconds),
+        DeadtimeSeconds = options.DeadtimeSeconds,
+        Deadtime = options.DeadtimeMilliseconds is { } deadtime ? TimeSpan.FromMilliseconds(deadtime) : null,
+        Warntime = options.Warntime,
+        InitdeadSeconds = Math.Max(options.DeadtimeSeconds * 2, 6),
+        AutoFailback = "on",
+        Haresources = haresources,
+    };
+
+    /// <summary>The log a heartbeat node writes in 3.0.6's format (ha.cf's logfile: ours and 3.0.6 alike), or keepalived's output.</summary>
+    internal static string HaLog(LabNode node, Implementation implementation) =>
+        implementation == Implementation.Keepalived ? KeepalivedPair.LogPath(node) : Path.Join(node.Directory, "log", "ha-log");
+
+    /// <summary>Milliseconds from <paramref name="origin"/> to <paramref name="at"/> (null when either is unknown).</summary>
+    internal static double? Since(DateTimeOffset? at, DateTimeOffset origin) => at is { } a ? (a - origin).TotalMilliseconds : null;
+
+    /// <summary>The first address line of <paramref name="monitor"/> adding (or deleting) <paramref name="address"/> after <paramref name="after"/>.</summary>
+    internal static DateTimeOffset? AddressChange(AddressMonitor monitor, string address, bool added, DateTimeOffset after) =>
+        monitor.Lines(address)
+            .Where(l => l.Contains("Deleted", StringComparison.Ordinal) != added)
+            .Select(l => TakeoverTimeline.MonitorTime(l, utc: true))
+            .FirstOrDefault(t => t > after);
+
+    /// <summary>The first gratuitous ARP for <paramref name="vip"/> in <paramref name="capture"/> after <paramref name="after"/>.</summary>
+    internal static DateTimeOffset? FirstArp(PacketCapture capture, string vip, DateTimeOffset after) =>
+        capture.Lines().Where(l => TakeoverTimeline.Announces(l, vip))
+            .Select(TakeoverTimeline.CaptureTime)
+            .FirstOrDefault(t => t > after);
+
     private static void InNetns(string netns, params string[] command)
     {
         var (code, _, error) = Processes.Run(["ip", "netns", "exec", netns, .. command], TimeSpan.FromSeconds(10));
@@ -183,10 +206,19 @@ public interface IPair : IAsyncDisposable
     bool Restarted(params LabNode[] nodes);
 }
 
-/// <summary>Heartbeat, ours or real 3.0.6, as the integration tests run it.</summary>
-public sealed class HeartbeatPair(Lab lab) : IPair
+/// <summary>Heartbeat, ours or real 3.0.6, as the integration tests run it; ours with <paramref name="oursArguments"/> first, if any.</summary>
+public sealed class HeartbeatPair(Lab lab, params string[] oursArguments) : IPair
 {
-    public void Start(LabNode node) => lab.Start(node);
+    public void Start(LabNode node)
+    {
+        if (node.Real || oursArguments.Length == 0)
+        {
+            lab.Start(node);
+            return;
+        }
+
+        lab.StartOurs(node, Path.Join(node.Directory, "etc"), Path.Join(node.Directory, "state"), oursArguments);
+    }
 
     public void Kill(LabNode node) => lab.Kill(node);
 
@@ -217,7 +249,9 @@ public sealed class HeartbeatPair(Lab lab) : IPair
 /// Debian's keepalived with one VRRP instance for the same VIP: server1 priority 150 (preempting, like auto_failback
 /// on), server2 100; advert_int = the keepalive (whole seconds, VRRPv2), so a backup takes over after 3 adverts.
 /// </summary>
-public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = false) : IPair
+/// With a <see cref="PublicSide"/> (the uplink scenario) the VIP lives on the public link and a <c>vrrp_script</c>
+/// pinging the gateway lowers the priority by 100 when it fails (see <see cref="GatewayCheck"/>).
+public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = false, PublicSide? publicSide = null) : IPair
 {
     private readonly Dictionary<string, Process> _running = new(StringComparer.Ordinal);
 
@@ -248,6 +282,8 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
         // trials (one instance cannot mix families in virtual_ipaddress; the excluded list, not carried in the
         // adverts, can). keepalived adds it and sends unsolicited neighbour advertisements for it on becoming master.
         string excluded = ipv6 ? $"    virtual_ipaddress_excluded {{\n        {Trials.Vip6}/64 dev ens18\n    }}\n" : string.Empty;
+        string vip = publicSide is { } side ? $"{side.Vip}/24 dev {side.Device}" : $"{Trials.Vip}/24 dev ens18";
+        string trackScript = publicSide is null ? string.Empty : "    track_script {\n        chk_gw\n    }\n";
         File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $$"""
             global_defs {
             {{version}}    router_id {{node.Name}}
@@ -258,19 +294,19 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
                 file {{StandbyFile(node)}}
                 weight -100
             }
-            vrrp_instance VI_1 {
+            {{GatewayCheck()}}vrrp_instance VI_1 {
                 state BACKUP
                 interface ens18
                 virtual_router_id 51
                 priority {{(node.Name == "server1" ? 150 : 100)}}
                 advert_int {{advert.ToString(CultureInfo.InvariantCulture)}}
                 virtual_ipaddress {
-                    {{Trials.Vip}}/24 dev ens18
+                    {{vip}}
                 }
             {{excluded}}    track_file {
                     standby
                 }
-            }
+            {{trackScript}}}
 
             """));
         var info = new ProcessStartInfo("ip");
@@ -288,6 +324,35 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
     }
 
     public void Kill(LabNode node) => Kill(node.Name);
+
+    /// <summary>
+    /// keepalived's counterpart of <c>ping GW</c> + <c>deadping</c> + ipfail: one echo to the gateway per keepalive (the
+    /// script's interval), each allowed just under the interval so that a failing run never overlaps the next
+    /// (keepalived would skip that run), and "down" after as many failures in a row as span the deadping (= deadtime).
+    /// A weight rather than a fault: like ipfail it compares the two sides (both losing the gateway moves nothing,
+    /// where a fault would leave the VIP nowhere), and the peer, now of higher priority, preempts.
+    /// </summary>
+    private string GatewayCheck()
+    {
+        if (publicSide is not { } side)
+        {
+            return string.Empty;
+        }
+
+        int interval = Math.Max(1, options.KeepaliveMilliseconds / 1000);
+        int fall = Math.Max(1, (int)Math.Ceiling(options.EffectiveDeadtimeMilliseconds / (interval * 1000.0)));
+        string wait = (interval * 0.9).ToString("0.0", CultureInfo.InvariantCulture);
+        return string.Create(CultureInfo.InvariantCulture, $$"""
+            vrrp_script chk_gw {
+                script "/usr/bin/timeout {{wait}} /usr/bin/ping -c 1 -W {{interval}} {{side.Gateway}}"
+                interval {{interval}}
+                fall {{fall}}
+                rise 1
+                weight -100
+            }
+
+            """);
+    }
 
     public void Stop(LabNode node)
     {
@@ -320,3 +385,6 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
         }
     }
 }
+
+/// <summary>The uplink scenario's public side for keepalived: the VIP, the link it lives on, the gateway it pings.</summary>
+public sealed record PublicSide(string Vip, string Device, string Gateway);
