@@ -54,6 +54,15 @@ public sealed partial class NodeLoop
                 case FenceAttemptEnded { Result: FenceResult.Ok } e:
                     FencingLog.Attempt(_logger, LogLevel.Information, $"node {e.Node} now reset.", e.Node, e.Attempt, StonithResults.Ok, (long)e.Elapsed.TotalMilliseconds, string.Empty);
                     break;
+                case FenceAttemptEnded { RetryIn: null } e:
+                    FencingLog.Attempt(_logger, LogLevel.Error, $"Host {e.Node} not reset! Not retried: {e.Node} is heard again.", e.Node, e.Attempt, StonithResults.Of(e.Result), (long)e.Elapsed.TotalMilliseconds, $"; {e.Detail ?? "no message"}");
+                    break;
+                case FenceCancelled e:
+                    FencingLog.Cancelled(_logger, e.Node, (long)e.Remaining.TotalMilliseconds, e.InContenderDelay ? "contender delay" : $"wait before attempt {e.Attempts + 1}", e.Withdrawn);
+                    break;
+                case FenceNotRecalled e:
+                    FencingLog.NotRecalled(_logger, e.Node, e.Attempt, e.Withdrawn);
+                    break;
                 case FenceAttemptEnded e:
                     FencingLog.Attempt(_logger, LogLevel.Error, $"Host {e.Node} not reset! STONITH of {e.Node} failed.  Retrying in {(e.RetryIn ?? TimeSpan.Zero).TotalSeconds:0.#} s...", e.Node, e.Attempt, StonithResults.Of(e.Result), (long)e.Elapsed.TotalMilliseconds, $"; {e.Detail ?? "no message"}");
                     break;

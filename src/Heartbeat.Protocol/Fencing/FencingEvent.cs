@@ -21,7 +21,21 @@ public sealed record FenceDelayed(string Node, TimeSpan Delay, int HeldHere, int
 /// <summary>A reset attempt was handed to the shell.</summary>
 public sealed record FenceStarted(string Node, int Attempt, StonithDevice Device) : FencingEvent(Node);
 
-/// <summary>An attempt ended; on success the takeover goes ahead, else the next attempt comes after <paramref name="RetryIn"/>.</summary>
+/// <summary>
+/// The peer was heard again while its fence waited (<paramref name="InContenderDelay"/>: the contender delay, else
+/// the wait before retry <paramref name="Attempts"/> + 1), <paramref name="Remaining"/> before it was due: the fence is
+/// cancelled, nothing of the peer is taken over (<paramref name="Withdrawn"/> held back starts given up), and the
+/// resource protocol settles with the peer that talks again.
+/// </summary>
+public sealed record FenceCancelled(string Node, bool InContenderDelay, int Attempts, TimeSpan Remaining, int Withdrawn) : FencingEvent(Node);
+
+/// <summary>
+/// The peer was heard again while attempt <paramref name="Attempt"/> ran: a reset cannot be recalled, so it ends as it
+/// ends (not retried if it fails); <paramref name="Withdrawn"/> held back starts are given up.
+/// </summary>
+public sealed record FenceNotRecalled(string Node, int Attempt, int Withdrawn) : FencingEvent(Node);
+
+/// <summary>An attempt ended; on success the takeover goes ahead, else the next attempt comes after <paramref name="RetryIn"/> (null: not retried, the peer was heard again).</summary>
 public sealed record FenceAttemptEnded(string Node, int Attempt, FenceResult Result, TimeSpan Elapsed, string? Detail, TimeSpan? RetryIn) : FencingEvent(Node);
 
 /// <summary>The takeover held back by a reset goes ahead now: <paramref name="Released"/> group starts.</summary>
