@@ -25,8 +25,8 @@ internal static partial class FencingLog
     [LoggerMessage(EventId = 309, EventName = "StonithNotRecalled", Level = LogLevel.Warning, Message = "{Peer} is heard again while its reset runs (attempt {Attempt}): a reset cannot be recalled, it ends as it ends and is not retried; nothing of it is taken over ({Withdrawn} group starts withdrawn)")]
     public static partial void NotRecalled(ILogger logger, string peer, int attempt, int withdrawn);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Delaying the reset of {Peer} by {DelayMs} ms: it held {HeldThere} groups, this node {HeldHere}; the holder resets first, so only one node is fenced{Duel}")]
-    public static partial void Delayed(ILogger logger, string peer, long delayMs, int heldThere, int heldHere, string duel);
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Delaying the reset of {Peer} by {DelayMs} ms: it held {HeldThere} groups, this node {HeldHere}; {Why}")]
+    public static partial void Delayed(ILogger logger, string peer, long delayMs, int heldThere, int heldHere, string why);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "Dead node {Peer} gave up resources.")]
     public static partial void Unneeded(ILogger logger, string peer);

@@ -47,9 +47,11 @@ public sealed partial class NodeLoop
                     FencingLog.NotConfigured(_logger, e.Node);
                     break;
                 case FenceDelayed e:
-                    FencingLog.Delayed(_logger, e.Node, (long)e.Delay.TotalMilliseconds, e.HeldThere, e.HeldHere, e.PeerIsHeartbeat306
-                        ? "; the peer is Heartbeat 3.0.6, which resets at once: if its reset of this node lands first, it holds the groups"
-                        : string.Empty);
+                    FencingLog.Delayed(_logger, e.Node, (long)e.Delay.TotalMilliseconds, e.HeldThere, e.HeldHere, e.YieldedTo306
+                        ? "this node ranks first, but the peer is Heartbeat 3.0.6 (or was never heard), which resets at once: this node yields so that exactly one node is fenced (the peer's reset of this node lands first and the peer holds the groups; if it fails, this node resets the peer after the delay)"
+                        : e.PeerIsHeartbeat306
+                        ? "the holder resets first, so only one node is fenced; the peer is Heartbeat 3.0.6, which resets at once: if its reset of this node lands first, it holds the groups"
+                        : "the holder resets first, so only one node is fenced");
                     break;
                 case FenceAttemptEnded { Result: FenceResult.Ok } e:
                     FencingLog.Attempt(_logger, LogLevel.Information, $"node {e.Node} now reset.", e.Node, e.Attempt, StonithResults.Ok, (long)e.Elapsed.TotalMilliseconds, string.Empty);

@@ -87,7 +87,10 @@ public sealed class Fencer
     /// A peer was declared dead (<paramref name="needed"/>: 3.0.6's need_stonith). Unneeded: the notice, no reset.
     /// Needed without a device: n_stnth and the takeover goes ahead unprotected, as 3.0.6. Needed with a device: a
     /// reset now if this node ranks first (it holds more groups than the peer did, or as many and its name sorts
-    /// first), else after the contender delay.
+    /// first) and the peer is one of ours, else after the contender delay. A 3.0.6 peer (or one never heard from, whose
+    /// kind is unknown) resets at once whatever it holds, so when only the links are cut a holder of ours that reset at
+    /// once too would race it, and both resets can land: no node left. Ours yields instead: the 3.0.6 node's reset lands
+    /// within the delay and it is the one survivor and holder; if its reset fails, ours resets it once the delay is over.
     /// </summary>
     public void PeerDied(string peer, bool needed, int heldHere, int heldThere, bool peerIsOurs, TimeSpan now)
     {
@@ -110,14 +113,15 @@ public sealed class Fencer
             return; // already resetting it: one reset at a time per node
         }
 
-        bool first = heldHere > heldThere || (heldHere == heldThere && string.CompareOrdinal(_localName, peer) < 0);
+        bool ranksFirst = heldHere > heldThere || (heldHere == heldThere && string.CompareOrdinal(_localName, peer) < 0);
+        bool first = ranksFirst && peerIsOurs;
         var fence = new Fence(peer) { Step = FenceStep.Waiting, DueAt = now };
         _fences[peer] = fence;
         if (!first && _options.ContenderDelay > TimeSpan.Zero)
         {
             fence.DueAt = now + _options.ContenderDelay;
             fence.Delayed = true;
-            _events.Add(new FenceDelayed(peer, _options.ContenderDelay, heldHere, heldThere, !peerIsOurs));
+            _events.Add(new FenceDelayed(peer, _options.ContenderDelay, heldHere, heldThere, !peerIsOurs, YieldedTo306: ranksFirst));
             return;
         }
 

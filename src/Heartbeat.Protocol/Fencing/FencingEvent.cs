@@ -12,11 +12,15 @@ public sealed record FenceUnneeded(string Node) : FencingEvent(Node);
 public sealed record FenceNotConfigured(string Node) : FencingEvent(Node);
 
 /// <summary>
-/// This node holds fewer groups than the dead node did (or as many, and its name sorts later): it waits before its
-/// reset so that the holder's reset of it lands first when only the links are cut.
+/// This node holds fewer groups than the dead node did (or as many, and its name sorts later), or the dead node is a
+/// 3.0.6: it waits before its reset so that the other's reset of it lands first when only the links are cut.
 /// </summary>
 /// <param name="PeerIsHeartbeat306">The peer is a real 3.0.6, which resets at once without any delay of its own.</param>
-public sealed record FenceDelayed(string Node, TimeSpan Delay, int HeldHere, int HeldThere, bool PeerIsHeartbeat306) : FencingEvent(Node);
+/// <param name="YieldedTo306">
+/// This node ranks first (it holds the groups) and would reset at once beside one of ours, but waits because the peer
+/// is a 3.0.6 that resets at once too: its reset of this node is to land first, so that exactly one node is fenced.
+/// </param>
+public sealed record FenceDelayed(string Node, TimeSpan Delay, int HeldHere, int HeldThere, bool PeerIsHeartbeat306, bool YieldedTo306 = false) : FencingEvent(Node);
 
 /// <summary>A reset attempt was handed to the shell.</summary>
 public sealed record FenceStarted(string Node, int Attempt, StonithDevice Device) : FencingEvent(Node);

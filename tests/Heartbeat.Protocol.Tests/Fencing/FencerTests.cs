@@ -77,6 +77,20 @@ public class FencerTests
         Assert.Equal(1, Assert.Single(_requests).Attempt);
     }
 
+    [Fact]
+    public void The_holder_yields_to_a_306_peer_which_resets_at_once_and_resets_it_only_after_the_delay()
+    {
+        var fencer = new Fencer(Device, Options, "server2");
+        fencer.PeerDied("server1", needed: true, heldHere: 2, heldThere: 0, peerIsOurs: false, TimeSpan.Zero);
+        Drain(fencer);
+        Assert.Empty(_requests);
+        Assert.Equal(new FenceDelayed("server1", TimeSpan.FromSeconds(10), 2, 0, PeerIsHeartbeat306: true, YieldedTo306: true), Assert.Single(_events));
+        Assert.True(fencer.HoldsTakeover);
+        fencer.Tick(TimeSpan.FromSeconds(10));
+        Drain(fencer);
+        Assert.Equal(1, Assert.Single(_requests).Attempt);
+    }
+
     [Theory]
     [InlineData("server1", "server2", true)]
     [InlineData("server2", "server1", false)]

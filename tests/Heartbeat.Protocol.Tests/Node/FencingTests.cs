@@ -186,6 +186,22 @@ public class FencingTests
     }
 
     [Fact]
+    public void Beside_a_306_peer_the_holder_waits_too_and_keeps_its_groups_meanwhile()
+    {
+        // Each node takes the other for a 3.0.6 (no implementation field on the wire). Only the links are cut: the
+        // holder of ours yields as the idle node does, since a 3.0.6 peer would reset it at once.
+        var lab = StablePair(AutoFailback.On, BothOnServer2, asReal: true, stonith: true);
+        lab.FenceTakes = TimeSpan.FromMilliseconds(500);
+        lab.Cut("server1", "server2");
+        lab.Run(TimeSpan.FromSeconds(2.5));
+        Assert.Contains(lab.FenceLog["server2"], e => e is FenceDelayed { Node: "server1", HeldHere: 2, HeldThere: 0, PeerIsHeartbeat306: true, YieldedTo306: true });
+        Assert.Contains(lab.FenceLog["server1"], e => e is FenceDelayed { Node: "server2", YieldedTo306: false });
+        Assert.Empty(lab.Fences["server2"]);
+        Assert.Empty(lab.Resets);
+        Assert.Equal([G1, G2], lab.Held("server2"));
+    }
+
+    [Fact]
     public void A_leave_during_a_reset_gives_up_the_waiting_starts_and_completes()
     {
         var lab = StablePair(AutoFailback.On, BothOnServer2, stonith: true);
