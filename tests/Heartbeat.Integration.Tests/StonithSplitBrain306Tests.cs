@@ -24,8 +24,10 @@ public sealed class StonithSplitBrain306Tests(ITestOutputHelper output)
     {
         // server2 holds the group; the real 3.0.6 node is the holder or the idle node.
         await using var lab = new Lab($"stonith split brain beside 3.0.6, real holds {realHolds}") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
-        using var device = StonithTestDevice.Install(lab, "ok");
-        var nodes = lab.Declare(false, realHolds);
+        // The test is the power switch: a 3.0.6 node's plugin cannot power off a node from inside its own namespaces.
+        using var device = StonithTestDevice.Install(lab, "switch");
+        device.StartPowerSwitch(lab);
+        var nodes = lab.Declare(!realHolds, realHolds);
         var (ours, real) = realHolds ? (nodes[0], nodes[1]) : (nodes[1], nodes[0]);
         string client = lab.AddOutsider();
         lab.Start(real);
