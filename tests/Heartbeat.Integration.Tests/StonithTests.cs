@@ -118,10 +118,10 @@ public sealed class StonithTests(ITestOutputHelper output)
         // server2 holds the group; the real 3.0.6 node is the holder or the survivor.
         await using var lab = new Lab($"stonith beside 3.0.6, real holds {realHolds}") { Haresources = $"server2 IPaddr2::{Vip}/24/ens18\n" };
         using var device = StonithTestDevice.Install(lab, "ok");
-        var nodes = lab.Declare(false, realHolds);
+        var nodes = lab.Declare(!realHolds, realHolds); // one real node: the holder, or else the survivor
         var (survivor, holder) = (nodes[0], nodes[1]);
         StartBoth(lab, nodes);
-        Thread.Sleep(realHolds ? 5500 : 1000); // a real node advertises deadtime + 2 s for 5 s after its start
+        Thread.Sleep(5500); // a real node advertises deadtime + 2 s for 5 s after its start
         using var monitor = AddressMonitor.Start(lab.Netns(survivor));
 
         lab.Kill(holder);
@@ -130,7 +130,7 @@ public sealed class StonithTests(ITestOutputHelper output)
 
         // Both say it in 3.0.6's words; ours waited its contender delay (it held nothing), the real one did not.
         Assert.True(Lab.WaitForLog(survivor, "node server2 now reset.", TimeSpan.FromSeconds(10)), survivor.Log());
-        if (!realHolds)
+        if (realHolds)
         {
             Assert.Contains("Delaying the reset of server2", survivor.Log());
         }

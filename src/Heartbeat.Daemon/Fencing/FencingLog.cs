@@ -18,8 +18,15 @@ internal static partial class FencingLog
     [LoggerMessage(EventId = 301, EventName = "Stonith", Message = "{Outcome} (STONITH of {Peer}, attempt {Attempt}: {Result} in {ElapsedMs} ms{Detail})")]
     public static partial void Attempt(ILogger logger, LogLevel level, string outcome, string peer, int attempt, string result, long elapsedMs, string detail);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Delaying the reset of {Peer} by {DelayMs} ms: it held {HeldThere} groups, this node {HeldHere}; the holder resets first, so only one node is fenced{Duel}")]
-    public static partial void Delayed(ILogger logger, string peer, long delayMs, int heldThere, int heldHere, string duel);
+    /// <summary>A waiting fence called off because its peer is heard again (HB_EVENT=stonith, like every reset's outcome).</summary>
+    [LoggerMessage(EventId = 302, EventName = "StonithCancelled", Level = LogLevel.Warning, Message = "Reset of {Peer} cancelled: it is heard again {RemainingMs} ms before the {Wait} ended; nothing of it is taken over ({Withdrawn} group starts withdrawn), the nodes settle who holds what")]
+    public static partial void Cancelled(ILogger logger, string peer, long remainingMs, string wait, int withdrawn);
+
+    [LoggerMessage(EventId = 309, EventName = "StonithNotRecalled", Level = LogLevel.Warning, Message = "{Peer} is heard again while its reset runs (attempt {Attempt}): a reset cannot be recalled, it ends as it ends and is not retried; nothing of it is taken over ({Withdrawn} group starts withdrawn)")]
+    public static partial void NotRecalled(ILogger logger, string peer, int attempt, int withdrawn);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Warning, Message = "Delaying the reset of {Peer} by {DelayMs} ms: it held {HeldThere} groups, this node {HeldHere}; {Why}")]
+    public static partial void Delayed(ILogger logger, string peer, long delayMs, int heldThere, int heldHere, string why);
 
     [LoggerMessage(EventId = 304, Level = LogLevel.Information, Message = "Dead node {Peer} gave up resources.")]
     public static partial void Unneeded(ILogger logger, string peer);

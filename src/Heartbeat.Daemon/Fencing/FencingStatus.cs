@@ -12,7 +12,7 @@ internal static class FencingStatus
         runner.DeviceStatus,
         [.. fencer.Fences.Select(f => new FenceReport(
             f.Node,
-            f.Step switch { FenceStep.Waiting => "waiting", FenceStep.Running => "resetting", _ => "reset" },
+            f.Step switch { FenceStep.Waiting => "waiting", FenceStep.Running => "resetting", FenceStep.Cancelled => "cancelled (heard again)", _ => "reset" },
             f.Attempts,
             f.Delayed,
             f.LastResult is { } result ? StonithResults.Of(result) : null,

@@ -144,6 +144,7 @@ internal sealed class NodeMetrics
             }
 
             m.Counter("heartbeat_stonith_attempt_seconds_total", "Summed duration of the ended reset attempts.", () => node.Fencing.AttemptTime.TotalSeconds);
+            m.Counter("heartbeat_stonith_cancelled_total", "Resets called off because the peer was heard again before they began or while a failing one ran.", () => node.Fencing.Cancelled);
             m.Gauge("heartbeat_stonith_takeover_held", "1 while a reset is under way or due and no group may be started, else 0.", () => node.Fencing.HoldsTakeover ? 1 : 0);
         }
 

@@ -47,12 +47,23 @@ public sealed partial class NodeLoop
                     FencingLog.NotConfigured(_logger, e.Node);
                     break;
                 case FenceDelayed e:
-                    FencingLog.Delayed(_logger, e.Node, (long)e.Delay.TotalMilliseconds, e.HeldThere, e.HeldHere, e.PeerIsHeartbeat306
-                        ? "; the peer is Heartbeat 3.0.6, which resets at once: if its reset of this node lands first, it holds the groups"
-                        : string.Empty);
+                    FencingLog.Delayed(_logger, e.Node, (long)e.Delay.TotalMilliseconds, e.HeldThere, e.HeldHere, e.YieldedTo306
+                        ? "this node ranks first, but the peer is Heartbeat 3.0.6 (or was never heard), which resets at once: this node yields so that exactly one node is fenced (the peer's reset of this node lands first and the peer holds the groups; if it fails, this node resets the peer after the delay)"
+                        : e.PeerIsHeartbeat306
+                        ? "the holder resets first, so only one node is fenced; the peer is Heartbeat 3.0.6, which resets at once: if its reset of this node lands first, it holds the groups"
+                        : "the holder resets first, so only one node is fenced");
                     break;
                 case FenceAttemptEnded { Result: FenceResult.Ok } e:
                     FencingLog.Attempt(_logger, LogLevel.Information, $"node {e.Node} now reset.", e.Node, e.Attempt, StonithResults.Ok, (long)e.Elapsed.TotalMilliseconds, string.Empty);
+                    break;
+                case FenceAttemptEnded { RetryIn: null } e:
+                    FencingLog.Attempt(_logger, LogLevel.Error, $"Host {e.Node} not reset! Not retried: {e.Node} is heard again.", e.Node, e.Attempt, StonithResults.Of(e.Result), (long)e.Elapsed.TotalMilliseconds, $"; {e.Detail ?? "no message"}");
+                    break;
+                case FenceCancelled e:
+                    FencingLog.Cancelled(_logger, e.Node, (long)e.Remaining.TotalMilliseconds, e.InContenderDelay ? "contender delay" : $"wait before attempt {e.Attempts + 1}", e.Withdrawn);
+                    break;
+                case FenceNotRecalled e:
+                    FencingLog.NotRecalled(_logger, e.Node, e.Attempt, e.Withdrawn);
                     break;
                 case FenceAttemptEnded e:
                     FencingLog.Attempt(_logger, LogLevel.Error, $"Host {e.Node} not reset! STONITH of {e.Node} failed.  Retrying in {(e.RetryIn ?? TimeSpan.Zero).TotalSeconds:0.#} s...", e.Node, e.Attempt, StonithResults.Of(e.Result), (long)e.Elapsed.TotalMilliseconds, $"; {e.Detail ?? "no message"}");

@@ -17,6 +17,13 @@ public sealed partial class NodeLoop
     }
 
     /// <summary>
+    /// When the loop must wake to feed it (<see cref="TimeSpan.MaxValue"/> without a device): the keepalive's own
+    /// deadline is set a moment before the feed's, so waking for the keepalive alone found the feed not yet due and
+    /// fed only every second keepalive.
+    /// </summary>
+    private TimeSpan NextFeed => _hardwareWatchdog is null ? TimeSpan.MaxValue : _nextFeed;
+
+    /// <summary>
     /// From the loop and nowhere else, at most once a keepalive (3.0.6 writes when its own heartbeat comes back, once
     /// a keepalive): a loop that stops turning stops feeding it.
     /// </summary>

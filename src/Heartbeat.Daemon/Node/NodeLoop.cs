@@ -230,6 +230,7 @@ public sealed partial class NodeLoop : BackgroundService
                 var due = nextCounters;
                 due = Earlier(due, systemd.WatchdogInterval is null ? TimeSpan.MaxValue : nextWatchdog);
                 due = Earlier(due, _vipWatch.NextPoll);
+                due = Earlier(due, NextFeed);
                 var input = NextInput(node, due, stoppingToken);
                 switch (input.Kind)
                 {

@@ -39,6 +39,9 @@ public sealed class Fencer
     /// <summary>Summed duration of every ended attempt since start.</summary>
     public TimeSpan AttemptTime { get; private set; }
 
+    /// <summary>Resets called off because their peer was heard again before they began (see <see cref="PeerReturned"/>).</summary>
+    public long Cancelled { get; private set; }
+
     /// <summary>Whether a reset is under way or due: while it is, no group may be started.</summary>
     public bool HoldsTakeover
     {
@@ -46,7 +49,7 @@ public sealed class Fencer
         {
             foreach (var fence in _fences.Values)
             {
-                if (fence.Step != FenceStep.Done)
+                if (fence.Step is FenceStep.Waiting or FenceStep.Running)
                 {
                     return true;
                 }
@@ -55,6 +58,9 @@ public sealed class Fencer
             return false;
         }
     }
+
+    /// <summary>Whether a reset of <paramref name="peer"/> is due or under way.</summary>
+    public bool IsPending(string peer) => _fences.TryGetValue(peer, out var fence) && fence.Step is FenceStep.Waiting or FenceStep.Running;
 
     /// <summary>When <see cref="Tick"/> has an attempt to start; <see cref="TimeSpan.MaxValue"/> when none.</summary>
     public TimeSpan NextDeadline
@@ -81,7 +87,10 @@ public sealed class Fencer
     /// A peer was declared dead (<paramref name="needed"/>: 3.0.6's need_stonith). Unneeded: the notice, no reset.
     /// Needed without a device: n_stnth and the takeover goes ahead unprotected, as 3.0.6. Needed with a device: a
     /// reset now if this node ranks first (it holds more groups than the peer did, or as many and its name sorts
-    /// first), else after the contender delay.
+    /// first) and the peer is one of ours, else after the contender delay. A 3.0.6 peer (or one never heard from, whose
+    /// kind is unknown) resets at once whatever it holds, so when only the links are cut a holder of ours that reset at
+    /// once too would race it, and both resets can land: no node left. Ours yields instead: the 3.0.6 node's reset lands
+    /// within the delay and it is the one survivor and holder; if its reset fails, ours resets it once the delay is over.
     /// </summary>
     public void PeerDied(string peer, bool needed, int heldHere, int heldThere, bool peerIsOurs, TimeSpan now)
     {
@@ -99,19 +108,20 @@ public sealed class Fencer
             return;
         }
 
-        if (_fences.TryGetValue(peer, out var running) && running.Step != FenceStep.Done)
+        if (IsPending(peer))
         {
             return; // already resetting it: one reset at a time per node
         }
 
-        bool first = heldHere > heldThere || (heldHere == heldThere && string.CompareOrdinal(_localName, peer) < 0);
+        bool ranksFirst = heldHere > heldThere || (heldHere == heldThere && string.CompareOrdinal(_localName, peer) < 0);
+        bool first = ranksFirst && peerIsOurs;
         var fence = new Fence(peer) { Step = FenceStep.Waiting, DueAt = now };
         _fences[peer] = fence;
         if (!first && _options.ContenderDelay > TimeSpan.Zero)
         {
             fence.DueAt = now + _options.ContenderDelay;
             fence.Delayed = true;
-            _events.Add(new FenceDelayed(peer, _options.ContenderDelay, heldHere, heldThere, !peerIsOurs));
+            _events.Add(new FenceDelayed(peer, _options.ContenderDelay, heldHere, heldThere, !peerIsOurs, YieldedTo306: ranksFirst));
             return;
         }
 
@@ -131,8 +141,40 @@ public sealed class Fencer
     }
 
     /// <summary>
+    /// A peer whose fence is pending was heard again (membership: it returned after a partition, or restarted), and
+    /// <paramref name="withdrawn"/> group starts held back for it are given up. A fence still waiting (the contender
+    /// delay, or the 5 s before a retry) is cancelled: the peer talks again, so the protocol settles who holds what, and
+    /// a reset now would only power off a node that may be the holder. 3.0.6 has no delay and keeps retrying a failed
+    /// reset of a node that came back (its retry timer is never stopped; a healed partition restarts heartbeat
+    /// instead): we stop, because the reason to fence (a node we cannot hear may run the groups) is gone. A running
+    /// attempt cannot be recalled: it ends as it ends; a failure is then not retried.
+    /// </summary>
+    public void PeerReturned(string peer, int withdrawn, TimeSpan now)
+    {
+        if (!_fences.TryGetValue(peer, out var fence))
+        {
+            return;
+        }
+
+        switch (fence.Step)
+        {
+            case FenceStep.Waiting:
+                fence.Step = FenceStep.Cancelled;
+                fence.HeardAgainAt = now;
+                Cancelled++;
+                _events.Add(new FenceCancelled(peer, InContenderDelay: fence.Attempts == 0, fence.Attempts, fence.DueAt - now, withdrawn));
+                break;
+            case FenceStep.Running:
+                fence.HeardAgainAt = now;
+                _events.Add(new FenceNotRecalled(peer, fence.Attempts, withdrawn));
+                break;
+        }
+    }
+
+    /// <summary>
     /// The shell's report of an attempt. Success ends the fence (the takeover may go ahead); a failure schedules the
-    /// next attempt 5 s later (3.0.6: "STONITH of X failed.  Retrying..."). A report for no running attempt is ignored.
+    /// next attempt 5 s later (3.0.6: "STONITH of X failed.  Retrying..."), unless the peer was heard again while the
+    /// attempt ran (<see cref="PeerReturned"/>): then the fence ends cancelled. A report for no running attempt is ignored.
     /// </summary>
     public void Finished(string peer, FenceResult result, TimeSpan elapsed, string? detail, TimeSpan now)
     {
@@ -151,6 +193,14 @@ public sealed class Fencer
         {
             fence.Step = FenceStep.Done;
             fence.DoneAt = now;
+            _events.Add(new FenceAttemptEnded(peer, fence.Attempts, result, elapsed, detail, null));
+            return;
+        }
+
+        if (fence.HeardAgainAt is not null)
+        {
+            fence.Step = FenceStep.Cancelled;
+            Cancelled++;
             _events.Add(new FenceAttemptEnded(peer, fence.Attempts, result, elapsed, detail, null));
             return;
         }
@@ -219,6 +269,9 @@ public enum FenceStep
 
     /// <summary>The node was reset.</summary>
     Done,
+
+    /// <summary>Called off: the peer was heard again before an attempt began, or while one ran that then failed.</summary>
+    Cancelled,
 }
 
 /// <summary>One dead node's fence (mutable; read by the status).</summary>
@@ -239,6 +292,9 @@ public sealed class Fence(string node)
     public TimeSpan? StartedAt { get; internal set; }
 
     public TimeSpan? DoneAt { get; internal set; }
+
+    /// <summary>When the peer was heard again while this fence was pending (it was then cancelled, or its attempt ran on).</summary>
+    public TimeSpan? HeardAgainAt { get; internal set; }
 
     public FenceResult? LastResult { get; internal set; }
 

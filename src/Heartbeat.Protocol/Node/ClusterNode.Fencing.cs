@@ -93,6 +93,28 @@ public sealed partial class ClusterNode
         return any;
     }
 
+    /// <summary>
+    /// A peer declared dead is heard again (a healed partition, a restart, a holder that resumes after a stall): a
+    /// fence still waiting for it is cancelled, a running one ends as it ends (<see cref="Fencer.PeerReturned"/>), and
+    /// the starts held back for its takeover are given up before the planner hears of the return, so its heal or
+    /// renegotiation starts from what this node really holds. With one peer every held back start is this peer's.
+    /// </summary>
+    private void PeerHeardAgain(string peer)
+    {
+        if (!_fencer.IsPending(peer))
+        {
+            return;
+        }
+
+        _fencer.PeerReturned(peer, _heldBack.Count, _engine.Now);
+        foreach (var request in _heldBack)
+        {
+            _planner?.StartWithdrawn(request.Key);
+        }
+
+        _heldBack.Clear();
+    }
+
     /// <summary>A leave gives up the starts still waiting for a reset: they count as failed, so the planner can finish its leave.</summary>
     private void DropHeldBack()
     {

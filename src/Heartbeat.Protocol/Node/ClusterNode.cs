@@ -281,9 +281,11 @@ public sealed partial class ClusterNode
                 _planner.PeerDied(dead1.Node);
                 break;
             case NodeRestarted restarted:
+                PeerHeardAgain(restarted.Node);
                 _planner.PeerReturned(restarted.Node);
                 break;
             case NodeReturnedAfterPartition returned:
+                PeerHeardAgain(returned.Node);
                 _planner.PartitionHealed(returned.Node);
                 break;
             case ShutdownNotice notice:

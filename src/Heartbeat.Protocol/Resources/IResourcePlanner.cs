@@ -52,6 +52,9 @@ public interface IResourcePlanner
 
     void GroupStarted(string key, bool success);
 
+    /// <summary>A start of a dead peer's group that never ran: the peer was heard again while its reset was pending.</summary>
+    void StartWithdrawn(string key);
+
     void GroupStopped(string key);
 
     void BeginShutdown();

@@ -379,6 +379,21 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         AfterGroupStarted(key, success);
     }
 
+    /// <summary>
+    /// A takeover start held back for a reset that was called off (the dead peer is heard again): it never ran, so the
+    /// group is neither held nor failed here.
+    /// </summary>
+    public void StartWithdrawn(string key)
+    {
+        PendingKeys.Remove(key);
+        AfterStartWithdrawn(key);
+    }
+
+    /// <summary>What the mode does when a takeover start is withdrawn (nice_failback: the foreign class is not claimed).</summary>
+    protected virtual void AfterStartWithdrawn(string key)
+    {
+    }
+
     public void GroupStopped(string key)
     {
         PendingKeys.Remove(key);

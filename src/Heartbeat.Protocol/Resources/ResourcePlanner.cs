@@ -292,6 +292,23 @@ public sealed partial class ResourcePlanner : PlannerBase
         FinishAcquisitionIfDone();
     }
 
+    /// <summary>
+    /// The takeover did not happen: mach_down's "I now also hold foreign" must not go out, nor may the foreign class
+    /// stay claimed with no foreign group held, or a peer that restarted would wait for us to run its groups.
+    /// </summary>
+    protected override void AfterStartWithdrawn(string key)
+    {
+        _due.MachDown = false;
+        if (!Resources.Groups.Any(g => !IsLocal(g) && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
+        {
+            _claimed &= ~HoldSet.Foreign;
+        }
+
+        SendTookOverIfDone();
+        SendOtherIfDone();
+        FinishAcquisitionIfDone();
+    }
+
     protected override void AfterGroupStopped(string key)
     {
         FinishStandbyStopsIfDone();

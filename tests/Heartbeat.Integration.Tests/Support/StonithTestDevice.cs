@@ -34,6 +34,12 @@ public sealed class StonithTestDevice : IDisposable
             reset|off)
               echo "$(date -u +%Y-%m-%dT%H:%M:%S.%6N) $1 $2" >> "$record"
               if [ "$mode" = fail ]; then echo "test device refuses to reset $2" >&2; exit 1; fi
+              if [ "$mode" = switch ]; then
+                # The test process is the power switch: ask it, and wait (20 s at most) until it says the node is off.
+                touch "$record.request.$2.$$"
+                for _ in $(seq 1 200); do [ -e "$record.done.$2.$$" ] && exit 0; sleep 0.1; done
+                echo "the power switch did not answer" >&2; exit 1
+              fi
               bash "$labsh" poweroff "$lab" "$2" >/dev/null 2>&1 || exit 1 ;;
             getinfo-devid|getinfo-devname) echo "HeartbeatNet test device" ;;
             getinfo-devdescr) echo "powers off a lab namespace" ;;
@@ -48,10 +54,51 @@ public sealed class StonithTestDevice : IDisposable
         return new StonithTestDevice(path, record);
     }
 
+    /// <summary>
+    /// Mode <c>switch</c>: this test process carries out the resets (a power switch outside every node). A real 3.0.6
+    /// node runs its plugin inside its own PID and mount namespaces, where lab.sh cannot see the other node's
+    /// processes: measured, its "node X now reset." left the node running. Polls for the plugin's requests every
+    /// 20 ms, powers the node off with <see cref="Lab.PowerOff"/>, then tells the plugin. Stopped on dispose.
+    /// </summary>
+    public void StartPowerSwitch(Lab lab)
+    {
+        string directory = System.IO.Path.GetDirectoryName(Record)!;
+        string prefix = System.IO.Path.GetFileName(Record) + ".request.";
+        var stop = _switchStop;
+        _switch = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (string request in System.IO.Directory.GetFiles(directory, prefix + "*"))
+                {
+                    string[] parts = System.IO.Path.GetFileName(request)[prefix.Length..].Split('.');
+                    if (lab.Nodes.FirstOrDefault(n => n.Name == parts[0]) is { } node)
+                    {
+                        lab.PowerOff(node);
+                    }
+
+                    File.WriteAllText(System.IO.Path.Join(directory, $"{System.IO.Path.GetFileName(Record)}.done.{parts[0]}.{parts[1]}"), string.Empty);
+                    File.Delete(request);
+                }
+
+                await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
+            }
+        });
+    }
+
+    private readonly CancellationTokenSource _switchStop = new();
+    private Task? _switch;
+
     /// <summary>The attempts so far: (UTC time as yyyy-MM-ddTHH:mm:ss.ffffff, node).</summary>
     public List<(string At, string Node)> Resets() => File.Exists(Record)
         ? [.. File.ReadAllLines(Record).Select(l => l.Split(' ')).Where(w => w.Length == 3).Select(w => (w[0], w[2]))]
         : [];
 
-    public void Dispose() => File.Delete(Path);
+    public void Dispose()
+    {
+        _switchStop.Cancel();
+        _switch?.Wait(TimeSpan.FromSeconds(15));
+        _switchStop.Dispose();
+        File.Delete(Path);
+    }
 }

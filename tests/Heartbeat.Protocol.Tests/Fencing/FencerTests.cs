@@ -77,6 +77,20 @@ public class FencerTests
         Assert.Equal(1, Assert.Single(_requests).Attempt);
     }
 
+    [Fact]
+    public void The_holder_yields_to_a_306_peer_which_resets_at_once_and_resets_it_only_after_the_delay()
+    {
+        var fencer = new Fencer(Device, Options, "server2");
+        fencer.PeerDied("server1", needed: true, heldHere: 2, heldThere: 0, peerIsOurs: false, TimeSpan.Zero);
+        Drain(fencer);
+        Assert.Empty(_requests);
+        Assert.Equal(new FenceDelayed("server1", TimeSpan.FromSeconds(10), 2, 0, PeerIsHeartbeat306: true, YieldedTo306: true), Assert.Single(_events));
+        Assert.True(fencer.HoldsTakeover);
+        fencer.Tick(TimeSpan.FromSeconds(10));
+        Drain(fencer);
+        Assert.Equal(1, Assert.Single(_requests).Attempt);
+    }
+
     [Theory]
     [InlineData("server1", "server2", true)]
     [InlineData("server2", "server1", false)]
@@ -132,6 +146,88 @@ public class FencerTests
         Assert.Single(_requests);
         Assert.Empty(Notices());
         Assert.Equal(0, fencer.AttemptsEnded(FenceResult.Ok));
+    }
+
+    [Fact]
+    public void A_peer_heard_again_during_the_contender_delay_is_not_reset_and_a_later_death_fences_anew()
+    {
+        var fencer = new Fencer(Device, Options, "server1");
+        fencer.PeerDied("server2", needed: true, heldHere: 0, heldThere: 2, peerIsOurs: true, TimeSpan.FromSeconds(30));
+        fencer.PeerReturned("server2", withdrawn: 2, TimeSpan.FromSeconds(34));
+        Drain(fencer);
+        Assert.Empty(_requests);
+        Assert.Contains(new FenceCancelled("server2", InContenderDelay: true, 0, TimeSpan.FromSeconds(6), 2), _events);
+        Assert.False(fencer.HoldsTakeover);
+        Assert.False(fencer.IsPending("server2"));
+        Assert.Equal(TimeSpan.MaxValue, fencer.NextDeadline);
+        Assert.Equal(1, fencer.Cancelled);
+        var fence = Assert.Single(fencer.Fences);
+        Assert.Equal((FenceStep.Cancelled, 0, TimeSpan.FromSeconds(34)), (fence.Step, fence.Attempts, fence.HeardAgainAt));
+
+        // No attempt comes when the delay would have ended, and nothing goes on the wire (no attempt, no notice).
+        fencer.Tick(TimeSpan.FromSeconds(41));
+        Drain(fencer);
+        Assert.Empty(_requests);
+        Assert.Empty(Notices());
+
+        // Declared dead again later: a new fence, with its own delay.
+        fencer.PeerDied("server2", needed: true, 0, 2, peerIsOurs: true, TimeSpan.FromSeconds(60));
+        Drain(fencer);
+        Assert.True(fencer.HoldsTakeover);
+        Assert.Equal(TimeSpan.FromSeconds(70), fencer.NextDeadline);
+    }
+
+    [Fact]
+    public void A_peer_heard_again_while_waiting_to_retry_is_not_reset_again()
+    {
+        var fencer = new Fencer(Device, Options, "server2");
+        fencer.PeerDied("server1", needed: true, 2, 0, peerIsOurs: true, TimeSpan.Zero);
+        fencer.Finished("server1", FenceResult.Bad, TimeSpan.FromSeconds(1), "no", TimeSpan.FromSeconds(1));
+        fencer.PeerReturned("server1", withdrawn: 0, TimeSpan.FromSeconds(2));
+        Drain(fencer);
+        Assert.Contains(new FenceCancelled("server1", InContenderDelay: false, 1, TimeSpan.FromSeconds(4), 0), _events);
+        fencer.Tick(TimeSpan.FromSeconds(10));
+        Drain(fencer);
+        Assert.Empty(_requests);
+        Assert.False(fencer.HoldsTakeover);
+    }
+
+    [Theory]
+    [InlineData(FenceResult.Ok, FenceStep.Done, "OK")]
+    [InlineData(FenceResult.Bad, FenceStep.Cancelled, "bad")]
+    public void A_running_attempt_is_not_recalled_when_the_peer_is_heard_again_and_a_failure_is_not_retried(FenceResult result, FenceStep step, string notice)
+    {
+        var fencer = new Fencer(Device, Options, "server2");
+        fencer.PeerDied("server1", needed: true, 2, 0, peerIsOurs: true, TimeSpan.Zero);
+        fencer.PeerReturned("server1", withdrawn: 1, TimeSpan.FromSeconds(1));
+        Drain(fencer);
+        Assert.Equal(new FenceNotRecalled("server1", 1, 1), _events[^1]);
+        Assert.True(fencer.HoldsTakeover); // it runs on: a second death meanwhile waits for it
+
+        fencer.Finished("server1", result, TimeSpan.FromSeconds(2), null, TimeSpan.FromSeconds(2));
+        Drain(fencer);
+        Assert.Equal([$"stonith server1 {notice}"], Notices()); // the attempt happened: its notice goes out as always
+        Assert.Contains(new FenceAttemptEnded("server1", 1, result, TimeSpan.FromSeconds(2), null, null), _events);
+        Assert.Equal(step, Assert.Single(fencer.Fences).Step);
+        fencer.Tick(TimeSpan.FromSeconds(10));
+        Drain(fencer);
+        Assert.Empty(_requests);
+        Assert.False(fencer.HoldsTakeover);
+    }
+
+    [Fact]
+    public void A_peer_heard_again_with_no_fence_pending_changes_nothing()
+    {
+        var fencer = new Fencer(Device, Options, "server2");
+        fencer.PeerReturned("server1", withdrawn: 0, TimeSpan.Zero);
+        fencer.PeerDied("server1", needed: true, 2, 0, peerIsOurs: true, TimeSpan.Zero);
+        fencer.Finished("server1", FenceResult.Ok, TimeSpan.FromSeconds(1), null, TimeSpan.FromSeconds(1));
+        Drain(fencer);
+        fencer.PeerReturned("server1", withdrawn: 0, TimeSpan.FromSeconds(2));
+        Drain(fencer);
+        Assert.Empty(_events);
+        Assert.Equal(FenceStep.Done, Assert.Single(fencer.Fences).Step);
+        Assert.Equal(0, fencer.Cancelled);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Fencing;
 using Heartbeat.Protocol.Membership;
 using Heartbeat.Protocol.Node;
+using Heartbeat.Protocol.Resources;
 using static Heartbeat.Protocol.Tests.Node.NodeHarness;
 
 namespace Heartbeat.Protocol.Tests.Node;
@@ -121,6 +122,83 @@ public class FencingTests
         lab.Crash("server2");
         lab.Run(TimeSpan.FromSeconds(1.5));
         Assert.Contains(lab.FenceLog["server1"], e => e is FenceDelayed { PeerIsHeartbeat306: true });
+    }
+
+    [Fact]
+    public void A_holder_that_resumes_within_the_contender_delay_is_not_reset_and_keeps_its_groups()
+    {
+        // server2 holds both groups and stops (SIGSTOP) for 2.5 s: server1 declares it dead after the 1 s deadtime and
+        // waits its 3 s delay; server2 is heard again before the delay ends, so the fence is cancelled.
+        var lab = StablePair(AutoFailback.On, BothOnServer2, stonith: true);
+        lab.FenceTakes = TimeSpan.FromMilliseconds(500);
+        lab.Frozen.Add("server2");
+        lab.Run(TimeSpan.FromSeconds(2.5));
+        Assert.Contains(lab.FenceLog["server1"], e => e is FenceDelayed { Node: "server2" });
+        Assert.Equal(2, lab.Nodes["server1"].TakeoverHeldBack);
+
+        lab.Frozen.Remove("server2");
+        lab.Run(TimeSpan.FromSeconds(8));
+        Assert.Empty(lab.Fences["server1"]);
+        Assert.Empty(lab.Resets);
+        var cancelled = Assert.Single(lab.FenceLog["server1"].OfType<FenceCancelled>());
+        Assert.Equal(("server2", true, 0, 2), (cancelled.Node, cancelled.InContenderDelay, cancelled.Attempts, cancelled.Withdrawn));
+        Assert.True(cancelled.Remaining > TimeSpan.Zero);
+        Assert.Equal(FenceStep.Cancelled, Assert.Single(lab.Nodes["server1"].Fencing.Fences).Step);
+        Assert.Equal(0, lab.Nodes["server1"].TakeoverHeldBack);
+        Assert.False(lab.Nodes["server1"].Fencing.HoldsTakeover);
+
+        // Nothing was started on server1, nothing of server2's stopped, and server1 claims no foreign class.
+        Assert.DoesNotContain(lab.Requests["server1"], r => r.Action == GroupAction.Acquire);
+        Assert.Empty(lab.Held("server1"));
+        Assert.Equal([G1, G2], lab.Held("server2"));
+        Assert.DoesNotContain(lab.Requests["server2"], r => r.Action == GroupAction.Release);
+        Assert.Equal(HoldSet.None, lab.Nodes["server1"].Holding & HoldSet.Foreign);
+        Assert.DoesNotContain(lab.Wire("server1"), m => m.Contains("mach_down", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_split_brain_that_heals_cancels_the_delayed_reset_and_lets_the_running_one_end()
+    {
+        // Only the links are cut: server2 (the holder) resets at once, server1 waits. The links come back while the
+        // holder's reset still runs (it waits for FinishFence): server1 cancels, server2's attempt runs on and fails,
+        // and is not retried.
+        var lab = StablePair(AutoFailback.On, BothOnServer2, stonith: true);
+        lab.Cut("server1", "server2");
+        lab.Run(TimeSpan.FromSeconds(2));
+        Assert.Single(lab.Fences["server2"]);
+        Assert.Equal(2, lab.Nodes["server1"].TakeoverHeldBack);
+
+        lab.Blocked.Clear();
+        lab.Run(TimeSpan.FromSeconds(1));
+        Assert.Contains(lab.FenceLog["server1"], e => e is FenceCancelled { Node: "server2", InContenderDelay: true });
+        Assert.Contains(lab.FenceLog["server2"], e => e is FenceNotRecalled { Node: "server1", Attempt: 1 });
+        Assert.True(lab.Nodes["server2"].Fencing.HoldsTakeover);
+
+        lab.FinishFence("server2", FenceResult.Bad);
+        lab.Run(TimeSpan.FromSeconds(8));
+        Assert.Single(lab.Fences["server2"]); // not retried
+        Assert.Empty(lab.Fences["server1"]);
+        Assert.Empty(lab.Resets);
+        Assert.False(lab.Nodes["server2"].Fencing.HoldsTakeover);
+        Assert.Contains(lab.FenceLog["server2"], e => e is FenceAttemptEnded { Node: "server1", Result: FenceResult.Bad, RetryIn: null });
+        Assert.Equal([G1, G2], lab.Held("server2"));
+        Assert.Empty(lab.Held("server1"));
+    }
+
+    [Fact]
+    public void Beside_a_306_peer_the_holder_waits_too_and_keeps_its_groups_meanwhile()
+    {
+        // Each node takes the other for a 3.0.6 (no implementation field on the wire). Only the links are cut: the
+        // holder of ours yields as the idle node does, since a 3.0.6 peer would reset it at once.
+        var lab = StablePair(AutoFailback.On, BothOnServer2, asReal: true, stonith: true);
+        lab.FenceTakes = TimeSpan.FromMilliseconds(500);
+        lab.Cut("server1", "server2");
+        lab.Run(TimeSpan.FromSeconds(2.5));
+        Assert.Contains(lab.FenceLog["server2"], e => e is FenceDelayed { Node: "server1", HeldHere: 2, HeldThere: 0, PeerIsHeartbeat306: true, YieldedTo306: true });
+        Assert.Contains(lab.FenceLog["server1"], e => e is FenceDelayed { Node: "server2", YieldedTo306: false });
+        Assert.Empty(lab.Fences["server2"]);
+        Assert.Empty(lab.Resets);
+        Assert.Equal([G1, G2], lab.Held("server2"));
     }
 
     [Fact]
