@@ -52,6 +52,7 @@ public sealed partial class ResourcePlanner
         if (!partial)
         {
             PeerIsOurs = message.GetString(ImplementationField) is not null;
+            _peerSaidStable = message.GetString(ResourceFields.IsStable) == "1";
         }
 
         if (State is PlannerState.Starting or PlannerState.BothStarting)

@@ -71,6 +71,10 @@ public sealed partial class ResourcePlanner
     /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/> (all, local, foreign, failback).</summary>
     public override string? RequestTakeover(string what)
     {
+        // The admin asks for the groups here again: a group handed over after an earlier failed start here gets one more
+        // chance, and is handed back again if it fails again (chaos seed 20261207: remembered from the first failure, the
+        // second failed start was kept by nobody, the peer having given it up for the takeover).
+        _handedOverAfterFailure.Clear();
         Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.HbTakeover), HaField.String(ResourceFields.RscHold, what)]));
         return null;
     }
@@ -173,7 +177,9 @@ public sealed partial class ResourcePlanner
     /// <summary>Hands the groups whose start failed to a live peer (see <see cref="AfterGroupStarted"/>).</summary>
     private void HandOverFailedGroups()
     {
-        if (_failedToHandOver.Count == 0 || State != PlannerState.Stable || _deadPeers.Count > 0 || !_peerAlive || InTransition || Healing)
+        // The peer must have said it is stable too: a peer just restarted ignores a standby request until then (3.0.6's
+        // "me" is only answered in the stable state), and the request would be cancelled with the group held by nobody.
+        if (_failedToHandOver.Count == 0 || State != PlannerState.Stable || _deadPeers.Count > 0 || !_peerAlive || !_peerSaidStable || InTransition || Healing)
         {
             return;
         }

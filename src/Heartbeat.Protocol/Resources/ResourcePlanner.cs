@@ -68,7 +68,13 @@ public sealed partial class ResourcePlanner : PlannerBase
     /// <summary>Groups whose start failed here and that wait to be handed to the peer with a standby of their class.</summary>
     private readonly HashSet<string> _failedToHandOver = new(StringComparer.Ordinal);
 
-    /// <summary>Groups handed over after a failed start (not again until one of their starts succeeds here).</summary>
+    /// <summary>Whether the peer's last full resource report said it is stable (isstable 1): it answers a standby request then.</summary>
+    private bool _peerSaidStable;
+
+    /// <summary>
+    /// Groups handed over after a failed start (not again until one of their starts succeeds here, the admin asks for a
+    /// takeover here, or the peer dies): a group failing on both nodes does not bounce between them.
+    /// </summary>
     private readonly HashSet<string> _handedOverAfterFailure = new(StringComparer.Ordinal);
 
     // ---- End of the state ----------------------------------------------------------------------------------------
@@ -221,10 +227,15 @@ public sealed partial class ResourcePlanner : PlannerBase
 
         CancelHeal();
 
+        // A death starts afresh: a group that fails here now is handed to the peer when it returns, even if it was handed
+        // over after a failed start before (the peer held it since; without this the group would stay down once it is back).
+        _handedOverAfterFailure.Clear();
+
         // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report). Decided
         // while the peer still counts as alive, so its last report tells what it held.
         DecideFencing(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
         _peerAlive = false;
+        _peerSaidStable = false;
         PeerReports = HoldSet.None;
         TakeOver(peer, "peer dead", GroupCause.PeerDead);
     }
@@ -236,6 +247,7 @@ public sealed partial class ResourcePlanner : PlannerBase
         _peerAlive = true;
         _deadPeers.Remove(peer);
         _peerChoseStandby = false;
+        _peerSaidStable = false;
     }
 
     protected override TimeSpan? EarliestTimer()

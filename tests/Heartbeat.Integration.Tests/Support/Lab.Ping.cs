@@ -19,18 +19,7 @@ public sealed partial class Lab
     public string InGateway(params string[] command) => InNetns($"{Name}-gw", command);
 
     /// <summary>Whether the node's public link (pub0) carries the address.</summary>
-    public bool HoldsPublic(LabNode node, string address)
-    {
-        try
-        {
-            using var json = System.Text.Json.JsonDocument.Parse(InNetns(Netns(node), "ip", "-j", "-4", "addr", "show", "dev", "pub0"));
-            return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == address);
-        }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)
-        {
-            return false;
-        }
-    }
+    public bool HoldsPublic(LabNode node, string address) => HasAddress(node, address, "pub0");
 
     /// <summary>Whether the public side reaches <paramref name="address"/> (one ping, 1 s at most).</summary>
     public bool GatewayReaches(string address)

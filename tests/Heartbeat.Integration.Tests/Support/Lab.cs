@@ -330,12 +330,12 @@ public sealed partial class Lab : IAsyncDisposable
     /// <summary>Runs a command inside a namespace of this lab and returns its output.</summary>
     public static string InNetns(string netns, params string[] command) => Capture(["ip", "netns", "exec", netns, .. command]);
 
-    /// <summary>Whether the node's ens18 carries the IPv4 address (false too when the namespace is going away).</summary>
-    public bool HasAddress(LabNode node, string address)
+    /// <summary>Whether the node's <paramref name="device"/> carries the IPv4 address (false too when the namespace is going away).</summary>
+    public bool HasAddress(LabNode node, string address, string device = "ens18")
     {
         try
         {
-            using var json = System.Text.Json.JsonDocument.Parse(InNetns(Netns(node), "ip", "-j", "-4", "addr", "show", "dev", "ens18"));
+            using var json = System.Text.Json.JsonDocument.Parse(InNetns(Netns(node), "ip", "-j", "-4", "addr", "show", "dev", device));
             return json.RootElement[0].GetProperty("addr_info").EnumerateArray().Any(a => a.GetProperty("local").GetString() == address);
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or IndexOutOfRangeException or KeyNotFoundException)

@@ -165,6 +165,45 @@ public class PlacementTests
     }
 
     [Fact]
+    public void Seed_20261207_a_takeover_asked_again_after_a_failed_start_hands_the_group_back_again()
+    {
+        // Found by the chaos campaign (bench/chaos/run.sh --seed 20261207 --pairing ours+ours): twice "hbctl takeover all"
+        // on server2 while its start of server1's group fails. The first time the group went back to server1; the second
+        // time server2 remembered the first hand-over and kept the failed group itself: held by nobody.
+        var lab = StablePair(AutoFailback.Off);
+        lab.FailStarts["server2"].Add(G1);
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            Assert.Equal(RequestOutcome.Accept("asked the peer to go standby so that this node takes all"), lab.Nodes["server2"].RequestTakeover("all"));
+            lab.Run(TimeSpan.FromSeconds(3));
+            Assert.Equal([G1], lab.Held("server1"));
+            Assert.Equal([G2], lab.Held("server2"));
+            Assert.False(lab.Nodes["server1"].InTransition || lab.Nodes["server2"].InTransition);
+        }
+    }
+
+    [Fact]
+    public void Seed_20261207_a_group_failing_here_after_the_peer_died_is_handed_to_it_when_it_returns()
+    {
+        // The same memory across a death: server2's start of G1 failed once (handed to server1); then server1 dies, server2
+        // fails G1 again, and server1 comes back (auto_failback off: it takes nothing by itself). G1 is handed to it once it
+        // says it is stable (asked before, a restarting peer ignores the request and it is cancelled 10 s later).
+        var lab = StablePair(AutoFailback.Off);
+        lab.FailStarts["server2"].Add(G1);
+        lab.Nodes["server2"].RequestTakeover("all");
+        lab.Run(TimeSpan.FromSeconds(3));
+        Assert.Equal([G1], lab.Held("server1"));
+
+        lab.Crash("server1");
+        lab.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal([G2], lab.Held("server2"));
+        lab.Start("server1");
+        lab.Run(TimeSpan.FromSeconds(20));
+        Assert.Equal([G1], lab.Held("server1"));
+        Assert.Equal([G2], lab.Held("server2"));
+    }
+
+    [Fact]
     public void A_slow_start_keeps_the_node_in_transition_until_the_worker_reports_it()
     {
         var lab = new NodeHarness(AutoFailback.Off) { Slow = { ["server1"] = [G1] } };
