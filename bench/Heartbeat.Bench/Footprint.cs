@@ -224,6 +224,19 @@ public static class Footprint
 
     private sealed record NodeSample(int Processes, double CpuSeconds, long RssKb, long PssKb, long TxPackets);
 
+    /// <summary>The scale benchmark's footprint of every node of a lab over <paramref name="idle"/>: RSS, CPU and packets summed.</summary>
+    internal static (double RssMegabytes, double CpuSecondsPer10Minutes, double PacketsPerSecond) AtRest(Lab lab, IReadOnlyList<LabNode> nodes, TimeSpan idle)
+    {
+        var before = nodes.Select(n => Sample(lab, n)).ToArray();
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(idle);
+        var after = nodes.Select(n => Sample(lab, n)).ToArray();
+        double seconds = clock.Elapsed.TotalSeconds;
+        double cpu = after.Sum(a => a.CpuSeconds) - before.Sum(b => b.CpuSeconds);
+        double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
+        return (after.Sum(a => a.RssKb) / 1024.0, cpu / seconds * 600, packets / seconds);
+    }
+
     /// <summary>Every daemon process in the node's network namespace (heartbeat's master and children; keepalived's two).</summary>
     private static NodeSample Sample(Lab lab, LabNode node)
     {
