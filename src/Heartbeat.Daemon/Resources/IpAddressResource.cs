@@ -22,12 +22,12 @@ namespace Heartbeat.Daemon.Resources;
 /// netlink requests, the first ARP round of every VIP, one dump of each kind for the checks of all, and the later
 /// rounds of all in one timer tick each, so a group of 256 VIPs costs little more than one of a single VIP.
 /// </remarks>
-public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announcement, ILogger logger) : IManagedResource, IDisposable
+/// <param name="sockets">The sockets and lock shared by every VIP of the executor (null: this VIP's own).</param>
+public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announcement, ILogger logger, AddressSockets? sockets = null) : IManagedResource, IDisposable
 {
-    private readonly Lock _lock = new();
+    private readonly AddressSockets _sockets = sockets ?? new AddressSockets();
+    private readonly bool _ownSockets = sockets is null;
     private CancellationTokenSource? _announcing;
-    private Rtnetlink? _netlink;
-    private Interop.FileDescriptorHandle? _arpSocket;
     private Prepared? _prepared;
 
     public string Name => spec.Text;
@@ -56,23 +56,56 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// the first takeover of the process is as fast as the next). A placement that cannot be resolved now is not an
     /// error yet: the start resolves again and reports it.
     /// </summary>
-    public string? Prepare()
+    public string? Prepare() => PrepareAll([this])[0];
+
+    /// <summary>
+    /// <see cref="Prepare"/> for many VIPs with one dump of links, routes and addresses for all: the problem of each
+    /// (null: placed), in order.
+    /// </summary>
+    public static IReadOnlyList<string?> PrepareAll(IReadOnlyList<IpAddressResource> vips)
     {
-        lock (_lock)
+        EnterAll(vips);
+        try
         {
+            var sockets = vips[0]._sockets;
+            KernelView view;
             try
             {
-                var netlink = Netlink();
-                _arpSocket ??= GratuitousArp.OpenSocket();
-                var (placement, link) = ResolveWithLink(KernelView.Read(netlink));
-                _prepared = Prepared.For(placement, link);
-                return null;
+                var netlink = sockets.Netlink();
+                sockets.Arp();
+                view = KernelView.Read(netlink);
             }
-            catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
-                _prepared = null;
-                return ex.Message;
+                sockets.DropNetlink();
+                foreach (var vip in vips)
+                {
+                    vip._prepared = null;
+                }
+
+                return [.. vips.Select(_ => ex.Message)];
             }
+
+            return [.. vips.Select(vip => vip.PrepareFrom(view))];
+        }
+        finally
+        {
+            ExitAll(vips);
+        }
+    }
+
+    private string? PrepareFrom(KernelView view)
+    {
+        try
+        {
+            var (placement, link) = ResolveWithLink(view);
+            _prepared = Prepared.For(placement, link);
+            return null;
+        }
+        catch (ResourceException ex)
+        {
+            _prepared = null;
+            return ex.Message;
         }
     }
 
@@ -104,12 +137,31 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             Interop.FileDescriptorHandle arp;
             try
             {
-                netlink = lead.Netlink();
-                arp = lead._arpSocket ??= GratuitousArp.OpenSocket();
+                netlink = lead._sockets.Netlink();
+                arp = lead._sockets.Arp();
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
                 return [.. run.Select(_ => ResourceOutcome.Failed(ex.Message))];
+            }
+
+            // IPv4 VIPs not placed ahead (a one-shot takegroup, or a placement that failed at start-up) are placed now
+            // from one dump for all; one that cannot be placed is left to the careful start, which reports why.
+            var unplaced = run.Where(r => !r.IsIpv6 && r._prepared is null).ToList();
+            if (unplaced.Count > 0)
+            {
+                try
+                {
+                    var view = KernelView.Read(netlink);
+                    foreach (var vip in unplaced)
+                    {
+                        vip.PrepareFrom(view);
+                    }
+                }
+                catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+                {
+                    // The careful start asks again, and reports what fails.
+                }
             }
 
             var fast = Enumerable.Range(0, run.Count).Where(i => !run[i].IsIpv6 && run[i]._prepared is not null).ToList();
@@ -149,7 +201,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             var lead = run[0];
             try
             {
-                var netlink = lead.Netlink();
+                var netlink = lead._sockets.Netlink();
                 var before = KernelView.ByAddress(netlink.GetAddresses());
                 var existing = run.Select(r => before.TryGetValue(r.Spec.Ip!.Address, out var a) ? a : null).ToArray();
                 var deleting = Enumerable.Range(0, run.Count).Where(i => existing[i] is not null).ToList();
@@ -189,7 +241,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
-                lead.DropNetlink();
+                lead._sockets.DropNetlink();
                 for (int i = 0; i < run.Count; i++)
                 {
                     outcomes[i] ??= ResourceOutcome.Failed(ex.Message);
@@ -265,7 +317,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         }
         catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
         {
-            run[0].DropNetlink();
+            run[0]._sockets.DropNetlink();
             foreach (int i in fast.Where(i => outcomes[i] is null))
             {
                 run[i]._announcing?.Cancel();
@@ -324,20 +376,20 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             $"{prepared.Placement} up, {announcement.Count} rounds of {prepared.Frames.Kind} from {Convert.ToHexString(prepared.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start"));
     }
 
-    /// <summary>The VIPs' locks, always taken in the run's order (the executor hands a group's VIPs in one order).</summary>
+    /// <summary>The VIPs' locks (one, when they share the executor's sockets), always taken in the run's order.</summary>
     private static void EnterAll(IReadOnlyList<IpAddressResource> run)
     {
-        foreach (var vip in run)
+        foreach (var sockets in run.Select(v => v._sockets).Distinct())
         {
-            vip._lock.Enter();
+            sockets.Lock.Enter();
         }
     }
 
     private static void ExitAll(IReadOnlyList<IpAddressResource> run)
     {
-        for (int i = run.Count - 1; i >= 0; i--)
+        foreach (var sockets in run.Select(v => v._sockets).Distinct().Reverse())
         {
-            run[i]._lock.Exit();
+            sockets.Lock.Exit();
         }
     }
 
@@ -362,11 +414,11 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// </summary>
     public (string Address, string Interface)? Locate()
     {
-        lock (_lock)
+        lock (_sockets.Lock)
         {
             try
             {
-                var netlink = Netlink();
+                var netlink = _sockets.Netlink();
                 if (Find(netlink) is not { } present)
                 {
                     return null;
@@ -377,7 +429,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
-                DropNetlink();
+                _sockets.DropNetlink();
                 throw;
             }
         }
@@ -387,22 +439,14 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
 
     public void Dispose()
     {
-        lock (_lock)
+        lock (_sockets.Lock)
         {
             _announcing?.Cancel();
-            DropNetlink();
-            _arpSocket?.Dispose();
-            _arpSocket = null;
+            if (_ownSockets)
+            {
+                _sockets.Dispose();
+            }
         }
-    }
-
-    private Rtnetlink Netlink() => _netlink ??= Rtnetlink.Open();
-
-    /// <summary>A socket that failed once is not trusted again: the next action opens a fresh one.</summary>
-    private void DropNetlink()
-    {
-        _netlink?.Dispose();
-        _netlink = null;
     }
 
     private (IpPlacement Placement, LinkInfo Link) ResolveWithLink(KernelView view)
@@ -576,6 +620,40 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         /// <summary>The router flag of an IPv6 advertisement follows the interface's forwarding setting, read now.</summary>
         public static Prepared For(IpPlacement placement, LinkInfo link) =>
             new(placement, link.Index, link.Mac, placement.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && NeighborAdvertisement.Forwards(link.Name));
+    }
+}
+
+/// <summary>
+/// The netlink and packet sockets the VIPs of one executor share (one of each: not two per VIP, which for 256 VIPs
+/// would be 512 sockets and 16 MB of receive buffers), opened on first use, and the lock that serializes their use and
+/// every start, stop and status of those VIPs.
+/// </summary>
+public sealed class AddressSockets : IDisposable
+{
+    private Rtnetlink? _netlink;
+    private Interop.FileDescriptorHandle? _arp;
+
+    public Lock Lock { get; } = new();
+
+    internal Rtnetlink Netlink() => _netlink ??= Rtnetlink.Open();
+
+    internal Interop.FileDescriptorHandle Arp() => _arp ??= GratuitousArp.OpenSocket();
+
+    /// <summary>A socket that failed once is not trusted again: the next action opens a fresh one.</summary>
+    internal void DropNetlink()
+    {
+        _netlink?.Dispose();
+        _netlink = null;
+    }
+
+    public void Dispose()
+    {
+        lock (Lock)
+        {
+            DropNetlink();
+            _arp?.Dispose();
+            _arp = null;
+        }
     }
 }
 

@@ -22,6 +22,9 @@ public sealed class ResourceExecutor : IDisposable
     private readonly ILogger _logger;
     private readonly TimeSpan _stopRetryDelay;
 
+    /// <summary>One netlink and one packet socket for every VIP of every group.</summary>
+    private readonly AddressSockets _sockets = new();
+
     public ResourceExecutor(HaResources resources, ScriptSettings scripts, ArpAnnouncement announcement, ILogger logger, TimeSpan? stopRetryDelay = null)
     {
         _logger = logger;
@@ -29,7 +32,7 @@ public sealed class ResourceExecutor : IDisposable
         foreach (var group in resources.Groups)
         {
             var members = group.Resources
-                .Select(r => r.IsIpAddress ? (IManagedResource)new IpAddressResource(r, announcement, logger) : new ScriptResource(r, scripts, logger))
+                .Select(r => r.IsIpAddress ? (IManagedResource)new IpAddressResource(r, announcement, logger, _sockets) : new ScriptResource(r, scripts, logger))
                 .ToArray();
             _groups[group.Key] = (group, members, new SemaphoreSlim(1, 1));
         }
@@ -46,14 +49,18 @@ public sealed class ResourceExecutor : IDisposable
     /// </summary>
     public void Prepare()
     {
-        foreach (var (_, resources, _) in _groups.Values)
+        var vips = AllAddresses;
+        if (vips.Count == 0)
         {
-            foreach (var vip in resources.OfType<IpAddressResource>())
+            return;
+        }
+
+        var problems = IpAddressResource.PrepareAll(vips);
+        for (int i = 0; i < vips.Count; i++)
+        {
+            if (problems[i] is { } problem)
             {
-                if (vip.Prepare() is { } problem)
-                {
-                    ResourceLog.CannotPrepare(_logger, vip.Name, problem);
-                }
+                ResourceLog.CannotPrepare(_logger, vips[i].Name, problem);
             }
         }
     }
@@ -67,6 +74,8 @@ public sealed class ResourceExecutor : IDisposable
                 disposable.Dispose();
             }
         }
+
+        _sockets.Dispose();
     }
 
     public IReadOnlyList<IManagedResource> ResourcesOf(string key) => _groups[key].Resources;
