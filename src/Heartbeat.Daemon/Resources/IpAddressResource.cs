@@ -409,6 +409,38 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     public bool IsPresent() => Locate() is not null;
 
     /// <summary>
+    /// Which of the VIPs are configured now, on any interface, from one address dump for all (a check of 256 VIPs is
+    /// one dump, not 512); throws when the kernel cannot be asked.
+    /// </summary>
+    public static bool[] PresentAll(IReadOnlyList<IpAddressResource> vips)
+    {
+        if (vips.Count == 0)
+        {
+            return [];
+        }
+
+        EnterAll(vips);
+        try
+        {
+            var sockets = vips[0]._sockets;
+            try
+            {
+                var present = KernelView.ByAddress(sockets.Netlink().GetAddresses());
+                return [.. vips.Select(v => present.ContainsKey(v.Spec.Ip!.Address))];
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                sockets.DropNetlink();
+                throw;
+            }
+        }
+        finally
+        {
+            ExitAll(vips);
+        }
+    }
+
+    /// <summary>
     /// Where the VIP is configured now ("address/prefix" and the interface's name), or null when it is on none (throws
     /// when the kernel cannot be asked). The same address on another interface is still ours to manage.
     /// </summary>
