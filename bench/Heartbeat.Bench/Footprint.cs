@@ -149,11 +149,7 @@ public static class Footprint
 
                 // At rest: past every start-up effect (3.0.6's first 5 s, keepalived's election).
                 Thread.Sleep(10_000);
-                var before = nodes.Select(n => Sample(lab, n)).ToArray();
-                var clock = Stopwatch.StartNew();
-                Thread.Sleep(idle);
-                var after = nodes.Select(n => Sample(lab, n)).ToArray();
-                double seconds = clock.Elapsed.TotalSeconds;
+                var (before, after, seconds) = Window(lab, nodes, idle);
                 double cpu = after.Sum(a => a.CpuSeconds) - before.Sum(b => b.CpuSeconds);
                 double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
                 return (after.Sum(a => a.Processes), after.Sum(a => a.RssKb) / 1024.0, after.Sum(a => a.PssKb) / 1024.0, cpu / seconds * 600, packets / seconds);
@@ -228,15 +224,21 @@ public static class Footprint
     /// <summary>The scale benchmark's footprint of every node of a lab over <paramref name="idle"/>: RSS, CPU and packets summed.</summary>
     internal static (double RssMegabytes, double CpuSecondsPer10Minutes, double PacketsPerSecond) AtRest(Lab lab, IReadOnlyList<LabNode> nodes, TimeSpan idle)
     {
-        var before = nodes.Select(n => Sample(lab, n)).ToArray();
-        var clock = Stopwatch.StartNew();
-        Thread.Sleep(idle);
-        var after = nodes.Select(n => Sample(lab, n)).ToArray();
-        double seconds = clock.Elapsed.TotalSeconds;
+        var (before, after, seconds) = Window(lab, nodes, idle);
         // The process's own counters: a .NET pool thread that retires during the window takes its schedstat with it.
         double cpu = after.Sum(a => a.ProcessCpuSeconds) - before.Sum(b => b.ProcessCpuSeconds);
         double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
         return (after.Sum(a => a.RssKb) / 1024.0, cpu / seconds * 600, packets / seconds);
+    }
+
+    /// <summary>Every node sampled, <paramref name="idle"/> waited, every node sampled again; the window's length in seconds.</summary>
+    private static (NodeSample[] Before, NodeSample[] After, double Seconds) Window(Lab lab, IReadOnlyList<LabNode> nodes, TimeSpan idle)
+    {
+        var before = nodes.Select(n => Sample(lab, n)).ToArray();
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(idle);
+        var after = nodes.Select(n => Sample(lab, n)).ToArray();
+        return (before, after, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>Every daemon process in the node's network namespace (heartbeat's master and children; keepalived's two).</summary>

@@ -23,6 +23,14 @@ public static class Program
         }
 
         Directory.CreateDirectory(options.Output);
+        if (options.RewriteReport && options.ScaleKinds.Count > 0)
+        {
+            // The scale report written again from its results.json (and before.json, if any).
+            var points = JsonSerializer.Deserialize(File.ReadAllText(Path.Join(options.Output, "results.json")), BenchJson.Default.IReadOnlyListScaleResult) ?? [];
+            ScaleReport.Write(options.Output, options, points);
+            return 0;
+        }
+
         if (options.RewriteReport)
         {
             // The report of a finished run written again from its results.json (after a change to the report only).

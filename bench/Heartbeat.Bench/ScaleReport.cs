@@ -26,6 +26,7 @@ public static class ScaleReport
         Groups(text, results, "vips", "VIPs in one group");
         Groups(text, results, "groups", "groups of one VIP");
         Members(text, results);
+        BeforeAfter(text, output, results);
         text.Append("## Charts\n\n");
         foreach (var (file, title) in Charts(output, results))
         {
@@ -75,6 +76,35 @@ public static class ScaleReport
             text.Append(r.Ok
                 ? string.Create(C, $"| {r.Size} | {r.Implementation} | {r.CpuSecondsPer10Minutes:F2} | {r.CpuSecondsPer10Minutes / r.Size:F2} | {r.PacketsPerSecond:F1} | {r.RssMegabytes:F1} MB | {Ms(r.DetectionFirstMilliseconds, false)} | {Ms(r.DetectionLastMilliseconds, r.TimedOut.Contains("detection"))} |\n")
                 : $"| {r.Size} | {r.Implementation} | failed: {r.Problem} |||||||\n");
+        }
+
+        text.Append('\n');
+    }
+
+    /// <summary>
+    /// before.json beside results.json (a run of ours before a change, the same scenario): ours before and after, per
+    /// size, the figures the change is about.
+    /// </summary>
+    private static void BeforeAfter(StringBuilder text, string output, IReadOnlyList<ScaleResult> results)
+    {
+        string path = Path.Join(output, "before.json");
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        var before = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), BenchJson.Default.IReadOnlyListScaleResult) ?? [];
+        text.Append("## Ours before and after batching a group's VIPs\n\n");
+        text.Append("Before: each VIP of a group started alone (one RTM_NEWADDR, its own ARP round, four dumps of links, routes and addresses, its own timer for the later rounds; two sockets per VIP); after: one netlink batch, every first ARP at once, one dump of each kind for all, one timer tick per round for all, two sockets for the whole daemon, one dump per VIP check (before.json: the same scenario, its window at rest 10 s).\n\n");
+        text.Append("| kind | size | last − first ARP (before → after) | all answering | handover | RSS |\n|---|---|---|---|---|---|\n");
+        foreach (var b in before.Where(b => b.Ok && b.Implementation == "ours").OrderBy(b => b.Kind).ThenBy(b => b.Size))
+        {
+            if (results.FirstOrDefault(r => r.Ok && r.Implementation == "ours" && r.Kind == b.Kind && r.Size == b.Size) is not { } a)
+            {
+                continue;
+            }
+
+            text.Append(C, $"| {b.Kind} | {b.Size} | {Ms(b.LastArpMilliseconds - b.FirstArpMilliseconds, false)} → {Ms(a.LastArpMilliseconds - a.FirstArpMilliseconds, false)} | {Ms(b.AllAnsweringMilliseconds, false)} → {Ms(a.AllAnsweringMilliseconds, false)} | {Ms(b.HandoverMilliseconds, false)} → {Ms(a.HandoverMilliseconds, false)} | {b.RssMegabytes:F1} → {a.RssMegabytes:F1} MB |\n");
         }
 
         text.Append('\n');
