@@ -17,6 +17,10 @@
 #                     [--stability SEARCH_SECONDS [--confirm 600] [--fastest-trials 20]]
 #                                 stability.md: fastest stable timers under stress-ng (the ladder starts at --keepalive),
 #                                 then crash trials of ours and keepalived each at its confirmed fastest setting
+#                     [--scale vips,groups,members [--vips 1,16,64,256] [--groups 1,8,32] [--members 2,4,8]
+#                      [--scale-timeout 300] [--real-max 64] [--rest 10]]
+#                                 report.md: scale curves (a group of N VIPs, N groups, N members; Scale.cs); runs
+#                                 with the same --out add up (results.json), --rewrite-report writes report.md again
 #   --deadtime takes whole seconds, or a fraction below 1 (0.025 = 25 ms) for sub-second timers
 #   bash bench/run.sh --smoke [--out DIR]                  CI: one trial per scenario, a 10 s footprint (uplink and
 #                                                          crash-kill-fence add ~2.5 min: ~30 s a trial)

@@ -149,11 +149,7 @@ public static class Footprint
 
                 // At rest: past every start-up effect (3.0.6's first 5 s, keepalived's election).
                 Thread.Sleep(10_000);
-                var before = nodes.Select(n => Sample(lab, n)).ToArray();
-                var clock = Stopwatch.StartNew();
-                Thread.Sleep(idle);
-                var after = nodes.Select(n => Sample(lab, n)).ToArray();
-                double seconds = clock.Elapsed.TotalSeconds;
+                var (before, after, seconds) = Window(lab, nodes, idle);
                 double cpu = after.Sum(a => a.CpuSeconds) - before.Sum(b => b.CpuSeconds);
                 double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
                 return (after.Sum(a => a.Processes), after.Sum(a => a.RssKb) / 1024.0, after.Sum(a => a.PssKb) / 1024.0, cpu / seconds * 600, packets / seconds);
@@ -222,7 +218,28 @@ public static class Footprint
         }
     }
 
-    private sealed record NodeSample(int Processes, double CpuSeconds, long RssKb, long PssKb, long TxPackets);
+    /// <param name="ProcessCpuSeconds">utime + stime of /proc/PID/stat (10 ms ticks), which keeps the time of threads that ended.</param>
+    private sealed record NodeSample(int Processes, double CpuSeconds, long RssKb, long PssKb, long TxPackets, double ProcessCpuSeconds = 0);
+
+    /// <summary>The scale benchmark's footprint of every node of a lab over <paramref name="idle"/>: RSS, CPU and packets summed.</summary>
+    internal static (double RssMegabytes, double CpuSecondsPer10Minutes, double PacketsPerSecond) AtRest(Lab lab, IReadOnlyList<LabNode> nodes, TimeSpan idle)
+    {
+        var (before, after, seconds) = Window(lab, nodes, idle);
+        // The process's own counters: a .NET pool thread that retires during the window takes its schedstat with it.
+        double cpu = after.Sum(a => a.ProcessCpuSeconds) - before.Sum(b => b.ProcessCpuSeconds);
+        double packets = after.Sum(a => a.TxPackets) - before.Sum(b => b.TxPackets);
+        return (after.Sum(a => a.RssKb) / 1024.0, cpu / seconds * 600, packets / seconds);
+    }
+
+    /// <summary>Every node sampled, <paramref name="idle"/> waited, every node sampled again; the window's length in seconds.</summary>
+    private static (NodeSample[] Before, NodeSample[] After, double Seconds) Window(Lab lab, IReadOnlyList<LabNode> nodes, TimeSpan idle)
+    {
+        var before = nodes.Select(n => Sample(lab, n)).ToArray();
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(idle);
+        var after = nodes.Select(n => Sample(lab, n)).ToArray();
+        return (before, after, clock.Elapsed.TotalSeconds);
+    }
 
     /// <summary>Every daemon process in the node's network namespace (heartbeat's master and children; keepalived's two).</summary>
     private static NodeSample Sample(Lab lab, LabNode node)
@@ -230,7 +247,7 @@ public static class Footprint
         string netns = lab.Netns(node);
         string target = $"net:[{Inode($"/var/run/netns/{netns}")}]";
         int count = 0;
-        double cpu = 0;
+        double cpu = 0, processCpu = 0;
         long rss = 0, pss = 0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -256,6 +273,7 @@ public static class Footprint
                 }
 
                 cpu += RunSeconds(dir);
+                processCpu += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
                 rss += Kb(File.ReadAllLines(Path.Join(dir, "status")), "VmRSS:");
                 pss += Kb(File.ReadAllLines(Path.Join(dir, "smaps_rollup")), "Pss:");
                 count++;
@@ -269,7 +287,7 @@ public static class Footprint
         var (_, json, _) = Processes.Run(["ip", "-n", netns, "-s", "-j", "link", "show", "ens18"], TimeSpan.FromSeconds(10));
         using var doc = JsonDocument.Parse(json);
         long tx = doc.RootElement[0].GetProperty("stats64").GetProperty("tx").GetProperty("packets").GetInt64();
-        return new NodeSample(count, cpu, rss, pss, tx);
+        return new NodeSample(count, cpu, rss, pss, tx, processCpu);
     }
 
     /// <summary>Time on the CPU of every thread of the process: the first field of each task's schedstat, in ns.</summary>

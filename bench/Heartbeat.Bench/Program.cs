@@ -23,12 +23,34 @@ public static class Program
         }
 
         Directory.CreateDirectory(options.Output);
+        if (options.RewriteReport && options.ScaleKinds.Count > 0)
+        {
+            // The scale report written again from its results.json (and before.json, if any).
+            var points = JsonSerializer.Deserialize(File.ReadAllText(Path.Join(options.Output, "results.json")), BenchJson.Default.IReadOnlyListScaleResult) ?? [];
+            ScaleReport.Write(options.Output, options, points);
+            return 0;
+        }
+
         if (options.RewriteReport)
         {
             // The report of a finished run written again from its results.json (after a change to the report only).
             var recorded = JsonSerializer.Deserialize(File.ReadAllText(Path.Join(options.Output, "results.json")), BenchJson.Default.IReadOnlyListTrialResult) ?? [];
             Report.Write(options with { Trials = recorded.Select(r => r.Trial).DefaultIfEmpty(0).Max() }, recorded);
             return 0;
+        }
+
+        if (options.ScaleKinds.Count > 0)
+        {
+            // Several invocations (one per implementation or size, each under the netns lock for a bounded time) add
+            // up to one report: a point measured again replaces the earlier one.
+            string path = Path.Join(options.Output, "results.json");
+            var earlier = File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), BenchJson.Default.IReadOnlyListScaleResult) ?? [] : [];
+            var measured = Scale.Run(options);
+            var merged = earlier.Where(e => !measured.Any(m => m.Implementation == e.Implementation && m.Kind == e.Kind && m.Size == e.Size)).Concat(measured).ToList();
+            File.WriteAllText(path, JsonSerializer.Serialize<IReadOnlyList<ScaleResult>>(merged, BenchJson.Default.IReadOnlyListScaleResult));
+            ScaleReport.Write(options.Output, options, merged);
+            Console.WriteLine($"bench: {measured.Count} scale points; report in {options.Output}");
+            return measured.All(r => r.Ok) ? 0 : 1;
         }
 
         var results = new List<TrialResult>();
@@ -189,10 +211,28 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
     /// <summary>Ours' --stonith-delay in the fenced crash (null: the daemon's default, 15 s).</summary>
     public double? StonithDelaySeconds { get; init; }
 
+    /// <summary>--scale vips,groups,members: the scale curves (Scale.cs) instead of the trials.</summary>
+    public IReadOnlyList<string> ScaleKinds { get; init; } = [];
+
+    public IReadOnlyList<int> ScaleVips { get; init; } = [1, 16, 64, 256];
+
+    public IReadOnlyList<int> ScaleGroups { get; init; } = [1, 8, 32];
+
+    public IReadOnlyList<int> ScaleMembers { get; init; } = [2, 4, 8];
+
+    /// <summary>How long one step of a scale point (start, takeover, handover) may take before it counts as "&gt; timeout".</summary>
+    public int ScaleTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>The largest group (VIPs or groups) 3.0.6 is run with (its takeover grows by about a second per VIP).</summary>
+    public int RealMaxSize { get; init; } = 64;
+
+    /// <summary>The scale points' window at rest, in seconds.</summary>
+    public int RestSeconds { get; init; } = 10;
+
     /// <summary>CI's smoke run: success means a report and every trial of ours succeeded.</summary>
     public bool Smoke { get; init; }
 
-    public const string Usage = "usage: Heartbeat.Bench [--smoke | --rewrite-report] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,crash-kill-fence,graceful,standby,failback,partition,uplink] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--stonith-delay S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR]";
+    public const string Usage = "usage: Heartbeat.Bench [--smoke | --rewrite-report] [--trials N] [--scenarios crash-cut,crash-kill,crash-cut6,crash-kill6,crash-kill-fence,graceful,standby,failback,partition,uplink] [--impl ours,real,keepalived] [--keepalive MS] [--deadtime S] [--stonith-delay S] [--footprint IDLE_SECONDS [--starts N]] [--stability SEARCH_SECONDS [--confirm SECONDS] [--fastest-trials N]] [--out DIR] | [--scale vips,groups,members [--vips 1,16,64,256] [--groups 1,8,32] [--members 2,4,8] [--scale-timeout S] [--real-max N] [--rest S] --out DIR]";
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -277,6 +317,27 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
                 case "--stonith-delay" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double delay) && delay >= 0:
                     options = options with { StonithDelaySeconds = delay };
                     break;
+                case "--scale" when value.Split(',').All(k => k is "vips" or "groups" or "members"):
+                    options = options with { ScaleKinds = value.Split(',') };
+                    break;
+                case "--vips" when Sizes(value) is { } vips:
+                    options = options with { ScaleVips = vips };
+                    break;
+                case "--groups" when Sizes(value) is { } groups:
+                    options = options with { ScaleGroups = groups };
+                    break;
+                case "--members" when Sizes(value) is { } members:
+                    options = options with { ScaleMembers = members };
+                    break;
+                case "--scale-timeout" when int.TryParse(value, CultureInfo.InvariantCulture, out int limit) && limit > 0:
+                    options = options with { ScaleTimeoutSeconds = limit };
+                    break;
+                case "--real-max" when int.TryParse(value, CultureInfo.InvariantCulture, out int realMax) && realMax > 0:
+                    options = options with { RealMaxSize = realMax };
+                    break;
+                case "--rest" when int.TryParse(value, CultureInfo.InvariantCulture, out int rest) && rest > 0:
+                    options = options with { RestSeconds = rest };
+                    break;
                 case "--out":
                     options = options with { Output = value };
                     break;
@@ -286,6 +347,13 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
         }
 
         return options;
+    }
+
+    /// <summary>A comma-separated list of sizes (each 1–500), or null.</summary>
+    private static int[]? Sizes(string value)
+    {
+        var sizes = value.Split(',').Select(v => int.TryParse(v, CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 500 ? n : 0).ToArray();
+        return sizes.All(n => n > 0) ? sizes : null;
     }
 
     /// <summary>Whether the scenario's VIP is IPv6 (Trials.Vip6).</summary>
@@ -333,4 +401,5 @@ public sealed record BenchOptions(int Trials, IReadOnlyList<Scenario> Scenarios,
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(IReadOnlyList<TrialResult>))]
 [JsonSerializable(typeof(IReadOnlyList<FootprintResult>))]
+[JsonSerializable(typeof(IReadOnlyList<ScaleResult>))]
 internal sealed partial class BenchJson : JsonSerializerContext;

@@ -251,7 +251,9 @@ public sealed class HeartbeatPair(Lab lab, params string[] oursArguments) : IPai
 /// </summary>
 /// With a <see cref="PublicSide"/> (the uplink scenario) the VIP lives on the public link and a <c>vrrp_script</c>
 /// pinging the gateway lowers the priority by 100 when it fails (see <see cref="GatewayCheck"/>).
-public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = false, PublicSide? publicSide = null) : IPair
+/// The scale benchmark passes <see cref="Addresses"/>: its VIPs (one instance with all of them, or one instance per VIP)
+/// and whether the instances preempt.
+public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = false, PublicSide? publicSide = null, KeepalivedAddresses? addresses = null) : IPair
 {
     private readonly Dictionary<string, Process> _running = new(StringComparer.Ordinal);
 
@@ -284,6 +286,25 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
         string excluded = ipv6 ? $"    virtual_ipaddress_excluded {{\n        {Trials.Vip6}/64 dev ens18\n    }}\n" : string.Empty;
         string vip = publicSide is { } side ? $"{side.Vip}/24 dev {side.Device}" : $"{Trials.Vip}/24 dev ens18";
         string trackScript = publicSide is null ? string.Empty : "    track_script {\n        chk_gw\n    }\n";
+        string preempt = addresses is { Preempt: false } ? "    nopreempt\n" : string.Empty;
+        IReadOnlyList<IReadOnlyList<string>> instances = addresses is { } a
+            ? a.InstancePerVip ? [.. a.Vips.Select(v => (IReadOnlyList<string>)[$"{v}/24 dev ens18"])] : [[.. a.Vips.Select(v => $"{v}/24 dev ens18")]]
+            : [[vip]];
+        string blocks = string.Concat(instances.Select((lines, i) => string.Create(CultureInfo.InvariantCulture, $$"""
+            vrrp_instance VI_{{i + 1}} {
+                state BACKUP
+                interface ens18
+                virtual_router_id {{51 + i}}
+                priority {{(node.Name == "server1" ? 150 : 100)}}
+                advert_int {{advert.ToString(CultureInfo.InvariantCulture)}}
+            {{preempt}}    virtual_ipaddress {
+            {{string.Concat(lines.Select(l => "        " + l + "\n"))}}    }
+            {{excluded}}    track_file {
+                    standby
+                }
+            {{trackScript}}}
+
+            """)));
         File.WriteAllText(config, string.Create(CultureInfo.InvariantCulture, $$"""
             global_defs {
             {{version}}    router_id {{node.Name}}
@@ -294,20 +315,7 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
                 file {{StandbyFile(node)}}
                 weight -100
             }
-            {{GatewayCheck()}}vrrp_instance VI_1 {
-                state BACKUP
-                interface ens18
-                virtual_router_id 51
-                priority {{(node.Name == "server1" ? 150 : 100)}}
-                advert_int {{advert.ToString(CultureInfo.InvariantCulture)}}
-                virtual_ipaddress {
-                    {{vip}}
-                }
-            {{excluded}}    track_file {
-                    standby
-                }
-            {{trackScript}}}
-
+            {{GatewayCheck()}}{{blocks}}
             """));
         var info = new ProcessStartInfo("ip");
         // bash notes the moment of the exec, as the lab does for both heartbeats (Lab.ExecStamp).
@@ -385,6 +393,9 @@ public sealed class KeepalivedPair(Lab lab, BenchOptions options, bool ipv6 = fa
         }
     }
 }
+
+/// <summary>The scale benchmark's VIPs for keepalived: one instance with all of them or one per VIP, preempting or not.</summary>
+public sealed record KeepalivedAddresses(IReadOnlyList<string> Vips, bool InstancePerVip, bool Preempt);
 
 /// <summary>The uplink scenario's public side for keepalived: the VIP, the link it lives on, the gateway it pings.</summary>
 public sealed record PublicSide(string Vip, string Device, string Gateway);

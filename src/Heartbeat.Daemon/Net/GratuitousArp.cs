@@ -64,54 +64,15 @@ public static class GratuitousArp
     internal static FileDescriptorHandle OpenSocket() => SocketCall.Open(SocketCall.AfPacket, SocketCall.SockDgram, BinaryPrimitives.ReverseEndianness(EthPArp));
 
     /// <summary>
-    /// Sends the first round (request + reply, or one neighbour advertisement) at once and returns the task of the
-    /// remaining rounds, which run in the background as send_arp does behind IPaddr2: the address is usable after the
-    /// first round, and a stop or a handover must not wait for the rest. Cancel to stop announcing (the address was
-    /// given up). The socket is the caller's (see <see cref="OpenSocket"/>) and stays open; the frames are built ahead
-    /// (<see cref="AnnouncementFrames"/>), so the first round allocates nothing.
+    /// Sends the first round (request + reply, or one neighbour advertisement) of every VIP at once and returns the task
+    /// of the remaining rounds, which run in the background as send_arp does behind IPaddr2, all VIPs' round in one
+    /// timer tick (<see cref="AnnouncementTrain"/>): an address is usable after the first round, and a stop or a
+    /// handover must not wait for the rest. Cancel a VIP's token to stop announcing it (the address was given up). The
+    /// socket is the caller's (see <see cref="OpenSocket"/>) and stays open; the frames are built ahead
+    /// (<see cref="AnnouncementFrames"/>). <paramref name="failures"/>: per VIP, what failed its first round (null: sent).
     /// </summary>
-    internal static Task<int> Announce(FileDescriptorHandle socket, AnnouncementFrames frames, ArpAnnouncement announcement, CancellationToken cancellation)
-    {
-        if (announcement.Count <= 0)
-        {
-            return Task.FromResult(0);
-        }
-
-        SendRound(socket, frames);
-        return announcement.Count == 1 ? Task.FromResult(frames.Round.Length) : RemainingRoundsAsync(socket, frames, announcement, cancellation);
-    }
-
-    private static void SendRound(FileDescriptorHandle socket, AnnouncementFrames frames)
-    {
-        foreach (byte[] frame in frames.Round)
-        {
-            SendToCall.SendTo(socket, frame, frames.Destination);
-        }
-    }
-
-    private static async Task<int> RemainingRoundsAsync(FileDescriptorHandle socket, AnnouncementFrames frames, ArpAnnouncement announcement, CancellationToken cancellation)
-    {
-        int sent = frames.Round.Length;
-        try
-        {
-            for (int round = 1; round < announcement.Count; round++)
-            {
-                await Task.Delay(announcement.Spacing, cancellation).ConfigureAwait(false);
-                SendRound(socket, frames);
-                sent += frames.Round.Length;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The address was given up: stop announcing it.
-        }
-        catch (Exception ex) when (ex is NativeCallException or ObjectDisposedException)
-        {
-            // The interface went away (the monitor will notice the address is gone), or the daemon is exiting.
-        }
-
-        return sent;
-    }
+    internal static Task<int> Announce(FileDescriptorHandle socket, IReadOnlyList<AnnouncementTrain.Member> members, ArpAnnouncement announcement, out Exception?[] failures) =>
+        AnnouncementTrain.Start(members, announcement, (frames, frame) => SendToCall.SendTo(socket, frame, frames.Destination), static (spacing, cancellation) => Task.Delay(spacing, cancellation), out failures);
 
     internal static SockAddrLl BroadcastTo(int ifIndex) => LinkDestination(ifIndex, EthPArp, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
 

@@ -136,6 +136,22 @@ public static class NetlinkMessages
     }
 
     /// <summary>
+    /// Walks the answers to a batch of requests sent together (<see cref="Rtnetlink.AddressRequests"/>): every
+    /// NLMSG_ERROR gives its request's sequence number and errno (0 = ACK); anything else is skipped.
+    /// </summary>
+    public static void ParseAcks(ReadOnlySpan<byte> buffer, Action<uint, int> onAck)
+    {
+        int offset = 0;
+        while (Next(buffer, ref offset, out var header, out var payload))
+        {
+            if (header.Type == NlmsgError && payload.Length >= 4)
+            {
+                onAck(header.Sequence, -MemoryMarshal.Read<int>(payload));
+            }
+        }
+    }
+
+    /// <summary>
     /// Walks the messages of one buffer received on a subscribed socket: every message is a notification, whatever its
     /// sequence number (the kernel copies the sequence of the request that caused the change, made by anyone).
     /// </summary>

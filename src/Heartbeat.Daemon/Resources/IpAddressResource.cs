@@ -18,18 +18,26 @@ namespace Heartbeat.Daemon.Resources;
 /// the checks that need dumps (the address really there, still the right place, not already elsewhere) come right
 /// after the first ARP round and correct what they find. Start, stop and status of one resource never run at once
 /// (the executor's group queue), and a lock makes sure of it for the shared sockets.
+/// A group's contiguous VIPs start and stop together (<see cref="StartAll"/>, <see cref="StopAll"/>): one batch of
+/// netlink requests, the first ARP round of every VIP, one dump of each kind for the checks of all, and the later
+/// rounds of all in one timer tick each, so a group of 256 VIPs costs little more than one of a single VIP.
 /// </remarks>
-public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announcement, ILogger logger) : IManagedResource, IDisposable
+/// <param name="sockets">The sockets and lock shared by every VIP of the executor (null: this VIP's own).</param>
+public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announcement, ILogger logger, AddressSockets? sockets = null) : IManagedResource, IDisposable
 {
-    private readonly Lock _lock = new();
+    private readonly AddressSockets _sockets = sockets ?? new AddressSockets();
+    private readonly bool _ownSockets = sockets is null;
     private CancellationTokenSource? _announcing;
-    private Rtnetlink? _netlink;
-    private Interop.FileDescriptorHandle? _arpSocket;
     private Prepared? _prepared;
 
     public string Name => spec.Text;
 
     public ResourceSpec Spec => spec;
+
+    /// <summary>For the batches (<see cref="StartAll"/>, <see cref="StopAll"/>), which act on other instances than this.</summary>
+    private ILogger Logger => logger;
+
+    private ArpAnnouncement Announcement => announcement;
 
     /// <summary>The background announcement rounds of the last start (frames sent when complete).</summary>
     public Task<int> Announcing { get; private set; } = Task.FromResult(0);
@@ -48,23 +56,56 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// the first takeover of the process is as fast as the next). A placement that cannot be resolved now is not an
     /// error yet: the start resolves again and reports it.
     /// </summary>
-    public string? Prepare()
+    public string? Prepare() => PrepareAll([this])[0];
+
+    /// <summary>
+    /// <see cref="Prepare"/> for many VIPs with one dump of links, routes and addresses for all: the problem of each
+    /// (null: placed), in order.
+    /// </summary>
+    public static IReadOnlyList<string?> PrepareAll(IReadOnlyList<IpAddressResource> vips)
     {
-        lock (_lock)
+        EnterAll(vips);
+        try
         {
+            var sockets = vips[0]._sockets;
+            KernelView view;
             try
             {
-                var netlink = Netlink();
-                _arpSocket ??= GratuitousArp.OpenSocket();
-                var (placement, link) = ResolveWithLink(netlink);
-                _prepared = Prepared.For(placement, link);
-                return null;
+                var netlink = sockets.Netlink();
+                sockets.Arp();
+                view = KernelView.Read(netlink);
             }
-            catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
-                _prepared = null;
-                return ex.Message;
+                sockets.DropNetlink();
+                foreach (var vip in vips)
+                {
+                    vip._prepared = null;
+                }
+
+                return [.. vips.Select(_ => ex.Message)];
             }
+
+            return [.. vips.Select(vip => vip.PrepareFrom(view))];
+        }
+        finally
+        {
+            ExitAll(vips);
+        }
+    }
+
+    private string? PrepareFrom(KernelView view)
+    {
+        try
+        {
+            var (placement, link) = ResolveWithLink(view);
+            _prepared = Prepared.For(placement, link);
+            return null;
+        }
+        catch (ResourceException ex)
+        {
+            _prepared = null;
+            return ex.Message;
         }
     }
 
@@ -72,87 +113,283 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// Adds the address (if missing) and sends the first ARP round before anything else: no log entry, no dump, no
     /// socket to open stands between the decision to take over and the frame on the wire.
     /// </summary>
-    public Task<ResourceOutcome> StartAsync(CancellationToken cancellation)
+    public Task<ResourceOutcome> StartAsync(CancellationToken cancellation) => Task.FromResult(StartAll([this])[0]);
+
+    public Task<ResourceOutcome> StopAsync(CancellationToken cancellation) => Task.FromResult(StopAll([this])[0]);
+
+    /// <summary>
+    /// Starts VIPs together (a group's contiguous addresses; their order among themselves does not matter, each is an
+    /// address of its own): the IPv4 ones placed ahead go to the kernel in one batch of RTM_NEWADDR, then every one's
+    /// first ARP round goes out (all requests, then all replies), then one dump of addresses, links and routes serves
+    /// the checks of all, and the later rounds run in one timer for all. The others (IPv6, which waits for duplicate
+    /// address detection; nothing prepared; the prepared interface gone) start one at a time afterwards, the careful
+    /// way. The sockets of the first VIP serve all. One outcome per VIP, in order.
+    /// </summary>
+    public static IReadOnlyList<ResourceOutcome> StartAll(IReadOnlyList<IpAddressResource> run)
     {
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        lock (_lock)
+        var outcomes = new ResourceOutcome?[run.Count];
+        EnterAll(run);
+        try
         {
+            var lead = run[0];
+            Rtnetlink netlink;
+            Interop.FileDescriptorHandle arp;
             try
             {
-                var netlink = Netlink();
-                _arpSocket ??= GratuitousArp.OpenSocket();
-
-                // IPv6: subscribed before the address is added, so that the end of duplicate address detection is seen.
-                using var dad = IsIpv6 ? DadWatch.Open() : null;
-                AddressRequestedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-                bool added;
-                var prepared = _prepared;
-                if (prepared is not null && TryAdd(netlink, prepared, out added))
-                {
-                    AwaitDad(netlink, dad, prepared);
-                    Announce(prepared);
-                    (prepared, added) = Reconcile(netlink, prepared, added);
-                }
-                else
-                {
-                    // Nothing prepared, or the prepared interface is gone: the careful way, every dump first.
-                    (prepared, added) = Place(netlink);
-                    AwaitDad(netlink, dad, prepared);
-                    Announce(prepared);
-                }
-
-                _prepared = prepared;
-                var toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started, FirstAnnouncementAt);
-                if (added)
-                {
-                    ResourceLog.AddressAdded(logger, Name, prepared.Placement.ToString());
-                }
-                else
-                {
-                    ResourceLog.AddressPresent(logger, Name, prepared.Placement.ToString());
-                }
-
-                return Task.FromResult(ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"{prepared.Placement} up, {announcement.Count} rounds of {prepared.Frames.Kind} from {Convert.ToHexString(prepared.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start")));
+                netlink = lead._sockets.Netlink();
+                arp = lead._sockets.Arp();
             }
-            catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
-                _announcing?.Cancel();
-                return Task.FromResult(ResourceOutcome.Failed(ex.Message));
+                return [.. run.Select(_ => ResourceOutcome.Failed(ex.Message))];
+            }
+
+            // IPv4 VIPs not placed ahead (a one-shot takegroup, or a placement that failed at start-up) are placed now
+            // from one dump for all; one that cannot be placed is left to the careful start, which reports why.
+            var unplaced = run.Where(r => !r.IsIpv6 && r._prepared is null).ToList();
+            if (unplaced.Count > 0)
+            {
+                try
+                {
+                    var view = KernelView.Read(netlink);
+                    foreach (var vip in unplaced)
+                    {
+                        vip.PrepareFrom(view);
+                    }
+                }
+                catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+                {
+                    // The careful start asks again, and reports what fails.
+                }
+            }
+
+            var fast = Enumerable.Range(0, run.Count).Where(i => !run[i].IsIpv6 && run[i]._prepared is not null).ToList();
+            if (fast.Count > 0)
+            {
+                StartFast(run, fast, netlink, arp, started, outcomes);
+            }
+
+            for (int i = 0; i < run.Count; i++)
+            {
+                outcomes[i] ??= run[i].StartAlone(netlink, arp, started);
+            }
+
+            return [.. outcomes.Select(o => o!)];
+        }
+        finally
+        {
+            ExitAll(run);
+        }
+    }
+
+    /// <summary>
+    /// Stops VIPs together (a group's contiguous addresses, in the order given): one address dump, one batch of
+    /// RTM_DELADDR, one dump to verify. Their announcements end first: never announce an address we are giving up.
+    /// </summary>
+    public static IReadOnlyList<ResourceOutcome> StopAll(IReadOnlyList<IpAddressResource> run)
+    {
+        var outcomes = new ResourceOutcome?[run.Count];
+        EnterAll(run);
+        try
+        {
+            foreach (var vip in run)
+            {
+                vip._announcing?.Cancel();
+            }
+
+            var lead = run[0];
+            try
+            {
+                var netlink = lead._sockets.Netlink();
+                var before = KernelView.ByAddress(netlink.GetAddresses());
+                var existing = run.Select(r => before.TryGetValue(r.Spec.Ip!.Address, out var a) ? a : null).ToArray();
+                var deleting = Enumerable.Range(0, run.Count).Where(i => existing[i] is not null).ToList();
+                int[] errnos = netlink.AddressRequests([.. deleting.Select(i => new AddressRequest(false, existing[i]!.Index, existing[i]!.Address, existing[i]!.PrefixLength))]);
+                for (int k = 0; k < deleting.Count; k++)
+                {
+                    if (errnos[k] is not (0 or Interop.Errno.Eaddrnotavail or Interop.Errno.Enoent))
+                    {
+                        var e = existing[deleting[k]]!;
+                        outcomes[deleting[k]] = ResourceOutcome.Failed(new Interop.NativeCallException($"RTM_DELADDR {e.Address}/{e.PrefixLength}", errnos[k]).Message);
+                    }
+                }
+
+                var after = KernelView.ByAddress(netlink.GetAddresses());
+                for (int i = 0; i < run.Count; i++)
+                {
+                    if (outcomes[i] is not null)
+                    {
+                        continue;
+                    }
+
+                    if (existing[i] is not { } gone)
+                    {
+                        // Stopping a stopped resource succeeds (3.0.6 stops every group at shutdown, held or not).
+                        outcomes[i] = ResourceOutcome.Ok($"{run[i].Spec.Ip!.Address} was not configured");
+                    }
+                    else if (after.ContainsKey(gone.Address))
+                    {
+                        outcomes[i] = ResourceOutcome.Failed($"{gone.Address} is still configured after RTM_DELADDR");
+                    }
+                    else
+                    {
+                        ResourceLog.AddressDeleted(run[i].Logger, run[i].Name, $"{gone.Address}/{gone.PrefixLength}");
+                        outcomes[i] = ResourceOutcome.Ok($"{gone.Address}/{gone.PrefixLength} removed");
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                lead._sockets.DropNetlink();
+                for (int i = 0; i < run.Count; i++)
+                {
+                    outcomes[i] ??= ResourceOutcome.Failed(ex.Message);
+                }
+            }
+
+            return [.. outcomes.Select(o => o!)];
+        }
+        finally
+        {
+            ExitAll(run);
+        }
+    }
+
+    /// <summary>The batch of <see cref="StartAll"/>: the prepared IPv4 VIPs at <paramref name="fast"/>; an ENODEV leaves a VIP to the careful start.</summary>
+    private static void StartFast(IReadOnlyList<IpAddressResource> run, List<int> fast, Rtnetlink netlink, Interop.FileDescriptorHandle arp, long started, ResourceOutcome?[] outcomes)
+    {
+        var added = new bool[run.Count];
+        var announced = new List<int>(fast.Count);
+        try
+        {
+            long requested = System.Diagnostics.Stopwatch.GetTimestamp();
+            int[] errnos = netlink.AddressRequests([.. fast.Select(i => run[i]._prepared!.AddRequest)]);
+            for (int k = 0; k < fast.Count; k++)
+            {
+                int i = fast[k];
+                run[i].AddressRequestedAt = requested;
+                switch (errnos[k])
+                {
+                    case 0:
+                        added[i] = true;
+                        announced.Add(i);
+                        break;
+                    case Interop.Errno.Eexist:
+                        announced.Add(i);
+                        break;
+                    case 19:
+                        // ENODEV: the interface went away since it was prepared; the careful start places it afresh.
+                        break;
+                    default:
+                        var p = run[i]._prepared!.Placement;
+                        outcomes[i] = ResourceOutcome.Failed(new Interop.NativeCallException($"RTM_NEWADDR {p.Address}/{p.PrefixLength}", errnos[k]).Message);
+                        break;
+                }
+            }
+
+            var failures = Announce(arp, [.. announced.Select(i => (run[i], run[i]._prepared!))]);
+            for (int k = 0; k < announced.Count; k++)
+            {
+                if (failures[k] is { } failure)
+                {
+                    outcomes[announced[k]] = ResourceOutcome.Failed(failure.Message);
+                }
+            }
+
+            // The checks of all, from one dump of each kind.
+            var view = KernelView.Read(netlink);
+            foreach (int i in announced.Where(i => outcomes[i] is null))
+            {
+                var vip = run[i];
+                try
+                {
+                    var (prepared, wasAdded) = vip.Reconcile(netlink, arp, vip._prepared!, added[i], view);
+                    vip._prepared = prepared;
+                    outcomes[i] = vip.Succeeded(prepared, wasAdded, started);
+                }
+                catch (ResourceException ex)
+                {
+                    vip._announcing?.Cancel();
+                    outcomes[i] = ResourceOutcome.Failed(ex.Message);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+        {
+            run[0]._sockets.DropNetlink();
+            foreach (int i in fast.Where(i => outcomes[i] is null))
+            {
+                run[i]._announcing?.Cancel();
+                outcomes[i] = ResourceOutcome.Failed(ex.Message);
             }
         }
     }
 
-    public Task<ResourceOutcome> StopAsync(CancellationToken cancellation)
+    /// <summary>The careful start of one VIP (IPv6, nothing prepared, or its interface gone): every dump it needs, in turn.</summary>
+    private ResourceOutcome StartAlone(Rtnetlink netlink, Interop.FileDescriptorHandle arp, long started)
     {
-        lock (_lock)
+        try
         {
-            // Never announce an address we are giving up.
+            // IPv6: subscribed before the address is added, so that the end of duplicate address detection is seen.
+            using var dad = IsIpv6 ? DadWatch.Open() : null;
+            AddressRequestedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            bool added;
+            var prepared = _prepared;
+            if (prepared is not null && TryAdd(netlink, prepared, out added))
+            {
+                AwaitDad(netlink, dad, prepared);
+                AnnounceOne(arp, prepared);
+                (prepared, added) = Reconcile(netlink, arp, prepared, added, KernelView.Read(netlink));
+            }
+            else
+            {
+                // Nothing prepared, or the prepared interface is gone: the careful way, every dump first.
+                (prepared, added) = Place(netlink);
+                AwaitDad(netlink, dad, prepared);
+                AnnounceOne(arp, prepared);
+            }
+
+            _prepared = prepared;
+            return Succeeded(prepared, added, started);
+        }
+        catch (Exception ex) when (ex is ResourceException or Interop.NativeCallException or TimeoutException or InvalidDataException)
+        {
             _announcing?.Cancel();
-            try
-            {
-                var netlink = Netlink();
-                var existing = Find(netlink);
-                if (existing is null)
-                {
-                    // Stopping a stopped resource succeeds (3.0.6 stops every group at shutdown, held or not).
-                    return Task.FromResult(ResourceOutcome.Ok($"{spec.Ip!.Address} was not configured"));
-                }
+            return ResourceOutcome.Failed(ex.Message);
+        }
+    }
 
-                netlink.DeleteAddress(existing.Index, existing.Address, existing.PrefixLength);
-                if (Find(netlink) is not null)
-                {
-                    return Task.FromResult(ResourceOutcome.Failed($"{existing.Address} is still configured after RTM_DELADDR"));
-                }
+    private ResourceOutcome Succeeded(Prepared prepared, bool added, long started)
+    {
+        var toFirstArp = System.Diagnostics.Stopwatch.GetElapsedTime(started, FirstAnnouncementAt);
+        if (added)
+        {
+            ResourceLog.AddressAdded(logger, Name, prepared.Placement.ToString());
+        }
+        else
+        {
+            ResourceLog.AddressPresent(logger, Name, prepared.Placement.ToString());
+        }
 
-                ResourceLog.AddressDeleted(logger, Name, $"{existing.Address}/{existing.PrefixLength}");
-                return Task.FromResult(ResourceOutcome.Ok($"{existing.Address}/{existing.PrefixLength} removed"));
-            }
-            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
-            {
-                DropNetlink();
-                return Task.FromResult(ResourceOutcome.Failed(ex.Message));
-            }
+        return ResourceOutcome.Ok(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{prepared.Placement} up, {announcement.Count} rounds of {prepared.Frames.Kind} from {Convert.ToHexString(prepared.Mac)}, first {toFirstArp.TotalMicroseconds:0} µs after the start"));
+    }
+
+    /// <summary>The VIPs' locks (one, when they share the executor's sockets), always taken in the run's order.</summary>
+    private static void EnterAll(IReadOnlyList<IpAddressResource> run)
+    {
+        foreach (var sockets in run.Select(v => v._sockets).Distinct())
+        {
+            sockets.Lock.Enter();
+        }
+    }
+
+    private static void ExitAll(IReadOnlyList<IpAddressResource> run)
+    {
+        foreach (var sockets in run.Select(v => v._sockets).Distinct().Reverse())
+        {
+            sockets.Lock.Exit();
         }
     }
 
@@ -172,16 +409,48 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     public bool IsPresent() => Locate() is not null;
 
     /// <summary>
+    /// Which of the VIPs are configured now, on any interface, from one address dump for all (a check of 256 VIPs is
+    /// one dump, not 512); throws when the kernel cannot be asked.
+    /// </summary>
+    public static bool[] PresentAll(IReadOnlyList<IpAddressResource> vips)
+    {
+        if (vips.Count == 0)
+        {
+            return [];
+        }
+
+        EnterAll(vips);
+        try
+        {
+            var sockets = vips[0]._sockets;
+            try
+            {
+                var present = KernelView.ByAddress(sockets.Netlink().GetAddresses());
+                return [.. vips.Select(v => present.ContainsKey(v.Spec.Ip!.Address))];
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+            {
+                sockets.DropNetlink();
+                throw;
+            }
+        }
+        finally
+        {
+            ExitAll(vips);
+        }
+    }
+
+    /// <summary>
     /// Where the VIP is configured now ("address/prefix" and the interface's name), or null when it is on none (throws
     /// when the kernel cannot be asked). The same address on another interface is still ours to manage.
     /// </summary>
     public (string Address, string Interface)? Locate()
     {
-        lock (_lock)
+        lock (_sockets.Lock)
         {
             try
             {
-                var netlink = Netlink();
+                var netlink = _sockets.Netlink();
                 if (Find(netlink) is not { } present)
                 {
                     return null;
@@ -192,7 +461,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
             {
-                DropNetlink();
+                _sockets.DropNetlink();
                 throw;
             }
         }
@@ -202,35 +471,21 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
 
     public void Dispose()
     {
-        lock (_lock)
+        lock (_sockets.Lock)
         {
             _announcing?.Cancel();
-            DropNetlink();
-            _arpSocket?.Dispose();
-            _arpSocket = null;
+            if (_ownSockets)
+            {
+                _sockets.Dispose();
+            }
         }
     }
 
-    private Rtnetlink Netlink() => _netlink ??= Rtnetlink.Open();
-
-    /// <summary>A socket that failed once is not trusted again: the next action opens a fresh one.</summary>
-    private void DropNetlink()
+    private (IpPlacement Placement, LinkInfo Link) ResolveWithLink(KernelView view)
     {
-        _netlink?.Dispose();
-        _netlink = null;
-    }
-
-    private (IpPlacement Placement, LinkInfo Link) ResolveWithLink(Rtnetlink netlink)
-    {
-        var links = netlink.GetLinks().ToDictionary(l => l.Index);
-        var routes = netlink.GetRoutes()
-            .Where(r => r.IsConnected && links.ContainsKey(r.OutputIndex))
-            .Select(r => new ConnectedRoute(links[r.OutputIndex].Name, r.Destination, r.PrefixLength))
-            .ToList();
-        var labels = netlink.GetAddresses().Where(a => a.Label is not null).Select(a => a.Label!).ToHashSet(StringComparer.Ordinal);
-        var result = IpPlacementResolver.Resolve(spec, routes, labels);
+        var result = IpPlacementResolver.Resolve(spec, view.ConnectedRoutes, view.Labels);
         var placement = result.Placement ?? throw new ResourceException(result.Problem!);
-        var link = links.Values.FirstOrDefault(l => l.Name == placement.Interface)
+        var link = view.Links.Values.FirstOrDefault(l => l.Name == placement.Interface)
             ?? throw new ResourceException($"interface {placement.Interface} does not exist");
         return (placement, link);
     }
@@ -261,7 +516,7 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
             return (Prepared.For(new IpPlacement(existing.Address, existing.PrefixLength, link.Name, existing.Broadcast, existing.Label), link), false);
         }
 
-        var (placement, resolvedLink) = ResolveWithLink(netlink);
+        var (placement, resolvedLink) = ResolveWithLink(KernelView.Read(netlink));
         netlink.AddAddress(resolvedLink.Index, placement.Address, placement.PrefixLength, placement.Broadcast, placement.Label);
 
         // Trust, but verify: the address must now be in the kernel's own list.
@@ -278,10 +533,10 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     /// somewhere else (an admin, a leftover), the copy just added goes and that one is announced instead; and if the
     /// placement resolved now differs from the prepared one (routes changed since), the address moves there.
     /// </summary>
-    private (Prepared Prepared, bool Added) Reconcile(Rtnetlink netlink, Prepared prepared, bool added)
+    private (Prepared Prepared, bool Added) Reconcile(Rtnetlink netlink, Interop.FileDescriptorHandle arp, Prepared prepared, bool added, KernelView view)
     {
         var p = prepared.Placement;
-        var copies = netlink.GetAddresses().Where(a => a.Address.Equals(p.Address)).ToList();
+        var copies = view.CopiesOf(p.Address);
         var ours = copies.FirstOrDefault(a => a.Index == prepared.Index && a.PrefixLength == p.PrefixLength);
         if (ours is null)
         {
@@ -291,21 +546,21 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         if (added && copies.FirstOrDefault(a => a != ours) is { } elsewhere)
         {
             netlink.DeleteAddress(ours.Index, ours.Address, ours.PrefixLength);
-            var link = netlink.GetLinks().Single(l => l.Index == elsewhere.Index);
+            var link = view.Links[elsewhere.Index];
             var kept = Prepared.For(new IpPlacement(elsewhere.Address, elsewhere.PrefixLength, link.Name, elsewhere.Broadcast, elsewhere.Label), link);
-            Announce(kept);
+            AnnounceOne(arp, kept);
             return (kept, false);
         }
 
         if (added)
         {
-            var (fresh, freshLink) = ResolveWithLink(netlink);
+            var (fresh, freshLink) = ResolveWithLink(view);
             if (freshLink.Index != prepared.Index || fresh.PrefixLength != p.PrefixLength || !Equals(fresh.Broadcast, p.Broadcast) || !freshLink.Mac.AsSpan().SequenceEqual(prepared.Mac))
             {
                 netlink.DeleteAddress(prepared.Index, p.Address, p.PrefixLength);
                 netlink.AddAddress(freshLink.Index, fresh.Address, fresh.PrefixLength, fresh.Broadcast, fresh.Label);
                 var moved = Prepared.For(fresh, freshLink);
-                Announce(moved);
+                AnnounceOne(arp, moved);
                 return (moved, true);
             }
         }
@@ -313,15 +568,41 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
         return (prepared, added);
     }
 
-    private void Announce(Prepared prepared)
+    private void AnnounceOne(Interop.FileDescriptorHandle arp, Prepared prepared)
     {
-        _announcing?.Cancel();
-        _announcing = new CancellationTokenSource();
+        if (Announce(arp, [(this, prepared)])[0] is { } failure)
+        {
+            throw failure;
+        }
+    }
+
+    /// <summary>
+    /// The first round of every VIP now, the later ones in one train (<see cref="AnnouncementTrain"/>); each VIP's
+    /// earlier announcements end first. Per VIP, what failed its first round (null: sent).
+    /// </summary>
+    private static Exception?[] Announce(Interop.FileDescriptorHandle arp, IReadOnlyList<(IpAddressResource Vip, Prepared Prepared)> members)
+    {
+        var train = new AnnouncementTrain.Member[members.Count];
         // Stamped as the frames are handed to the kernel: the send itself can take milliseconds, because on a veth or a
         // bridge the receivers' processing (a client flushing its queued SYNs to us) runs inside it.
-        FirstAnnouncementAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        FirstAnnouncementKind = prepared.Frames.FirstFrame;
-        Announcing = GratuitousArp.Announce(_arpSocket!, prepared.Frames, announcement, _announcing.Token);
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < members.Count; i++)
+        {
+            var (vip, prepared) = members[i];
+            vip._announcing?.Cancel();
+            vip._announcing = new CancellationTokenSource();
+            vip.FirstAnnouncementAt = now;
+            vip.FirstAnnouncementKind = prepared.Frames.FirstFrame;
+            train[i] = new AnnouncementTrain.Member(prepared.Frames, vip._announcing.Token);
+        }
+
+        var rounds = GratuitousArp.Announce(arp, train, members[0].Vip.Announcement, out var failures);
+        foreach (var (vip, _) in members)
+        {
+            vip.Announcing = rounds;
+        }
+
+        return failures;
     }
 
     private bool IsIpv6 => spec.Ip!.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
@@ -366,9 +647,87 @@ public sealed class IpAddressResource(ResourceSpec spec, ArpAnnouncement announc
     {
         public AnnouncementFrames Frames { get; } = AnnouncementFrames.For(Index, Mac, Placement.Address, Router);
 
+        public AddressRequest AddRequest => new(true, Index, Placement.Address, Placement.PrefixLength, Placement.Broadcast, Placement.Label);
+
         /// <summary>The router flag of an IPv6 advertisement follows the interface's forwarding setting, read now.</summary>
         public static Prepared For(IpPlacement placement, LinkInfo link) =>
             new(placement, link.Index, link.Mac, placement.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && NeighborAdvertisement.Forwards(link.Name));
+    }
+}
+
+/// <summary>
+/// The netlink and packet sockets the VIPs of one executor share (one of each: not two per VIP, which for 256 VIPs
+/// would be 512 sockets and 16 MB of receive buffers), opened on first use, and the lock that serializes their use and
+/// every start, stop and status of those VIPs.
+/// </summary>
+public sealed class AddressSockets : IDisposable
+{
+    private Rtnetlink? _netlink;
+    private Interop.FileDescriptorHandle? _arp;
+
+    public Lock Lock { get; } = new();
+
+    internal Rtnetlink Netlink() => _netlink ??= Rtnetlink.Open();
+
+    internal Interop.FileDescriptorHandle Arp() => _arp ??= GratuitousArp.OpenSocket();
+
+    /// <summary>A socket that failed once is not trusted again: the next action opens a fresh one.</summary>
+    internal void DropNetlink()
+    {
+        _netlink?.Dispose();
+        _netlink = null;
+    }
+
+    public void Dispose()
+    {
+        lock (Lock)
+        {
+            DropNetlink();
+            _arp?.Dispose();
+            _arp = null;
+        }
+    }
+}
+
+/// <summary>
+/// One dump each of links, routes and addresses, read once for the checks of many VIPs (a group started together),
+/// with what the placement needs computed once: the connected routes by interface name and the labels in use.
+/// </summary>
+internal sealed class KernelView
+{
+    private readonly ILookup<System.Net.IPAddress, InterfaceAddress> _byAddress;
+
+    private KernelView(IReadOnlyList<LinkInfo> links, IReadOnlyList<RouteInfo> routes, IReadOnlyList<InterfaceAddress> addresses)
+    {
+        Links = links.ToDictionary(l => l.Index);
+        ConnectedRoutes = [.. routes
+            .Where(r => r.IsConnected && Links.ContainsKey(r.OutputIndex))
+            .Select(r => new ConnectedRoute(Links[r.OutputIndex].Name, r.Destination, r.PrefixLength))];
+        Labels = addresses.Where(a => a.Label is not null).Select(a => a.Label!).ToHashSet(StringComparer.Ordinal);
+        _byAddress = addresses.ToLookup(a => a.Address);
+    }
+
+    public IReadOnlyDictionary<int, LinkInfo> Links { get; }
+
+    public IReadOnlyList<ConnectedRoute> ConnectedRoutes { get; }
+
+    public IReadOnlySet<string> Labels { get; }
+
+    public static KernelView Read(Rtnetlink netlink) => new(netlink.GetLinks(), netlink.GetRoutes(), netlink.GetAddresses());
+
+    /// <summary>Every copy of the address (on any interface, with any prefix).</summary>
+    public List<InterfaceAddress> CopiesOf(System.Net.IPAddress address) => [.. _byAddress[address]];
+
+    /// <summary>The first copy of each address configured (what a stop deletes).</summary>
+    public static Dictionary<System.Net.IPAddress, InterfaceAddress> ByAddress(IEnumerable<InterfaceAddress> addresses)
+    {
+        var first = new Dictionary<System.Net.IPAddress, InterfaceAddress>();
+        foreach (var a in addresses)
+        {
+            first.TryAdd(a.Address, a);
+        }
+
+        return first;
     }
 }
 

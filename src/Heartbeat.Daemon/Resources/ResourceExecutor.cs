@@ -22,6 +22,9 @@ public sealed class ResourceExecutor : IDisposable
     private readonly ILogger _logger;
     private readonly TimeSpan _stopRetryDelay;
 
+    /// <summary>One netlink and one packet socket for every VIP of every group.</summary>
+    private readonly AddressSockets _sockets = new();
+
     public ResourceExecutor(HaResources resources, ScriptSettings scripts, ArpAnnouncement announcement, ILogger logger, TimeSpan? stopRetryDelay = null)
     {
         _logger = logger;
@@ -29,7 +32,7 @@ public sealed class ResourceExecutor : IDisposable
         foreach (var group in resources.Groups)
         {
             var members = group.Resources
-                .Select(r => r.IsIpAddress ? (IManagedResource)new IpAddressResource(r, announcement, logger) : new ScriptResource(r, scripts, logger))
+                .Select(r => r.IsIpAddress ? (IManagedResource)new IpAddressResource(r, announcement, logger, _sockets) : new ScriptResource(r, scripts, logger))
                 .ToArray();
             _groups[group.Key] = (group, members, new SemaphoreSlim(1, 1));
         }
@@ -46,14 +49,18 @@ public sealed class ResourceExecutor : IDisposable
     /// </summary>
     public void Prepare()
     {
-        foreach (var (_, resources, _) in _groups.Values)
+        var vips = AllAddresses;
+        if (vips.Count == 0)
         {
-            foreach (var vip in resources.OfType<IpAddressResource>())
+            return;
+        }
+
+        var problems = IpAddressResource.PrepareAll(vips);
+        for (int i = 0; i < vips.Count; i++)
+        {
+            if (problems[i] is { } problem)
             {
-                if (vip.Prepare() is { } problem)
-                {
-                    ResourceLog.CannotPrepare(_logger, vip.Name, problem);
-                }
+                ResourceLog.CannotPrepare(_logger, vips[i].Name, problem);
             }
         }
     }
@@ -67,6 +74,8 @@ public sealed class ResourceExecutor : IDisposable
                 disposable.Dispose();
             }
         }
+
+        _sockets.Dispose();
     }
 
     public IReadOnlyList<IManagedResource> ResourcesOf(string key) => _groups[key].Resources;
@@ -82,9 +91,34 @@ public sealed class ResourceExecutor : IDisposable
             ResourceLog.GroupAction(_logger, key, "acquiring");
             for (int i = 0; i < resources.Length; i++)
             {
+                // Contiguous native VIPs start together (one netlink batch, every first ARP at once; see
+                // IpAddressResource.StartAll): they are independent of one another, and the haresources order still
+                // holds around them, since a script before them has started and one after them waits for all of them.
+                if (resources[i] is IpAddressResource)
+                {
+                    int end = RunEnd(resources, i, +1);
+                    var run = Addresses(resources, i, end);
+                    var outcomes = IpAddressResource.StartAll(run);
+                    int failed = -1;
+                    for (int k = 0; k < run.Length; k++)
+                    {
+                        ResourceLog.ResourceResult(_logger, run[k].Name, "start", outcomes[k].Success, outcomes[k].Detail);
+                        failed = failed < 0 && !outcomes[k].Success ? k : failed;
+                    }
+
+                    if (failed >= 0)
+                    {
+                        // All of the run was started together: undo all of it and everything before it.
+                        return await UndoStartAsync(key, resources, end, $"{run[failed].Name}: {outcomes[failed].Detail}", cancellation).ConfigureAwait(false);
+                    }
+
+                    i = end;
+                    continue;
+                }
+
                 var resource = resources[i];
                 // An address that is up already is still "started": that re-announces it (clients may point elsewhere).
-                if (resource is not IpAddressResource && await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+                if (await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
                 {
                     ResourceLog.ResourceResult(_logger, resource.Name, "start", true, "already running");
                     continue;
@@ -95,15 +129,7 @@ public sealed class ResourceExecutor : IDisposable
                 if (!outcome.Success)
                 {
                     // Undo in reverse order: the failed resource (it may be half up) and everything before it.
-                    for (int j = i; j >= 0; j--)
-                    {
-                        var undo = await StopWithRetriesAsync(resources[j], cancellation).ConfigureAwait(false);
-                        ResourceLog.ResourceResult(_logger, resources[j].Name, "stop", undo.Success, undo.Detail);
-                    }
-
-                    string reason = $"{resource.Name}: {outcome.Detail}";
-                    ResourceLog.GroupFailed(_logger, key, reason);
-                    return new GroupOutcome(key, false, reason);
+                    return await UndoStartAsync(key, resources, i, $"{resource.Name}: {outcome.Detail}", cancellation).ConfigureAwait(false);
                 }
             }
 
@@ -126,11 +152,30 @@ public sealed class ResourceExecutor : IDisposable
             string? failure = null;
             for (int i = resources.Length - 1; i >= 0; i--)
             {
-                var outcome = await StopWithRetriesAsync(resources[i], cancellation).ConfigureAwait(false);
-                ResourceLog.ResourceResult(_logger, resources[i].Name, "stop", outcome.Success, outcome.Detail);
-                if (!outcome.Success)
+                // Contiguous native VIPs stop together, right to left (IpAddressResource.StopAll); one that fails is
+                // retried alone as any resource is.
+                if (resources[i] is IpAddressResource)
                 {
-                    failure ??= $"{resources[i].Name}: {outcome.Detail}";
+                    int start = RunEnd(resources, i, -1);
+                    var run = Addresses(resources, start, i);
+                    Array.Reverse(run);
+                    var outcomes = IpAddressResource.StopAll(run);
+                    for (int k = 0; k < run.Length; k++)
+                    {
+                        var outcome = outcomes[k].Success ? outcomes[k] : await StopWithRetriesAsync(run[k], cancellation).ConfigureAwait(false);
+                        ResourceLog.ResourceResult(_logger, run[k].Name, "stop", outcome.Success, outcome.Detail);
+                        failure ??= outcome.Success ? null : $"{run[k].Name}: {outcome.Detail}";
+                    }
+
+                    i = start;
+                    continue;
+                }
+
+                var single = await StopWithRetriesAsync(resources[i], cancellation).ConfigureAwait(false);
+                ResourceLog.ResourceResult(_logger, resources[i].Name, "stop", single.Success, single.Detail);
+                if (!single.Success)
+                {
+                    failure ??= $"{resources[i].Name}: {single.Detail}";
                 }
             }
 
@@ -160,11 +205,12 @@ public sealed class ResourceExecutor : IDisposable
         try
         {
             string? failure = null;
-            foreach (var address in resources.OfType<IpAddressResource>())
+            IpAddressResource[] addresses = [.. resources.OfType<IpAddressResource>()];
+            var outcomes = addresses.Length > 0 ? IpAddressResource.StartAll(addresses) : [];
+            for (int k = 0; k < addresses.Length; k++)
             {
-                var outcome = await address.StartAsync(cancellation).ConfigureAwait(false);
-                ResourceLog.ResourceResult(_logger, address.Name, "announce", outcome.Success, outcome.Detail);
-                failure ??= outcome.Success ? null : $"{address.Name}: {outcome.Detail}";
+                ResourceLog.ResourceResult(_logger, addresses[k].Name, "announce", outcomes[k].Success, outcomes[k].Detail);
+                failure ??= outcomes[k].Success ? null : $"{addresses[k].Name}: {outcomes[k].Detail}";
             }
 
             return failure is null ? new GroupOutcome(key, true, "announced") : new GroupOutcome(key, false, failure);
@@ -242,6 +288,38 @@ public sealed class ResourceExecutor : IDisposable
         }
 
         return released;
+    }
+
+    /// <summary>
+    /// The native VIP at <paramref name="from"/> and the ones next to it going in <paramref name="direction"/> (+1
+    /// right, −1 left): the index of the last of them (<paramref name="from"/> for a VIP alone).
+    /// </summary>
+    internal static int RunEnd(IReadOnlyList<IManagedResource> resources, int from, int direction)
+    {
+        int end = from;
+        while (end + direction >= 0 && end + direction < resources.Count && resources[end + direction] is IpAddressResource)
+        {
+            end += direction;
+        }
+
+        return end;
+    }
+
+    private static IpAddressResource[] Addresses(IManagedResource[] resources, int from, int to) =>
+        [.. resources[from..(to + 1)].Cast<IpAddressResource>()];
+
+    /// <summary>A start failed at or before <paramref name="last"/>: stops everything up to it in reverse order, reports the group failed.</summary>
+    private async Task<GroupOutcome> UndoStartAsync(string key, IManagedResource[] resources, int last, string reason, CancellationToken cancellation)
+    {
+        // The failed resource may be half up: it is stopped too.
+        for (int j = last; j >= 0; j--)
+        {
+            var undo = await StopWithRetriesAsync(resources[j], cancellation).ConfigureAwait(false);
+            ResourceLog.ResourceResult(_logger, resources[j].Name, "stop", undo.Success, undo.Detail);
+        }
+
+        ResourceLog.GroupFailed(_logger, key, reason);
+        return new GroupOutcome(key, false, reason);
     }
 
     private async Task<ResourceOutcome> StopWithRetriesAsync(IManagedResource resource, CancellationToken cancellation)

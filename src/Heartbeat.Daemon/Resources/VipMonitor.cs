@@ -29,33 +29,48 @@ public sealed class VipMonitor(IReadOnlyList<IpAddressResource> held, ILogger lo
         }
     }
 
-    public async Task CheckOnceAsync(CancellationToken cancellation)
+    /// <summary>
+    /// One address dump for all the VIPs; the missing ones are put back together (<see cref="IpAddressResource.StartAll"/>)
+    /// and announced.
+    /// </summary>
+    public Task CheckOnceAsync(CancellationToken cancellation)
     {
-        foreach (var vip in held)
+        bool[] present;
+        try
         {
-            bool present;
-            try
-            {
-                present = vip.IsPresent();
-            }
-            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+            present = IpAddressResource.PresentAll(held);
+        }
+        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+        {
+            foreach (var vip in held)
             {
                 ResourceLog.MonitorError(logger, vip.Name, ex.Message);
-                continue;
             }
 
-            if (present)
-            {
-                continue;
-            }
+            return Task.CompletedTask;
+        }
 
+        var missing = held.Where((_, i) => !present[i]).ToList();
+        if (missing.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        foreach (var vip in missing)
+        {
             ResourceLog.VipVanished(logger, vip.Name);
-            var outcome = await vip.StartAsync(cancellation).ConfigureAwait(false);
-            ResourceLog.ResourceResult(logger, vip.Name, "restore", outcome.Success, outcome.Detail);
-            if (outcome.Success)
+        }
+
+        var outcomes = IpAddressResource.StartAll(missing);
+        for (int i = 0; i < missing.Count; i++)
+        {
+            ResourceLog.ResourceResult(logger, missing[i].Name, "restore", outcomes[i].Success, outcomes[i].Detail);
+            if (outcomes[i].Success)
             {
                 Restored++;
             }
         }
+
+        return Task.CompletedTask;
     }
 }

@@ -173,7 +173,33 @@ internal sealed class VipWatch(Func<bool> leaving, Action wakeLoop, ILogger logg
         {
             try
             {
-                foreach (string key in keys)
+                // One dump for the VIPs of every held group first: only a group with a VIP missing is checked again
+                // (and restored) inside its queue, so a check costs one dump however many groups and VIPs are held.
+                var suspects = keys;
+                try
+                {
+                    var vips = keys.Select(k => (Key: k, Vips: executor.AddressesOf(k))).ToList();
+                    var present = IpAddressResource.PresentAll([.. vips.SelectMany(g => g.Vips)]);
+                    int at = 0;
+                    var missing = new List<string>();
+                    foreach (var (key, groupVips) in vips)
+                    {
+                        if (present.AsSpan(at, groupVips.Count).Contains(false))
+                        {
+                            missing.Add(key);
+                        }
+
+                        at += groupVips.Count;
+                    }
+
+                    suspects = [.. missing];
+                }
+                catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException)
+                {
+                    // The kernel could not be asked now: each group's check asks again and logs what fails.
+                }
+
+                foreach (string key in suspects)
                 {
                     await executor.RunExclusiveAsync(key, async () =>
                     {

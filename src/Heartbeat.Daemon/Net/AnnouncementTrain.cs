@@ -1,0 +1,109 @@
+namespace Heartbeat.Daemon.Net;
+
+/// <summary>
+/// The announcement rounds of several VIPs started together (a group's addresses, or one): the first round of every VIP
+/// at once, every VIP's first frame before any VIP's second (so the last VIP's first gratuitous ARP is as early as it can
+/// be), then each later round of all of them in one timer tick: one wake-up per round, not one timer per VIP. A VIP
+/// whose token is cancelled (its address given up) is skipped from then on; the timer stops when every one is.
+/// </summary>
+internal static class AnnouncementTrain
+{
+    /// <summary>One VIP of the train: its frames and the token that ends its announcements.</summary>
+    public sealed record Member(AnnouncementFrames Frames, CancellationToken Cancellation);
+
+    /// <summary>How a frame is sent (the AF_PACKET socket's sendto in the daemon).</summary>
+    public delegate void Send(AnnouncementFrames frames, byte[] frame);
+
+    /// <summary>
+    /// Sends the first round now and returns the task of the later rounds (frames sent in all when complete);
+    /// <paramref name="failures"/> holds, per member, what failed its first round (null: sent), and a member whose
+    /// first round failed is not announced again.
+    /// </summary>
+    public static Task<int> Start(IReadOnlyList<Member> members, ArpAnnouncement announcement, Send send, Func<TimeSpan, CancellationToken, Task> delay, out Exception?[] failures)
+    {
+        failures = new Exception?[members.Count];
+        if (announcement.Count <= 0 || members.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        var live = new bool[members.Count];
+        Array.Fill(live, true);
+        int sent = SendRound(members, live, send, failures);
+        return announcement.Count == 1 ? Task.FromResult(sent) : RemainingAsync(members, live, announcement, send, delay, sent);
+    }
+
+    private static int SendRound(IReadOnlyList<Member> members, bool[] live, Send send, Exception?[]? failures)
+    {
+        int sent = 0;
+        int frames = members.Max(m => m.Frames.Round.Length);
+        for (int f = 0; f < frames; f++)
+        {
+            for (int i = 0; i < members.Count; i++)
+            {
+                var member = members[i];
+                if (!live[i] || member.Cancellation.IsCancellationRequested || f >= member.Frames.Round.Length)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    send(member.Frames, member.Frames.Round[f]);
+                    sent++;
+                }
+                catch (Exception ex) when (ex is Interop.NativeCallException or ObjectDisposedException)
+                {
+                    // That VIP's interface went away (the monitor will notice), or the daemon is exiting: the others go on.
+                    live[i] = false;
+                    if (failures is not null)
+                    {
+                        failures[i] = ex;
+                    }
+                }
+            }
+        }
+
+        return sent;
+    }
+
+    private static async Task<int> RemainingAsync(IReadOnlyList<Member> members, bool[] live, ArpAnnouncement announcement, Send send, Func<TimeSpan, CancellationToken, Task> delay, int sent)
+    {
+        // The timer's token: cancelled once every member's is.
+        using var everyoneGone = new CancellationTokenSource();
+        int remaining = members.Count;
+        var registrations = new CancellationTokenRegistration[members.Count];
+        for (int i = 0; i < members.Count; i++)
+        {
+            registrations[i] = members[i].Cancellation.Register(() =>
+            {
+                if (Interlocked.Decrement(ref remaining) == 0)
+                {
+                    everyoneGone.Cancel();
+                }
+            });
+        }
+
+        try
+        {
+            for (int round = 1; round < announcement.Count; round++)
+            {
+                await delay(announcement.Spacing, everyoneGone.Token).ConfigureAwait(false);
+                sent += SendRound(members, live, send, null);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Every address was given up: stop announcing.
+        }
+        finally
+        {
+            foreach (var registration in registrations)
+            {
+                await registration.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        return sent;
+    }
+}
