@@ -3,7 +3,11 @@ using Heartbeat.Integration.Tests.Support;
 namespace Heartbeat.Chaos;
 
 /// <summary>What one run found: its plan, the faults as applied, the violations and each fault's client outage.</summary>
-public sealed record RunResult(RunPlan Plan, IReadOnlyList<AppliedFault> Faults, IReadOnlyList<Violation> Violations, IReadOnlyDictionary<int, double> Outages, double Seconds, string? Error);
+public sealed record RunResult(RunPlan Plan, IReadOnlyList<AppliedFault> Faults, IReadOnlyList<Violation> Violations, IReadOnlyDictionary<int, double> Outages, double Seconds, string? Error)
+{
+    /// <summary>How much evidence the checker read (datagrams received, address changes, client attempts, pid changes, script lines).</summary>
+    public string EvidenceCounts { get; init; } = "-";
+}
 
 /// <summary>One run: a fresh lab, the cluster started and settled, the plan's faults in order, then the checker.</summary>
 public static class ChaosRun
@@ -55,7 +59,10 @@ public static class ChaosRun
             EvidenceDump.Save(Path.Join(events.Directory, $"run{plan.Index}-evidence"), evidence, cluster);
         }
 
-        return new RunResult(plan, applied, violations, Checker.Outages(evidence), Since(started), error);
+        return new RunResult(plan, applied, violations, Checker.Outages(evidence), Since(started), error)
+        {
+            EvidenceCounts = $"{evidence.Receptions.Count}/{evidence.Addresses.Count}/{evidence.Probes.Count}/{evidence.Pids.Count}/{evidence.Script.Count}",
+        };
     }
 
     /// <summary>Every VIP held by exactly one node and answering the client (three nodes: every pair heard each other).</summary>

@@ -20,6 +20,7 @@ public sealed class ClientProbe : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly List<ProbeAttempt> _attempts = [];
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
 
     public ClientProbe(Lab lab, IEnumerable<LabNode> nodes, IEnumerable<string> vips, string clientNetns)
     {
@@ -60,6 +61,11 @@ public sealed class ClientProbe : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var listener in _listeners)
         {

@@ -18,10 +18,10 @@ public static class Report
         md.Append(c, $"{(runs.Any(r => r.Error is not null) ? ", " + runs.Count(r => r.Error is not null) + " runs ended by a lab error" : string.Empty)}.\n\n");
         md.Append(c, $"Timers: keepalive {timers.Keepalive.TotalMilliseconds:F0} ms, deadtime {timers.Deadtime.TotalSeconds:F0} s, warntime {timers.Warntime.TotalSeconds:F0} s, initdead {timers.InitdeadSeconds} s; two media (bcast on ens18 and ens19).\n\n");
         md.Append(Rules);
-        md.Append("\n## Runs\n\n| run | pairing | auto_failback | VIPs | faults | minutes | violations | note |\n|---|---|---|---|---|---|---|---|\n");
+        md.Append("\n## Runs\n\nevidence: datagrams received / address changes / client attempts / pid changes / counting-script lines.\n\n| run | pairing | auto_failback | VIPs | faults | minutes | evidence | violations | note |\n|---|---|---|---|---|---|---|---|---|\n");
         foreach (var run in runs)
         {
-            md.Append(c, $"| {run.Plan.Index} | {Planner.Name(run.Plan.Pairing)} | {(run.Plan.AutoFailback ? "on" : "off")} | {run.Plan.VipCount} | {run.Faults.Count}/{run.Plan.Faults.Count} | {run.Seconds / 60:F1} | {run.Violations.Count} | {FirstLine(run.Error)} |\n");
+            md.Append(c, $"| {run.Plan.Index} | {Planner.Name(run.Plan.Pairing)} | {(run.Plan.AutoFailback ? "on" : "off")} | {run.Plan.VipCount} | {run.Faults.Count}/{run.Plan.Faults.Count} | {run.Seconds / 60:F1} | {run.EvidenceCounts} | {run.Violations.Count} | {FirstLine(run.Error)} |\n");
         }
 
         var pairings = runs.Select(r => r.Plan.Pairing).Distinct().Order().ToList();
