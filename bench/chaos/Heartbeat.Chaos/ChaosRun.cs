@@ -54,10 +54,7 @@ public static class ChaosRun
             events.Violation(plan.Index, violation);
         }
 
-        if (violations.Count > 0)
-        {
-            EvidenceDump.Save(Path.Join(events.Directory, $"run{plan.Index}-evidence"), evidence, cluster);
-        }
+        EvidenceDump.Save(Path.Join(events.Directory, $"run{plan.Index}-evidence"), evidence, cluster);
 
         return new RunResult(plan, applied, violations, Checker.Outages(evidence), Since(started), error)
         {

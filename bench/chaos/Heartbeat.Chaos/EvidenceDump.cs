@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Heartbeat.Chaos;
 
 /// <summary>
-/// A run's recorded evidence in plain text, written when the checker found something: the address changes, the pid
-/// samples, the counting script's lines, the faults, and the daemons' logs (for the reader; the checker never reads them).
+/// A run's recorded evidence in plain text: the address changes, the pid samples, the counting script's lines, the faults,
+/// the datagrams received, the client's gaps, and the daemons' logs (for the reader; the checker never reads them).
 /// </summary>
 public static class EvidenceDump
 {
@@ -17,6 +17,8 @@ public static class EvidenceDump
         File.WriteAllLines(Path.Join(directory, "script.txt"), evidence.Script.Select(s => string.Create(c, $"{s.At:F6} {s.Node} {s.Action}")));
         File.WriteAllLines(Path.Join(directory, "faults.txt"), evidence.Faults.Select(f => string.Create(c, $"#{f.Index} {f.Kind} {f.Node} begin {f.Begin:F3} heal {f.Heal:F3} settled {f.SettleEnd:F3}: {f.Detail}")));
         File.WriteAllLines(Path.Join(directory, "receptions.txt"), evidence.Receptions.OrderBy(r => r.At).Select(r => string.Create(c, $"{r.At:F6} {r.Receiver}<-{r.Sender}")));
+        File.WriteAllLines(Path.Join(directory, "client-gaps.txt"), evidence.Vips.SelectMany(v => Checker.ProbeGaps(evidence.Probes.Where(p => p.Vip == v), evidence.End)
+            .Select(g => string.Create(c, $"{g.From:F3} {g.To:F3} {v} {g.Length * 1000:F0} ms"))));
         foreach (var node in cluster.Nodes)
         {
             string log = Path.Join(node.Directory, "log", "ha-log");

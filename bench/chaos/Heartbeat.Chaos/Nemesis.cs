@@ -18,7 +18,11 @@ public sealed class Nemesis(ChaosCluster cluster, Action<string, string, string>
     {
         var node = cluster.Nodes[fault.Target];
         double begin = Now();
+        _deletedFrom = null;
         string detail = Begin(fault, node);
+
+        // A VIP deleted by hand: the fault is on whichever node held it (the plan names only which VIP).
+        node = _deletedFrom ?? node;
         log(fault.Kind.ToString(), node.Name, "begin " + detail);
         double heal;
         if (fault.Kind is not (FaultKind.Flap or FaultKind.Reload or FaultKind.Standby or FaultKind.Takeover))
@@ -76,13 +80,7 @@ public sealed class Nemesis(ChaosCluster cluster, Action<string, string, string>
                 return PowerOff(node) + $", down for {Ms(fault.Duration)}";
             case FaultKind.StopShort:
             case FaultKind.StopLong:
-                var stopped = cluster.AllDaemonProcesses(node);
-                foreach (int pid in stopped)
-                {
-                    Lab.Signal(pid, "STOP");
-                }
-
-                return $"SIGSTOP to {string.Join(',', stopped)} for {Ms(fault.Duration)}";
+                return SignalAll(node, "STOP") + $" for {Ms(fault.Duration)}";
             case FaultKind.Graceful:
                 return GracefulStop(node) + $", down for {Ms(fault.Duration)}";
             case FaultKind.Standby:
@@ -147,20 +145,14 @@ public sealed class Nemesis(ChaosCluster cluster, Action<string, string, string>
                 return "started again";
             case FaultKind.StopShort:
             case FaultKind.StopLong:
-                var continued = cluster.AllDaemonProcesses(node);
-                foreach (int pid in continued)
-                {
-                    Lab.Signal(pid, "CONT");
-                }
-
-                return $"SIGCONT to {string.Join(',', continued)}";
+                return SignalAll(node, "CONT");
             case FaultKind.ScriptFail:
             case FaultKind.ScriptHang:
                 File.Delete(Path.Join(ChaosCluster.ChaosDirectory(node), "fail"));
                 File.Delete(Path.Join(ChaosCluster.ChaosDirectory(node), "hang"));
                 return "flags cleared";
             case FaultKind.VipDelete:
-                // v1 (3.0.6 and ours) does not monitor resources: the operator repairs by handing the group over.
+                // 3.0.6 does not monitor resources (ours puts a VIP back at once, README): the operator repairs by handing the group over.
                 return _deletedFrom is { } holder ? $"operator repair: standby on {holder.Name}: " + cluster.Admin(holder, "standby") : "nothing to repair";
             default:
                 return "nothing to heal";
@@ -193,6 +185,18 @@ public sealed class Nemesis(ChaosCluster cluster, Action<string, string, string>
         Lab.Stop(node);
         bool gone = Lab.WaitUntil(() => cluster.DaemonPid(node) is null, StopWait);
         return $"SIGTERM to {pid}" + (gone ? string.Empty : $", still running after {StopWait.TotalSeconds:F0} s");
+    }
+
+    /// <summary>The signal to every Heartbeat process of the node (3.0.6's children too: they would send on alone).</summary>
+    private string SignalAll(LabNode node, string signal)
+    {
+        var pids = cluster.AllDaemonProcesses(node);
+        foreach (int pid in pids)
+        {
+            Lab.Signal(pid, signal);
+        }
+
+        return $"SIG{signal} to {string.Join(',', pids)}";
     }
 
     private static string Signalled(int pid, string signal)
