@@ -12,6 +12,7 @@ public sealed class CheckerTests
         Assert.Equal("double-holder", violation.Rule);
         Assert.Equal("server1+server2", violation.Node);
         Assert.Equal(Timeline.T0 + 10, violation.At, 3);
+        Assert.Equal("server2", violation.Culprit);
     }
 
     [Fact]
@@ -134,6 +135,19 @@ public sealed class CheckerTests
 
         Assert.Empty(Checker.NotHeard(healed.Evidence(30), Timeline.Rules));
         Assert.Single(Checker.NotHeard(still.Evidence(30), Timeline.Rules));
+    }
+
+    [Fact]
+    public void The_node_gone_silent_is_the_culprit_of_not_heard()
+    {
+        var timeline = new Timeline().Hearing(0, 10).Fault(FaultKind.OneWay, "server1", 10, 13, 30);
+        for (double t = 10; t < 30; t += 0.2)
+        {
+            // server2 still heard by server1; server1 silent to server2.
+            timeline.Receptions.Add(new Reception(Timeline.T0 + t, "server1", "server2"));
+        }
+
+        Assert.Equal("server1", Assert.Single(Checker.NotHeard(timeline.Evidence(30), Timeline.Rules)).Culprit);
     }
 
     [Fact]

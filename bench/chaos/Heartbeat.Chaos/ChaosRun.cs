@@ -5,6 +5,12 @@ namespace Heartbeat.Chaos;
 /// <summary>What one run found: its plan, the faults as applied, the violations and each fault's client outage.</summary>
 public sealed record RunResult(RunPlan Plan, IReadOnlyList<AppliedFault> Faults, IReadOnlyList<Violation> Violations, IReadOnlyDictionary<int, double> Outages, double Seconds, string? Error)
 {
+    /// <summary>
+    /// Violations whose culprit is a real 3.0.6 node (its split-brain restart, its slow IPaddr2): the reference's own
+    /// behaviour, reported apart and not counted against ours.
+    /// </summary>
+    public IReadOnlyList<Violation> Reference { get; init; } = [];
+
     /// <summary>How much evidence the checker read (datagrams received, address changes, client attempts, pid changes, script lines).</summary>
     public string EvidenceCounts { get; init; } = "-";
 }
@@ -48,16 +54,25 @@ public static class ChaosRun
 
         var evidence = await recorder.FinishAsync(start, applied).ConfigureAwait(false);
         var rules = CheckRules.For(timers, plan.VipCount);
-        var violations = Checker.Check(evidence, rules);
+        var real = cluster.Nodes.Where(n => n.Real).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var found = Checker.Check(evidence, rules);
+        var violations = found.Where(v => !real.Contains(v.Culprit)).ToList();
+        var reference = found.Where(v => real.Contains(v.Culprit)).ToList();
         foreach (var violation in violations)
         {
-            events.Violation(plan.Index, violation);
+            events.Violation(plan.Index, violation, "violation");
+        }
+
+        foreach (var violation in reference)
+        {
+            events.Violation(plan.Index, violation, "reference");
         }
 
         EvidenceDump.Save(Path.Join(events.Directory, $"run{plan.Index}-evidence"), evidence, cluster);
 
         return new RunResult(plan, applied, violations, Checker.Outages(evidence), Since(started), error)
         {
+            Reference = reference,
             EvidenceCounts = $"{evidence.Receptions.Count}/{evidence.Addresses.Count}/{evidence.Probes.Count}/{evidence.Pids.Count}/{evidence.Script.Count}",
         };
     }

@@ -131,13 +131,17 @@ public static class Checker
                     .Select(m => new Span(m.From + rules.MutualBeforeSingle, m.To))
                     .Where(m => m.Length > 0)
                     .ToList();
+                var (heldA, heldB) = (held(a), held(b));
                 foreach (var overlap in Intersections(both, settled))
                 {
+                    // The culprit: the holder that took it last (the one that should have known better).
+                    double sinceA = heldA.First(s => s.Contains(overlap.From)).From, sinceB = heldB.First(s => s.Contains(overlap.From)).From;
                     yield return new Violation(
                         "double-holder",
                         overlap.From,
                         $"{a}+{b}",
-                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms after both had heard each other for {rules.MutualBeforeSingle * 1000:F0} ms");
+                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms after both had heard each other for {rules.MutualBeforeSingle * 1000:F0} ms",
+                        sinceA > sinceB ? a : b);
                 }
             }
         }
@@ -214,7 +218,8 @@ public static class Checker
                         "died",
                         sample.At,
                         node,
-                        sample.Pid is { } next ? $"daemon pid {pid} replaced by {next} without a kill or stop" : $"daemon pid {pid} gone without a kill or stop");
+                        sample.Pid is { } next ? $"daemon pid {pid} replaced by {next} without a kill or stop" : $"daemon pid {pid} gone without a kill or stop",
+                        node);
                 }
 
                 last = sample.Pid;
@@ -233,7 +238,7 @@ public static class Checker
                 switch (call.Action)
                 {
                     case "start" when running:
-                        yield return new Violation("started-twice", call.At, node, $"{CountingResource} start called while it ran on {node}");
+                        yield return new Violation("started-twice", call.At, node, $"{CountingResource} start called while it ran on {node}", node);
                         break;
                     case "started":
                         running = true;
@@ -262,7 +267,11 @@ public static class Checker
             {
                 if (!Mutual(evidence.Receptions, a, b, rules.ContinuityGap).Any(m => m.Contains(at)))
                 {
-                    yield return new Violation("not-heard", at, $"{a}+{b}", $"{a} and {b} had not heard each other again at the end of the quiet after {fault.Kind} #{fault.Index}");
+                    // The culprit: the one gone silent (heard by nobody), when only one of them is.
+                    bool aHeard = Heard(evidence.Receptions, b, a, rules.ContinuityGap).Any(h => h.Contains(at));
+                    bool bHeard = Heard(evidence.Receptions, a, b, rules.ContinuityGap).Any(h => h.Contains(at));
+                    string culprit = aHeard == bHeard ? "-" : aHeard ? b : a;
+                    yield return new Violation("not-heard", at, $"{a}+{b}", $"{a} and {b} had not heard each other again at the end of the quiet after {fault.Kind} #{fault.Index}", culprit);
                 }
             }
         }

@@ -59,10 +59,10 @@ using (var events = new EventLog(output))
         Console.WriteLine($"chaos: run {plan.Index}/{plans.Count}: {Planner.Name(plan.Pairing)}, {plan.Faults.Count} faults, auto_failback {(plan.AutoFailback ? "on" : "off")}, {plan.VipCount} VIPs");
         var result = await ChaosRun.ExecuteAsync(plan, timers, events, () => cancelled);
         results.Add(result);
-        Console.WriteLine($"chaos: run {plan.Index}: {result.Faults.Count} faults in {result.Seconds:F0} s, {result.Violations.Count} violations{(result.Error is null ? string.Empty : ", error: " + result.Error.Split('\n')[0])}");
-        foreach (var v in result.Violations)
+        Console.WriteLine($"chaos: run {plan.Index}: {result.Faults.Count} faults in {result.Seconds:F0} s, {result.Violations.Count} violations, {result.Reference.Count} of 3.0.6's own{(result.Error is null ? string.Empty : ", error: " + result.Error.Split('\n')[0])}");
+        foreach (var v in result.Violations.Concat(result.Reference))
         {
-            Console.WriteLine($"chaos:   {v.Rule} {v.Node}: {v.Detail}");
+            Console.WriteLine($"chaos:   {v.Rule} {v.Node} (culprit {v.Culprit}): {v.Detail}");
         }
     }
 }
