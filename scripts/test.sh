@@ -160,12 +160,12 @@ else
 fi
 # A few minutes of the nemesis campaign with fixed seeds (one test each: zero violations of the checker's rules).
 # Long campaigns are bench/chaos/run.sh --minutes N, never CI.
-# The first builds (the AOT daemon, hbctl, the campaign; ~1.5 min), the second reuses it: ~6 minutes in all.
-for chaos in "ours+ours 3 20261207" "ours+real 1.5 20261208 --no-build"; do
-  read -r pairing minutes seed build <<<"$chaos"
+# ours+ours only (~4.5 minutes with the build): beside a real 3.0.6 the campaign meets 3.0.6's own races (a takeover
+# racing its own release), timing-dependent, which would make the step flaky; those are for the long campaigns.
+for chaos in "ours+ours 3 20261207"; do
+  read -r pairing minutes seed <<<"$chaos"
   echo "bench/chaos/run.sh --minutes $minutes --seed $seed --pairing $pairing ..."
-  # shellcheck disable=SC2086 # $build is empty or one flag
-  if bash bench/chaos/run.sh --minutes "$minutes" --seed "$seed" --pairing "$pairing" --out "$results/chaos-$pairing" $build >"$results/chaos-$pairing.log" 2>&1; then
+  if bash bench/chaos/run.sh --minutes "$minutes" --seed "$seed" --pairing "$pairing" --out "$results/chaos-$pairing" >"$results/chaos-$pairing.log" 2>&1; then
     passed=$((passed + 1)); total=$((total + 1))
     grep -E '^chaos: seed' "$results/chaos-$pairing.log" || true
   else

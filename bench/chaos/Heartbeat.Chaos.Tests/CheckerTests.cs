@@ -75,6 +75,17 @@ public sealed class CheckerTests
         var violation = Assert.Single(Checker.NoHolder(timeline.Evidence(30), Timeline.Rules));
 
         Assert.Equal("no-holder", violation.Rule);
+        Assert.Equal("-", violation.Culprit);
+    }
+
+    [Fact]
+    public void A_node_that_takes_a_vip_and_lets_it_go_without_a_successor_is_the_culprit()
+    {
+        // server1 hands over at 10 s on request; server2 takes it at 11 s and drops it at 12 s (a failed start).
+        var timeline = new Timeline().Hearing(0, 40).Add(1, "server1").Add(10, "server1", added: false).Add(11, "server2").Add(12, "server2", added: false)
+            .Fault(FaultKind.Takeover, "server2", 10, 10, 30);
+
+        Assert.Equal("server2", Assert.Single(Checker.NoHolder(timeline.Evidence(30), Timeline.Rules)).Culprit);
     }
 
     [Fact]

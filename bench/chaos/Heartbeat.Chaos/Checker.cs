@@ -171,11 +171,23 @@ public static class Checker
                             "no-holder",
                             Math.Max(gap.From, due),
                             "-",
-                            $"{vip} without a holder from {gap.From:F3} to {gap.To:F3} ({gap.Length * 1000:F0} ms), after {fault.Kind} #{fault.Index} healed at {fault.Heal:F3}");
+                            $"{vip} without a holder from {gap.From:F3} to {gap.To:F3} ({gap.Length * 1000:F0} ms), after {fault.Kind} #{fault.Index} healed at {fault.Heal:F3}",
+                            LastHolder(evidence, vip, gap.From, fault));
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The culprit of a VIP left without a holder: the node that let it go last (it took it, then gave it up without a
+    /// successor), unless the nemesis took it from that node (a power-off, a stop, a deletion): then the cluster's.
+    /// </summary>
+    private static string LastHolder(Evidence evidence, string vip, double gapFrom, AppliedFault fault)
+    {
+        var released = evidence.Addresses.LastOrDefault(a => a.Address == vip && !a.Added && a.At <= gapFrom + 0.001);
+        bool takenByUs = fault.Kind is FaultKind.Kill or FaultKind.Graceful or FaultKind.VipDelete && released?.Node == fault.Node;
+        return released is null || takenByUs ? "-" : released.Node;
     }
 
     /// <summary>The stretches of <paramref name="window"/> that no span covers.</summary>
