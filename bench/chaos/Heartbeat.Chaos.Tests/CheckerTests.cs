@@ -11,7 +11,7 @@ public sealed class CheckerTests
 
         Assert.Equal("double-holder", violation.Rule);
         Assert.Equal("server1+server2", violation.Node);
-        Assert.Equal(Timeline.T0 + 10, violation.At, 3);
+        Assert.Equal(Timeline.T0 + 10 + Timeline.Rules.Resolution, violation.At, 3);
         Assert.Equal("server2", violation.Culprit);
     }
 
@@ -40,8 +40,17 @@ public sealed class CheckerTests
 
         var violation = Assert.Single(Checker.DoubleHolders(timeline.Evidence(40), Timeline.Rules));
 
-        // Mutual from the first datagram of the second direction (10 ms after the first's).
-        Assert.Equal(Timeline.T0 + 20.01 + Timeline.Rules.MutualBeforeSingle, violation.At, 3);
+        // Mutual from the first datagram of the second direction (10 ms after the first's), heard a keepalive later.
+        Assert.Equal(Timeline.T0 + 20.01 + Timeline.Rules.HeardFor + Timeline.Rules.Resolution, violation.At, 3);
+    }
+
+    [Fact]
+    public void A_make_before_break_handover_of_a_few_milliseconds_is_not_a_violation()
+    {
+        // Seed 20261207: server2 added the VIPs in the same millisecond server1 deleted them (ours' standby handover).
+        var timeline = new Timeline().Hearing(0, 30).Add(1, "server1").Add(10.168, "server2").Add(10.170, "server1", added: false);
+
+        Assert.Empty(Checker.DoubleHolders(timeline.Evidence(30), Timeline.Rules));
     }
 
     [Fact]

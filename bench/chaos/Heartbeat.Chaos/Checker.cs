@@ -14,9 +14,9 @@ public readonly record struct Span(double From, double To)
 /// The checker: pure functions over a run's recorded <see cref="Evidence"/>, each rule in its own function, no I/O and
 /// no clock. The rules, as the report states them:
 /// <list type="number">
-/// <item>double-holder: a VIP (or the counting resource) held by two nodes at a moment when each of the two has
-/// received the other's heartbeats continuously (no gap above two keepalives, on any medium, as captured on its own
-/// interfaces) for at least keepalive + the group's stop time + margin;</item>
+/// <item>double-holder: a VIP (or the counting resource) held by two nodes for longer than the grace (the group's stop
+/// time + margin) within a stretch when each of the two has received the other's heartbeats continuously (no gap above
+/// two keepalives, on any medium, as captured on its own interfaces) for at least one keepalive;</item>
 /// <item>no-holder: a VIP without a holder at heal + deadtime + the group's start time + margin after a fault, or
 /// later in its quiet window for longer than a handover (stop + start + margin), or at the end of the window;</item>
 /// <item>died: a daemon's pid vanishing or changing other than within a kill or graceful stop of that node (from its
@@ -126,21 +126,23 @@ public static class Checker
                     continue;
                 }
 
-                // The moments from which each had heard the other long enough to have settled who holds.
-                var settled = Mutual(evidence.Receptions, a, b, rules.ContinuityGap)
-                    .Select(m => new Span(m.From + rules.MutualBeforeSingle, m.To))
+                // The moments from which each had heard the other for a keepalive; a double hold within them may last
+                // the grace (the loser's stop), no longer.
+                var heard = Mutual(evidence.Receptions, a, b, rules.ContinuityGap)
+                    .Select(m => new Span(m.From + rules.HeardFor, m.To))
                     .Where(m => m.Length > 0)
                     .ToList();
                 var (heldA, heldB) = (held(a), held(b));
-                foreach (var overlap in Intersections(both, settled))
+                foreach (var whileHeard in Intersections(both, heard).Where(o => o.Length > rules.Resolution))
                 {
+                    var overlap = new Span(whileHeard.From + rules.Resolution, whileHeard.To);
                     // The culprit: the holder that took it last (the one that should have known better).
                     double sinceA = heldA.First(s => s.Contains(overlap.From)).From, sinceB = heldB.First(s => s.Contains(overlap.From)).From;
                     yield return new Violation(
                         "double-holder",
                         overlap.From,
                         $"{a}+{b}",
-                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms after both had heard each other for {rules.MutualBeforeSingle * 1000:F0} ms",
+                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms beyond the {rules.Resolution * 1000:F0} ms grace once both had heard each other for {rules.HeardFor * 1000:F0} ms",
                         sinceA > sinceB ? a : b);
                 }
             }

@@ -47,11 +47,14 @@ public sealed record CheckRules(TimeSpan Keepalive, TimeSpan Deadtime, TimeSpan 
     /// </summary>
     public double ContinuityGap => 2 * Keepalive.TotalSeconds;
 
+    /// <summary>Rule 1: how long both nodes must have received each other's heartbeats continuously to have heard each other.</summary>
+    public double HeardFor => Keepalive.TotalSeconds;
+
     /// <summary>
-    /// Rule 1's window: both nodes must have received each other's heartbeats continuously for one keepalive, plus the
-    /// time the loser needs to let go (the group's stop), before a second holder is a violation.
+    /// Rule 1's grace: how long two holders may overlap once the nodes have heard each other (the loser's stop of the
+    /// group; also the few milliseconds of a make-before-break handover between two of ours).
     /// </summary>
-    public double MutualBeforeSingle => Keepalive.TotalSeconds + GroupStop.TotalSeconds + Margin.TotalSeconds;
+    public double Resolution => GroupStop.TotalSeconds + Margin.TotalSeconds;
 
     /// <summary>Rule 2's point: some node holds every VIP this long after a fault is healed.</summary>
     public double HeldAfterHeal => Deadtime.TotalSeconds + GroupStart.TotalSeconds + Margin.TotalSeconds;

@@ -82,10 +82,10 @@ public static class Report
         was really received), a client connecting to every VIP every 10 ms, the daemons' pids in /proc (100 ms), and the
         counting resource script's own file on each node. Per run:
 
-        1. **double-holder**: a VIP (or the counting resource) held by two nodes at a moment when each has received the
-           other's heartbeats continuously — on either medium, no two arrivals more than 2 × keepalive apart — for at least
-           keepalive + the group's stop time (0.5 s per VIP + 0.5 s) + 1 s margin. "Have heard each other" is that: both
-           directions of the captures continuous at once.
+        1. **double-holder**: a VIP (or the counting resource) held by two nodes for longer than a grace — the group's
+           stop time (0.5 s per VIP + 0.5 s) + 1 s margin — within a stretch when the two have heard each other: each
+           received the other's heartbeats continuously (either medium, no two arrivals more than 2 × keepalive apart,
+           both directions at once) for at least one keepalive.
         2. **no-holder**: a VIP without a holder at heal + deadtime + the group's start time (1 s per VIP + 0.5 s) + 1 s
            after a fault, a gap that began before heal + deadtime and is still open then, or a later gap in the quiet
            window longer than a handover (stop + start + 1 s).
