@@ -24,6 +24,14 @@
 #                                         kernel has it, else an nftables random-drop rule); 0 clears
 #   lab.sh isolate LAB NAME on|off        drop every Heartbeat datagram (UDP 694) to and from the node, links stay
 #                                         up: the "drop" partition of behaviour.md §7
+#   lab.sh cut LAB FROM TO on|off         drop every frame the bridges would carry from node FROM to node TO (both
+#                                         networks): a one-way partition. Dropped in the bridge, so a capture on TO's
+#                                         interface shows only what TO really received (the chaos checker relies on it)
+#   lab.sh bloss LAB NAME PERCENT         drop PERCENT % of the frames the node sends, in the bridge (0 clears)
+#   lab.sh dup LAB NAME on|off            every frame the node sends on br0 reaches the other nodes twice (nft dup)
+#   lab.sh slow LAB NAME KBIT|none        a rate-limited queue (tbf, 2 s deep) on every interface of the node: its
+#                                         frames leave late and bunched, the overflow dropped (a delay without netem)
+#   lab.sh flap LAB NAME COUNT MS         the node's links down and up COUNT times, MS milliseconds each way
 #   lab.sh down LAB                       kill every process in the lab's namespaces and delete them
 #   lab.sh sweep -                        remove the labs of test runs whose process is gone (a crashed test host)
 #
@@ -231,6 +239,72 @@ table inet hbisolate {
 }
 NFT
   fi
+  ;;
+cut|bloss)
+  # One bridge-family table in the bridge namespace; each rule carries a comment naming it, to be deleted by handle.
+  nft_bridge() { ip netns exec "$br" nft "$@"; }
+  nft_bridge list table bridge hbchaos >/dev/null 2>&1 || nft_bridge -f - <<NFT
+table bridge hbchaos {
+  chain forward { type filter hook forward priority 0; policy accept; }
+}
+NFT
+  hash_of() { printf '%s' "$1" | md5sum | cut -c1-8; }
+  drop_rule() { # comment
+    for h in $(nft_bridge -a list chain bridge hbchaos forward | sed -n "s/.*comment \"$1\" # handle \([0-9]*\)/\1/p"); do
+      nft_bridge delete rule bridge hbchaos forward handle "$h"
+    done
+  }
+  if [ "$cmd" = cut ]; then
+    from=${3:?from}; to=${4:?to}; state=${5:?on|off}
+    tag="cut $from $to"; drop_rule "$tag"
+    if [ "$state" = on ]; then
+      fh=$(hash_of "$from"); th=$(hash_of "$to")
+      nft_bridge add rule bridge hbchaos forward iifname "{ \"p$fh\", \"q$fh\" }" oifname "{ \"p$th\", \"q$th\" }" drop comment "\"$tag\""
+    fi
+  else
+    name=${3:?node}; percent=${4:?percent}
+    tag="loss $name"; drop_rule "$tag"
+    if [ "$percent" != 0 ]; then
+      h=$(hash_of "$name")
+      nft_bridge add rule bridge hbchaos forward iifname "{ \"p$h\", \"q$h\" }" numgen random mod 100 "<" "$percent" drop comment "\"$tag\""
+    fi
+  fi
+  ;;
+dup)
+  name=${3:?node}; state=${4:?on|off}
+  h=$(printf '%s' "$name" | md5sum | cut -c1-8)
+  ip netns exec "$br" nft delete table netdev "hbdup$h" 2>/dev/null || true
+  if [ "$state" = on ]; then
+    # A copy of each frame the node sends straight out of every other node port (the bridge forwards the original).
+    others=$(ip -n "$br" -o link show master br0 | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -v "^p$h\$" || true)
+    rules=""
+    for o in $others; do rules="$rules dup to \"$o\";"; done
+    ip netns exec "$br" nft -f - <<NFT
+table netdev hbdup$h {
+  chain in { type filter hook ingress device "p$h" priority 0; $rules }
+}
+NFT
+  fi
+  ;;
+slow)
+  name=${3:?node}; rate=${4:?kbit|none}
+  ns="$lab-$name"
+  for dev in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+    [ "$dev" = lo ] && continue
+    if [ "$rate" = none ]; then
+      ip netns exec "$ns" tc qdisc del dev "$dev" root 2>/dev/null || true
+    else
+      ip netns exec "$ns" tc qdisc replace dev "$dev" root tbf rate "${rate}kbit" burst 1600 latency 2s
+    fi
+  done
+  ;;
+flap)
+  name=${3:?node}; count=${4:?count}; ms=${5:?milliseconds}
+  s=$(awk -v ms="$ms" 'BEGIN { printf "%.3f", ms / 1000 }')
+  for _ in $(seq 1 "$count"); do
+    "$0" link "$lab" "$name" down; sleep "$s"
+    "$0" link "$lab" "$name" up; sleep "$s"
+  done
   ;;
 down)
   for ns in $(ip netns list | awk '{print $1}' | grep -E "^$lab-" || true); do

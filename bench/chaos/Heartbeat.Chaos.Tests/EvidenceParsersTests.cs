@@ -1,0 +1,39 @@
+namespace Heartbeat.Chaos.Tests;
+
+public sealed class EvidenceParsersTests
+{
+    private static readonly Dictionary<string, string> Nodes = new(StringComparer.Ordinal)
+    {
+        ["10.10.10.2"] = "server1",
+        ["10.10.20.2"] = "server1",
+        ["10.10.10.3"] = "server2",
+    };
+
+    [Fact]
+    public void A_monitor_line_gives_the_address_its_node_and_whether_it_came_or_went()
+    {
+        var added = EvidenceParsers.MonitorLine("server1", "[2026-12-07T17:40:01.250000] 2: ens18    inet 10.10.10.51/24 scope global secondary ens18");
+        var deleted = EvidenceParsers.MonitorLine("server1", "[2026-12-07T17:40:02.000000] Deleted 2: ens18    inet 10.10.10.51/24 scope global secondary ens18");
+
+        Assert.Equal(new AddressChange(EvidenceParsers.Epoch(new DateTimeOffset(2026, 12, 7, 17, 40, 1, 250, TimeSpan.Zero)), "server1", "10.10.10.51", true), added);
+        Assert.False(deleted!.Added);
+        Assert.Null(EvidenceParsers.MonitorLine("server1", "[2026-12-07T17:40:02.000000] 2: ens18    inet6 fe80::1/64 scope link"));
+    }
+
+    [Fact]
+    public void A_capture_line_names_the_sender_by_either_medium_and_skips_own_and_strangers()
+    {
+        var received = EvidenceParsers.CaptureLine("server2", "1765128000.123456 ens19 B   IP 10.10.20.2.694 > 10.10.20.255.694: UDP, length 180", Nodes);
+
+        Assert.Equal(new Reception(1765128000.123456, "server2", "server1"), received);
+        Assert.Null(EvidenceParsers.CaptureLine("server2", "1765128000.2 ens18 Out IP 10.10.10.3.694 > 10.10.10.255.694: UDP, length 180", Nodes));
+        Assert.Null(EvidenceParsers.CaptureLine("server2", "1765128000.3 ens18 B   IP 10.10.10.99.694 > 10.10.10.255.694: UDP, length 180", Nodes));
+    }
+
+    [Fact]
+    public void A_script_line_is_time_node_action()
+    {
+        Assert.Equal(new ScriptCall(1765128000.5, "server1", "started"), EvidenceParsers.ScriptLine("1765128000.500000000 server1 started"));
+        Assert.Null(EvidenceParsers.ScriptLine("garbage"));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Heartbeat.Chaos;
+
+// bench/chaos/run.sh --minutes N [--seed S] [--pairing ours+ours|ours+real|three] [--out DIR]: the nemesis campaign.
+// Exit 0 only when the checker found no violation (and no run failed to start).
+double minutes = 5;
+int? seedGiven = null;
+string? pairingText = null;
+string output = Path.Join("bench", "results", "chaos-" + DateTime.UtcNow.ToString("yyyy-MM-dd-HHmmss", CultureInfo.InvariantCulture));
+for (int i = 0; i < args.Length; i++)
+{
+    string value = i + 1 < args.Length ? args[i + 1] : string.Empty;
+    switch (args[i])
+    {
+        case "--minutes" when double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double m) && m > 0:
+            minutes = m;
+            i++;
+            break;
+        case "--seed" when int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int s):
+            seedGiven = s;
+            i++;
+            break;
+        case "--pairing" when Planner.ParsePairing(value) is not null:
+            pairingText = value;
+            i++;
+            break;
+        case "--out" when value.Length > 0:
+            output = value;
+            i++;
+            break;
+        default:
+            Console.Error.WriteLine($"chaos: unknown or malformed argument {args[i]} (--minutes N --seed S --pairing ours+ours|ours+real|three --out DIR)");
+            return 2;
+    }
+}
+
+int seed = seedGiven ?? Random.Shared.Next(1, 1_000_000);
+Console.WriteLine($"chaos: seed {seed}{(seedGiven is null ? " (chosen)" : string.Empty)}, {minutes} minutes, pairing {pairingText ?? "alternating"}, out {output}");
+var timers = Timers.Campaign;
+var plans = Planner.Plan(seed, minutes, pairingText is null ? null : Planner.ParsePairing(pairingText), timers);
+bool cancelled = false;
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl-C ends the campaign after the current fault, so the lab is torn down by its owner.
+    e.Cancel = !cancelled;
+    cancelled = true;
+};
+
+var results = new List<RunResult>();
+using (var events = new EventLog(output))
+{
+    foreach (var plan in plans)
+    {
+        if (cancelled)
+        {
+            break;
+        }
+
+        Console.WriteLine($"chaos: run {plan.Index}/{plans.Count}: {Planner.Name(plan.Pairing)}, {plan.Faults.Count} faults, auto_failback {(plan.AutoFailback ? "on" : "off")}, {plan.VipCount} VIPs");
+        var result = await ChaosRun.ExecuteAsync(plan, timers, events, () => cancelled);
+        results.Add(result);
+        Console.WriteLine($"chaos: run {plan.Index}: {result.Faults.Count} faults in {result.Seconds:F0} s, {result.Violations.Count} violations, {result.Reference.Count} of 3.0.6's own{(result.Error is null ? string.Empty : ", error: " + result.Error.Split('\n')[0])}");
+        foreach (var v in result.Violations.Concat(result.Reference))
+        {
+            Console.WriteLine($"chaos:   {v.Rule} {v.Node} (culprit {v.Culprit}): {v.Detail}");
+        }
+    }
+}
+
+File.WriteAllText(Path.Join(output, "report.md"), Report.Markdown(seed, minutes, pairingText, results, timers));
+int violations = results.Sum(r => r.Violations.Count);
+bool unstarted = results.Any(r => r.Error is not null && r.Faults.Count == 0);
+Console.WriteLine($"chaos: seed {seed}: {results.Sum(r => r.Faults.Count)} faults in {results.Sum(r => r.Seconds) / 60:F1} minutes, {violations} violations; report {Path.Join(output, "report.md")}");
+return violations == 0 && !unstarted && !cancelled ? 0 : 1;
