@@ -31,6 +31,46 @@ public sealed class EvidenceParsersTests
     }
 
     [Fact]
+    public void Capture_lines_with_payload_give_each_peer_datagram_its_message_fields()
+    {
+        string[] lines =
+        [
+            "1765128000.100000 ens18 B   IP 10.10.10.3.694 > 10.10.10.255.694: UDP, length 120",
+            "E..[..@.@.<..............G.Z>>>",
+            "t=ask_resources",
+            "rsc_hold=foreign",
+            "info=done",
+            "src=server2",
+            "<<<",
+            string.Empty,
+            "1765128000.200000 ens18 Out IP 10.10.10.2.694 > 10.10.10.255.694: UDP, length 40",
+            "E..7..@.@.=..............#.6>>>",
+            "t=resource",
+            "info=mach_down",
+            "<<<",
+            "1765128000.300000 ens19 B   IP 10.10.20.2.694 > 10.10.20.255.694: UDP, length 40",
+            "E..7..@.@.=..............#.6>>>",
+            "t=status",
+            "st=active",
+            "<<<",
+            "1765128000.400000 ens18 B   IP 10.10.10.3.694 > 10.10.10.255.694: UDP, length 900",
+            "E..........x.compressed",
+        ];
+
+        var receptions = EvidenceParsers.CaptureLines("server1", lines, Nodes);
+
+        Assert.Equal(
+            [
+                new Reception(1765128000.1, "server1", "server2", new HbMessage("ask_resources", "foreign", "done")),
+                new Reception(1765128000.4, "server1", "server2"),
+            ],
+            receptions);
+        Assert.Equal(
+            [new Reception(1765128000.3, "server2", "server1", new HbMessage("status"))],
+            EvidenceParsers.CaptureLines("server2", lines, Nodes));
+    }
+
+    [Fact]
     public void A_script_line_is_time_node_action()
     {
         Assert.Equal(new ScriptCall(1765128000.5, "server1", "started"), EvidenceParsers.ScriptLine("1765128000.500000000 server1 started"));

@@ -16,7 +16,7 @@ public static class EvidenceDump
         File.WriteAllLines(Path.Join(directory, "pids.txt"), evidence.Pids.Select(p => string.Create(c, $"{p.At:F6} {p.Node} {p.Pid?.ToString(c) ?? "-"}")));
         File.WriteAllLines(Path.Join(directory, "script.txt"), evidence.Script.Select(s => string.Create(c, $"{s.At:F6} {s.Node} {s.Action}")));
         File.WriteAllLines(Path.Join(directory, "faults.txt"), evidence.Faults.Select(f => string.Create(c, $"#{f.Index} {f.Kind} {f.Node} begin {f.Begin:F3} heal {f.Heal:F3} settled {f.SettleEnd:F3}: {f.Detail}")));
-        File.WriteAllLines(Path.Join(directory, "receptions.txt"), evidence.Receptions.OrderBy(r => r.At).Select(r => string.Create(c, $"{r.At:F6} {r.Receiver}<-{r.Sender}")));
+        File.WriteAllLines(Path.Join(directory, "receptions.txt"), evidence.Receptions.OrderBy(r => r.At).Select(r => string.Create(c, $"{r.At:F6} {r.Receiver}<-{r.Sender}{(r.Message is null ? string.Empty : " " + r.Message.Text)}")));
         File.WriteAllLines(Path.Join(directory, "client-gaps.txt"), evidence.Vips.SelectMany(v => Checker.ProbeGaps(evidence.Probes.Where(p => p.Vip == v), evidence.End)
             .Select(g => string.Create(c, $"{g.From:F3} {g.To:F3} {v} {g.Length * 1000:F0} ms"))));
         foreach (var node in cluster.Nodes)
