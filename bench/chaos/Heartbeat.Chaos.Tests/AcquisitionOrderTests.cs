@@ -90,6 +90,17 @@ public sealed class AcquisitionOrderTests
     }
 
     [Fact]
+    public void A_takeover_after_the_peer_fell_silent_for_longer_than_deadtime_goes_against_no_message()
+    {
+        // server2 said it holds the group, then went silent (a partition) for 5 s: server1's takeover at 8 s is a
+        // dead peer's, not one against server2's word; while server2 was heard, it would have been.
+        var timeline = new Timeline().Hearing(0, 3).Hearing(8.5, 12).Says(2, "server2", "resource", "foreign", "mach_down");
+
+        Assert.Equal(AcquisitionVerdict.Unknown, Judge(timeline, "server1", 8));
+        Assert.Equal(AcquisitionVerdict.AgainstMessages, Judge(timeline, "server1", 3.1));
+    }
+
+    [Fact]
     public void Messages_after_the_acquisition_or_between_other_nodes_do_not_count()
     {
         var timeline = new Timeline().Says(3, "server2", "resource", "foreign", "mach_down");
@@ -115,5 +126,5 @@ public sealed class AcquisitionOrderTests
     }
 
     private static AcquisitionVerdict Judge(Timeline timeline, string acquirer, double at) =>
-        AcquisitionOrder.Judge(timeline.Receptions, acquirer, acquirer == "server1" ? "server2" : "server1", Timeline.T0 + at).Verdict;
+        AcquisitionOrder.Judge(timeline.Receptions, acquirer, acquirer == "server1" ? "server2" : "server1", Timeline.T0 + at, Timeline.Rules.Deadtime.TotalSeconds).Verdict;
 }

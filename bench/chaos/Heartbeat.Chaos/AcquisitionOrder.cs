@@ -59,8 +59,13 @@ public static class AcquisitionOrder
         _ => Stance.None,
     };
 
-    /// <summary>Whether <paramref name="acquirer"/>'s acquisition at <paramref name="at"/> followed the messages exchanged with <paramref name="peer"/>.</summary>
-    public static AcquisitionReason Judge(IEnumerable<Reception> receptions, string acquirer, string peer, double at)
+    /// <summary>
+    /// Whether <paramref name="acquirer"/>'s acquisition at <paramref name="at"/> followed the messages exchanged with
+    /// <paramref name="peer"/>. A last word followed by a silence of the peer longer than <paramref name="deadtime"/>
+    /// (at the acquirer) is stale: the acquirer then took over a peer it had every reason to think dead, which no
+    /// message judges (<see cref="AcquisitionVerdict.Unknown"/>).
+    /// </summary>
+    public static AcquisitionReason Judge(IReadOnlyList<Reception> receptions, string acquirer, string peer, double at, double deadtime)
     {
         string? goingStandby = null;
         (Reception Reception, Stance Stance)? last = null;
@@ -87,7 +92,7 @@ public static class AcquisitionOrder
             }
         }
 
-        if (last is not { } word)
+        if (last is not { } word || SilentBetween(receptions, acquirer, peer, word.Reception.At, at) > deadtime)
         {
             return new AcquisitionReason(AcquisitionVerdict.Unknown, null);
         }
@@ -102,9 +107,9 @@ public static class AcquisitionOrder
     /// (at <paramref name="sinceB"/>): the one whose acquisition the messages justify less; on a tie the later acquirer.
     /// Also returns why, for the report.
     /// </summary>
-    public static (string Culprit, string Why) Culprit(IReadOnlyList<Reception> receptions, string a, double sinceA, string b, double sinceB)
+    public static (string Culprit, string Why) Culprit(IReadOnlyList<Reception> receptions, string a, double sinceA, string b, double sinceB, double deadtime)
     {
-        var (judgedA, judgedB) = (Judge(receptions, a, b, sinceA), Judge(receptions, b, a, sinceB));
+        var (judgedA, judgedB) = (Judge(receptions, a, b, sinceA, deadtime), Judge(receptions, b, a, sinceB, deadtime));
         if (judgedA.Verdict == judgedB.Verdict)
         {
             return (sinceA > sinceB ? a : b, "the later acquirer");
@@ -114,7 +119,20 @@ public static class AcquisitionOrder
         return (culprit, $"{Explain(culprit, reason)}; {Explain(other, otherReason)}");
     }
 
+    /// <summary>The longest stretch of (<paramref name="from"/>, <paramref name="to"/>) in which <paramref name="receiver"/> received nothing from <paramref name="sender"/>.</summary>
+    private static double SilentBetween(IReadOnlyList<Reception> receptions, string receiver, string sender, double from, double to)
+    {
+        double longest = 0, last = from;
+        foreach (double arrival in receptions.Where(r => r.Receiver == receiver && r.Sender == sender && r.At > from && r.At < to).Select(r => r.At).Order())
+        {
+            longest = Math.Max(longest, arrival - last);
+            last = arrival;
+        }
+
+        return Math.Max(longest, to - last);
+    }
+
     private static string Explain(string acquirer, AcquisitionReason reason) => reason.Because is not { } because
-        ? $"{acquirer} acquired with no resource message exchanged before"
+        ? $"{acquirer} acquired with no resource message exchanged since it last heard the peer"
         : $"{acquirer} acquired {(reason.Verdict == AcquisitionVerdict.HandedOver ? "after" : "against")} {because.Sender}'s {because.Message!.Text} at {because.At:F3}";
 }

@@ -139,7 +139,7 @@ public static class Checker
                     var overlap = new Span(whileHeard.From + rules.Resolution, whileHeard.To);
                     // The culprit: the holder that acquired against the resource exchange's messages, else the later.
                     double sinceA = heldA.First(s => s.Contains(overlap.From)).From, sinceB = heldB.First(s => s.Contains(overlap.From)).From;
-                    var (culprit, why) = AcquisitionOrder.Culprit(evidence.Receptions, a, sinceA, b, sinceB);
+                    var (culprit, why) = AcquisitionOrder.Culprit(evidence.Receptions, a, sinceA, b, sinceB, rules.Deadtime.TotalSeconds);
                     yield return new Violation(
                         "double-holder",
                         overlap.From,

@@ -96,7 +96,8 @@ public static class Report
 
         Each violation names a culprit: of two holders, the one that acquired against the captured resource exchange (the
         peer's last word was that it held the group, or its own that it gave it up; not one that acquired after the peer's
-        standby request, release "done", shutdown or start, or after agreeing to take it), else the later of the two; the
+        standby request, release "done", shutdown or start, or after agreeing to take it; a word followed by more than
+        deadtime of the peer's silence does not count), else the later of the two; the
         node gone silent, the node whose daemon died or started twice. Those whose culprit is a real 3.0.6 node are listed apart as 3.0.6's own and are not counted.
 
         """;
