@@ -2,20 +2,20 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Heartbeat.Bench.Shared;
 using Heartbeat.Integration.Tests.Support;
 
 namespace Heartbeat.Bench;
 
 /// <summary>
 /// A client asking every VIP of a large group at once: each interval one UDP datagram to each VIP (its index in the
-/// payload) from one socket in the client's namespace; every node answers on 0.0.0.0:<see cref="Port"/> with the
-/// index and its name. Cheaper than a TCP connection per VIP and interval (256 VIPs every 20 ms are 12,800 connections
+/// payload) from one socket in the client's namespace; every node answers on 0.0.0.0:<see cref="ProbeListeners.Port"/> with the
+/// index and its name (listeners from <see cref="ProbeListeners"/>). Cheaper than a TCP connection per VIP and interval (256 VIPs every 20 ms are 12,800 connections
 /// a second, which would load the 2-core machine the daemons run on), and as telling: a datagram to a VIP reaches a
 /// node only once the client's neighbour entry for that VIP points at it, which is what a takeover must achieve.
 /// </summary>
 public sealed class MultiVipProbe : IDisposable
 {
-    public const int Port = 7695;
     private readonly IPEndPoint[] _vips;
     private readonly Socket _client;
     private readonly List<Socket> _listeners = [];
@@ -33,13 +33,11 @@ public sealed class MultiVipProbe : IDisposable
 
     public MultiVipProbe(Lab lab, IEnumerable<LabNode> nodes, IReadOnlyList<string> vips, string clientNetns, TimeSpan interval)
     {
-        _vips = [.. vips.Select(v => new IPEndPoint(IPAddress.Parse(v), Port))];
+        _vips = [.. vips.Select(v => new IPEndPoint(IPAddress.Parse(v), ProbeListeners.Port))];
         _firstAnswer = new TimeSpan?[_vips.Length];
         _interval = interval;
-        foreach (var node in nodes)
+        foreach (var (node, listener) in ProbeListeners.Open(lab, nodes, ProtocolType.Udp))
         {
-            var listener = NetnsSocket.CreateUdp(lab.Netns(node));
-            listener.Bind(new IPEndPoint(IPAddress.Any, Port));
             _listeners.Add(listener);
             string name = node.Name;
             Spawn(() => Answer(listener, name), "answer " + name);

@@ -38,6 +38,13 @@ internal sealed class Timeline
         return this;
     }
 
+    /// <summary>A resource-exchange message from <paramref name="sender"/>, received by the other node.</summary>
+    public Timeline Says(double at, string sender, string type, string? hold = null, string? info = null)
+    {
+        Receptions.Add(new Reception(T0 + at, sender == "server1" ? "server2" : "server1", sender, new HbMessage(type, hold, info)));
+        return this;
+    }
+
     public Timeline Fault(FaultKind kind, string node, double begin, double heal, double settleEnd)
     {
         Faults.Add(new AppliedFault(Faults.Count + 1, kind, node, T0 + begin, T0 + heal, T0 + settleEnd, "synthetic"));

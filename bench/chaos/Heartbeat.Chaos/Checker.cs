@@ -16,7 +16,8 @@ public readonly record struct Span(double From, double To)
 /// <list type="number">
 /// <item>double-holder: a VIP (or the counting resource) held by two nodes for longer than the grace (the group's stop
 /// time + margin) within a stretch when each of the two has received the other's heartbeats continuously (no gap above
-/// two keepalives, on any medium, as captured on its own interfaces) for at least one keepalive;</item>
+/// two keepalives, on any medium, as captured on its own interfaces) for at least one keepalive; the culprit is the
+/// holder that acquired against the captured resource exchange (<see cref="AcquisitionOrder"/>), else the later;</item>
 /// <item>no-holder: a VIP without a holder at heal + deadtime + the group's start time + margin after a fault, or
 /// later in its quiet window for longer than a handover (stop + start + margin), or at the end of the window;</item>
 /// <item>died: a daemon's pid vanishing or changing other than within a kill or graceful stop of that node (from its
@@ -136,14 +137,15 @@ public static class Checker
                 foreach (var whileHeard in Intersections(both, heard).Where(o => o.Length > rules.Resolution))
                 {
                     var overlap = new Span(whileHeard.From + rules.Resolution, whileHeard.To);
-                    // The culprit: the holder that took it last (the one that should have known better).
+                    // The culprit: the holder that acquired against the resource exchange's messages, else the later.
                     double sinceA = heldA.First(s => s.Contains(overlap.From)).From, sinceB = heldB.First(s => s.Contains(overlap.From)).From;
+                    var (culprit, why) = AcquisitionOrder.Culprit(evidence.Receptions, a, sinceA, b, sinceB, rules.Deadtime.TotalSeconds);
                     yield return new Violation(
                         "double-holder",
                         overlap.From,
                         $"{a}+{b}",
-                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms beyond the {rules.Resolution * 1000:F0} ms grace once both had heard each other for {rules.HeardFor * 1000:F0} ms",
-                        sinceA > sinceB ? a : b);
+                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms beyond the {rules.Resolution * 1000:F0} ms grace once both had heard each other for {rules.HeardFor * 1000:F0} ms; culprit {why}",
+                        culprit);
                 }
             }
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Heartbeat.Bench.Shared;
 using Heartbeat.Integration.Tests.Support;
 
 namespace Heartbeat.Chaos;
@@ -8,11 +9,10 @@ namespace Heartbeat.Chaos;
 /// <summary>
 /// The client of the campaign: from the lab's outsider namespace it connects to every VIP every 10 ms (a new attempt each
 /// interval, whether or not the last one finished; 200 ms to answer), and every node answers on any address with its
-/// name. Records each attempt with its wall-clock time: who answered, or nobody.
+/// name (listeners from <see cref="ProbeListeners"/>). Records each attempt with its wall-clock time: who answered, or nobody.
 /// </summary>
 public sealed class ClientProbe : IAsyncDisposable
 {
-    private const int Port = 7695;
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromMilliseconds(200);
     private readonly NetnsSocketFactory _client;
@@ -25,12 +25,8 @@ public sealed class ClientProbe : IAsyncDisposable
     public ClientProbe(Lab lab, IEnumerable<LabNode> nodes, IEnumerable<string> vips, string clientNetns)
     {
         _client = new NetnsSocketFactory(clientNetns);
-        foreach (var node in nodes)
+        foreach (var (node, listener) in ProbeListeners.Open(lab, nodes, ProtocolType.Tcp))
         {
-            var listener = NetnsSocket.CreateTcp(lab.Netns(node));
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Bind(new IPEndPoint(IPAddress.Any, Port));
-            listener.Listen(256);
             _listeners.Add(listener);
             byte[] name = Encoding.ASCII.GetBytes(node.Name);
             _loops.Add(Task.Run(() => AnswerAsync(listener, name)));
@@ -96,7 +92,7 @@ public sealed class ClientProbe : IAsyncDisposable
 
     private async Task ConnectLoopAsync(string vip)
     {
-        var endpoint = new IPEndPoint(IPAddress.Parse(vip), Port);
+        var endpoint = new IPEndPoint(IPAddress.Parse(vip), ProbeListeners.Port);
         var next = DateTimeOffset.UtcNow;
         while (!_stop.IsCancellationRequested)
         {

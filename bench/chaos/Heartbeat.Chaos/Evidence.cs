@@ -6,8 +6,22 @@ namespace Heartbeat.Chaos;
 /// <summary>An address added to or deleted from a node's interface (<c>ip -ts monitor address</c>).</summary>
 public sealed record AddressChange(double At, string Node, string Address, bool Added);
 
-/// <summary>A Heartbeat datagram from <paramref name="Sender"/> seen arriving on an interface of <paramref name="Receiver"/> (tcpdump).</summary>
-public sealed record Reception(double At, string Receiver, string Sender);
+/// <summary>
+/// A Heartbeat datagram from <paramref name="Sender"/> seen arriving on an interface of <paramref name="Receiver"/> (tcpdump),
+/// with the message it carried when the capture printed it (null: header only, or a compressed or unreadable payload).
+/// </summary>
+public sealed record Reception(double At, string Receiver, string Sender, HbMessage? Message = null);
+
+/// <summary>
+/// The fields of a captured Heartbeat message that tell who gives up or takes the resources: its type (<c>t=</c>) and,
+/// where present, <c>rsc_hold=</c> and <c>info=</c> (the v1 resource exchange: starting, resource, ask_resources,
+/// shutdone; /work/shared/protocol/wire-format.md).
+/// </summary>
+public sealed record HbMessage(string Type, string? Hold = null, string? Info = null)
+{
+    /// <summary>"t=TYPE[ rsc_hold=…][ info=…]", as the evidence dump and the report print it.</summary>
+    public string Text => $"t={Type}{(Hold is null ? string.Empty : " rsc_hold=" + Hold)}{(Info is null ? string.Empty : " info=" + Info)}";
+}
 
 /// <summary>One client connection to a VIP: the node that answered, or null (refused or timed out).</summary>
 public sealed record ProbeAttempt(double At, string Vip, string? AnsweredBy);
@@ -75,7 +89,8 @@ public sealed record CheckRules(TimeSpan Keepalive, TimeSpan Deadtime, TimeSpan 
 
 /// <summary>One violation of the checker's rules, with the evidence that shows it.</summary>
 /// <param name="Culprit">
-/// The node whose behaviour the evidence points at ("-": the cluster's): the later of two holders, the node that went
+/// The node whose behaviour the evidence points at ("-": the cluster's): of two holders the one that acquired against
+/// the captured resource exchange (else the later), the node that went
 /// silent, the node whose daemon died or started twice. A real 3.0.6 node's violations are reported apart.
 /// </param>
 public sealed record Violation(string Rule, double At, string Node, string Detail, string Culprit = "-");

@@ -3,6 +3,31 @@ using Heartbeat.Chaos;
 
 // bench/chaos/run.sh --minutes N [--seed S] [--pairing ours+ours|ours+real|three] [--out DIR]: the nemesis campaign.
 // Exit 0 only when the checker found no violation (and no run failed to start).
+// --recheck DIR: no lab; the checker of this build over recorded evidence dumps (DIR/runN-evidence/ or one such
+// directory), every violation printed with its culprit (3.0.6's own are not told apart: the dump does not say which
+// node was real). Exit 0 only with none.
+if (args is ["--recheck", string recheck])
+{
+    var dumps = File.Exists(Path.Join(recheck, "addresses.txt"))
+        ? [recheck]
+        : Directory.GetDirectories(recheck, "run*-evidence").Order(StringComparer.Ordinal).ToArray();
+    int found = 0;
+    foreach (string dump in dumps)
+    {
+        var evidence = EvidenceLoad.Load(dump);
+        var rechecked = Checker.Check(evidence, CheckRules.For(Timers.Campaign, evidence.Vips.Count));
+        found += rechecked.Count;
+        int messages = evidence.Receptions.Count(r => r.Message is not null);
+        Console.WriteLine($"chaos recheck: {dump}: {evidence.Receptions.Count} datagrams ({messages} with their message), {evidence.Addresses.Count} address changes, {evidence.Faults.Count} faults, {rechecked.Count} violations");
+        foreach (var v in rechecked)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"chaos recheck:   {v.Rule} at +{v.At - evidence.Start:F3} s, {v.Node} (culprit {v.Culprit}): {v.Detail}"));
+        }
+    }
+
+    return dumps.Length > 0 && found == 0 ? 0 : 1;
+}
+
 double minutes = 5;
 int? seedGiven = null;
 string? pairingText = null;

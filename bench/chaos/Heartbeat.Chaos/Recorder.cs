@@ -4,7 +4,7 @@ namespace Heartbeat.Chaos;
 
 /// <summary>
 /// Gathers a run's outside evidence while it happens: <c>ip monitor address</c> in every node's namespace, a capture of
-/// the Heartbeat datagrams arriving on every node's interfaces, the client probe, and the daemons' pids from /proc.
+/// the Heartbeat datagrams arriving on every node's interfaces (with each message's type, rsc_hold and info), the client probe, and the daemons' pids from /proc.
 /// The counting script's files are read at the end. Nothing is read from the daemons' logs.
 /// </summary>
 public sealed class Recorder : IAsyncDisposable
@@ -23,7 +23,8 @@ public sealed class Recorder : IAsyncDisposable
         {
             _monitors[node.Name] = AddressMonitor.Start(cluster.Lab.Netns(node));
             string own = string.Join(" and ", cluster.AddressesOf(node).Select(a => $"not src host {a}"));
-            _captures[node.Name] = new PacketCapture(cluster.Lab.Netns(node), $"udp port 694 and {own}", "any");
+            // With the payload: the checker reads the resource exchange's messages (who gave the group up, who was asked to take it).
+            _captures[node.Name] = new PacketCapture(cluster.Lab.Netns(node), $"udp port 694 and {own}", "any", payload: true);
         }
 
         Probe = cluster.Vips.Count > 0 ? new ClientProbe(cluster.Lab, cluster.Nodes, cluster.Vips, cluster.Client!) : null;
@@ -56,9 +57,7 @@ public sealed class Recorder : IAsyncDisposable
             .Distinct()
             .OrderBy(a => a.At)
             .ToList();
-        var receptions = _captures.SelectMany(c => c.Value.Lines().Select(l => EvidenceParsers.CaptureLine(c.Key, l, _cluster.NodeOfAddress)))
-            .OfType<Reception>()
-            .ToList();
+        var receptions = _captures.SelectMany(c => EvidenceParsers.CaptureLines(c.Key, c.Value.Lines(), _cluster.NodeOfAddress)).ToList();
         var script = _cluster.Nodes.SelectMany(n => ReadLines(_cluster.CountLog(n)).Select(EvidenceParsers.ScriptLine)).OfType<ScriptCall>().OrderBy(c => c.At).ToList();
         List<PidSample> pids;
         lock (_pids)

@@ -54,7 +54,7 @@ public static class Report
 
         List(md, runs, r => r.Violations);
         int reference = runs.Sum(r => r.Reference.Count);
-        md.Append(c, $"\n## 3.0.6's own ({reference}, not counted)\n\nViolations whose culprit is the real 3.0.6 node (the later of two holders, the node gone silent): the reference's behaviour, e.g. its restart after a healed split brain, in which it first finishes taking the group over.\n\n");
+        md.Append(c, $"\n## 3.0.6's own ({reference}, not counted)\n\nViolations whose culprit is the real 3.0.6 node (the holder that acquired against the resource exchange's messages, the node gone silent): the reference's behaviour, e.g. its restart after a healed split brain, in which it first finishes taking the group over.\n\n");
         List(md, runs, r => r.Reference);
         return md.ToString();
     }
@@ -94,8 +94,11 @@ public static class Report
            stopped nor powered off since).
         5. **not-heard**: two nodes that have not heard each other again one keepalive before the end of a fault's quiet window.
 
-        Each violation names a culprit: the later of two holders, the node gone silent, the node whose daemon died or
-        started twice. Those whose culprit is a real 3.0.6 node are listed apart as 3.0.6's own and are not counted.
+        Each violation names a culprit: of two holders, the one that acquired against the captured resource exchange (the
+        peer's last word was that it held the group, or its own that it gave it up; not one that acquired after the peer's
+        standby request, release "done", shutdown or start, or after agreeing to take it; a word followed by more than
+        deadtime of the peer's silence does not count), else the later of the two; the
+        node gone silent, the node whose daemon died or started twice. Those whose culprit is a real 3.0.6 node are listed apart as 3.0.6's own and are not counted.
 
         """;
 

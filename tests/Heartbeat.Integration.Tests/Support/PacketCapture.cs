@@ -21,13 +21,17 @@ public sealed class PacketCapture : IDisposable
     /// <param name="count">Exit after this many packets (<c>-c</c>); 0 for no limit.</param>
     /// <param name="onLine">Called with every line as it is printed (on tcpdump's reader thread).</param>
     /// <param name="verbose">Decode in detail (<c>-vv</c>): flags, options, and whether checksums are right.</param>
+    /// <param name="payload">
+    /// Print each packet's bytes as text after its line (<c>-A</c>): a Heartbeat datagram's fields then follow as lines of
+    /// their own ("t=status", "info=done"), the IP and UDP headers as dots before its first line.
+    /// </param>
     /// <param name="pcapFile">
     /// Write the packets to this libpcap file instead of printing them (for <c>hbctl decode</c>): every packet as it
     /// arrives (<c>--immediate-mode -U</c>: without immediate mode the kernel hands packets over in blocks, up to a
     /// second late, and those still pending when tcpdump is stopped never reach the file), as root (<c>-Z root</c>:
     /// Debian's tcpdump drops to its own user before opening the file).
     /// </param>
-    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null, bool verbose = false, string? pcapFile = null)
+    public PacketCapture(string netns, string filter, string interfaceName = "ens18", bool linkLevel = false, int count = 0, Action<string>? onLine = null, bool verbose = false, string? pcapFile = null, bool payload = false)
     {
         _onLine = onLine;
         var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -40,6 +44,11 @@ public sealed class PacketCapture : IDisposable
         if (verbose)
         {
             arguments.Add("-vv");
+        }
+
+        if (payload)
+        {
+            arguments.Add("-A");
         }
 
         if (count > 0)
