@@ -98,6 +98,49 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void Seed_20261212_a_slow_successor_after_a_standby_handover_is_the_culprit_not_the_releaser()
+    {
+        // Seed 20261212 run 2 (ours+real), evidence without message contents: ours (server1) goes standby and releases
+        // in 113 ms; 3.0.6 (server2) runs IPaddr2 once per VIP and adds the second VIP 5.6 s later.
+        var timeline = new Timeline().Hearing(0, 40).Add(1, "server1").Add(10, "server1", added: false).Add(15.6, "server2")
+            .Fault(FaultKind.Standby, "server1", 9.9, 9.9, 30);
+
+        Assert.Equal("server2", Assert.Single(Checker.NoHolder(timeline.Evidence(30), Timeline.Rules)).Culprit);
+    }
+
+    [Fact]
+    public void A_successor_handed_the_group_by_the_captured_exchange_is_the_culprit_of_its_slow_start()
+    {
+        // Seed 20261211 run 2's shape, with message contents: server1 stops gracefully (its shutdown report), server2
+        // takes the group 7 s later.
+        var timeline = new Timeline().Hearing(0, 40).Add(1, "server1").Says(9.9, "server1", "resource", hold: "all", info: "shutdown")
+            .Add(10, "server1", added: false).Add(17, "server2").Fault(FaultKind.Graceful, "server1", 9.9, 12, 30);
+
+        Assert.Equal("server2", Assert.Single(Checker.NoHolder(timeline.Evidence(30), Timeline.Rules)).Culprit);
+    }
+
+    [Fact]
+    public void Seed_20261211_a_peer_handed_the_group_that_has_not_taken_it_by_the_end_of_the_quiet_is_the_culprit()
+    {
+        // Seed 20261211 run 2: ours (server1) stops gracefully; 3.0.6 (server2) acquires the VIPs one IPaddr2 at a time
+        // and has not reached this one when the next fault begins.
+        var timeline = new Timeline().Hearing(0, 40).Add(1, "server1").Add(10, "server1", added: false).Add(31, "server2")
+            .Fault(FaultKind.Graceful, "server1", 9.9, 15, 27);
+
+        Assert.Equal("server2", Assert.Single(Checker.NoHolder(timeline.Evidence(40), Timeline.Rules)).Culprit);
+    }
+
+    [Fact]
+    public void A_node_that_lets_a_vip_go_without_handing_it_over_stays_the_culprit_when_another_takes_it_late()
+    {
+        // The captured exchange has no hand-over: server2 takes the VIP only after server1 had gone silent.
+        var timeline = new Timeline().Hearing(0, 9).Says(0.5, "server1", "resource", hold: "all").Add(1, "server1")
+            .Add(10, "server1", added: false).Add(17, "server2").Fault(FaultKind.OneWay, "server1", 9, 12, 30);
+
+        Assert.Equal("server1", Assert.Single(Checker.NoHolder(timeline.Evidence(30), Timeline.Rules)).Culprit);
+    }
+
+    [Fact]
     public void A_takeover_within_deadtime_and_the_groups_start_is_not_a_violation()
     {
         var timeline = new Timeline().Hearing(0, 40).Add(1, "server1").Add(10, "server1", added: false).Add(12.8, "server2").Fault(FaultKind.Kill, "server1", 10, 12, 30);

@@ -176,7 +176,7 @@ public static class Checker
                             Math.Max(gap.From, due),
                             "-",
                             $"{vip} without a holder from {gap.From:F3} to {gap.To:F3} ({gap.Length * 1000:F0} ms), after {fault.Kind} #{fault.Index} healed at {fault.Heal:F3}",
-                            LastHolder(evidence, vip, gap.From, fault));
+                            GapCulprit(evidence, vip, gap, fault, rules));
                     }
                 }
             }
@@ -184,14 +184,41 @@ public static class Checker
     }
 
     /// <summary>
-    /// The culprit of a VIP left without a holder: the node that let it go last (it took it, then gave it up without a
-    /// successor), unless the nemesis took it from that node (a power-off, a stop, a deletion): then the cluster's.
+    /// The culprit of a VIP left without a holder. When another node ended the gap after being handed the group — the
+    /// captured exchange says the releaser gave it up (standby, shutdown), or, in evidence captured without message
+    /// contents, the fault itself was the hand-over (the releaser's standby or graceful stop, the successor's takeover) —
+    /// or a pair's other node was handed it and had not taken it by the end of the quiet window, the releaser's part was
+    /// done when its address went (the gap only counts beyond a whole handover) and the slow successor is the culprit: 3.0.6 running IPaddr2 once per VIP, for instance. Otherwise the node that let it go
+    /// last (it took it, then gave it up without a successor), unless the nemesis took it from that node (a power-off,
+    /// a stop, a deletion): then the cluster's.
     /// </summary>
-    private static string LastHolder(Evidence evidence, string vip, double gapFrom, AppliedFault fault)
+    private static string GapCulprit(Evidence evidence, string vip, Span gap, AppliedFault fault, CheckRules rules)
     {
-        var released = evidence.Addresses.LastOrDefault(a => a.Address == vip && !a.Added && a.At <= gapFrom + 0.001);
+        var released = evidence.Addresses.LastOrDefault(a => a.Address == vip && !a.Added && a.At <= gap.From + 0.001);
+        var successor = evidence.Addresses.FirstOrDefault(a => a.Address == vip && a.Added && Math.Abs(a.At - gap.To) <= 0.001);
+        // The node handed the group: the one that ended the gap, or, when the gap is still open at the end of the quiet
+        // window (or the releaser itself ended it), a pair's other node.
+        string? handed = successor is not null && successor.Node != released?.Node ? successor.Node
+            : evidence.Nodes.Count == 2 && released is not null ? evidence.Nodes.First(n => n != released.Node) : null;
+        if (released is not null && handed is not null && HandedTo(evidence, handed, released.Node, gap.To, fault, rules))
+        {
+            return handed;
+        }
+
         bool takenByUs = fault.Kind is FaultKind.Kill or FaultKind.Graceful or FaultKind.VipDelete && released?.Node == fault.Node;
         return released is null || takenByUs ? "-" : released.Node;
+    }
+
+    /// <summary>Whether <paramref name="successor"/> had been handed the group by <paramref name="releaser"/> when it acquired.</summary>
+    private static bool HandedTo(Evidence evidence, string successor, string releaser, double at, AppliedFault fault, CheckRules rules)
+    {
+        if (evidence.Receptions.Any(r => r.Message is not null))
+        {
+            return AcquisitionOrder.Judge(evidence.Receptions, successor, releaser, at, rules.Deadtime.TotalSeconds).Verdict == AcquisitionVerdict.HandedOver;
+        }
+
+        return (fault.Kind is FaultKind.Standby or FaultKind.Graceful && fault.Node == releaser)
+            || (fault.Kind is FaultKind.Takeover && fault.Node == successor);
     }
 
     /// <summary>The stretches of <paramref name="window"/> that no span covers.</summary>
