@@ -19,6 +19,13 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// <summary>The marker's value: the version of our extensions.</summary>
     public const string ImplementationVersion = "1";
 
+    /// <summary>
+    /// Our field on a full <c>resource</c> report: the groups the sender actually holds (started, not under way), by
+    /// key, separated by spaces. 3.0.6's report names only classes, which a node claims even when a start failed; this
+    /// says which groups are up, so a peer of ours knows when a group it handed over after a failed start has run there.
+    /// </summary>
+    public const string HeldGroupsField = "hbnet_held";
+
     /// <summary>Our own message, sent only at a partition heal: "I have re-announced my home groups; release yours of mine".</summary>
     public const string HealNoticeType = "hbnet-partition-healed";
 
@@ -490,6 +497,9 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     }
 
     protected void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
+
+    /// <summary>Says (for the log) that a failed group stays down here, and why.</summary>
+    protected void LeaveDown(string key, string reason) => _commands.Add(new GroupLeftDown(key, reason));
 
     /// <summary>
     /// A dead peer needs a reset before its groups are taken, or not (it had let go of everything): the node's fencing

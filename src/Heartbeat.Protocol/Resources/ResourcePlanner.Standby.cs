@@ -5,7 +5,7 @@ namespace Heartbeat.Protocol.Resources;
 /// <summary>
 /// hb_standby and hb_takeover: the three-phase <c>ask_resources</c> exchange (behaviour.md §6.1) — the giver says
 /// <c>me</c>, the taker answers <c>other</c>, the giver stops its set and says <c>done</c>, the taker starts it and
-/// says <c>done</c> — and the hand-over of groups whose start failed here.
+/// says <c>done</c>.
 /// </summary>
 public sealed partial class ResourcePlanner
 {
@@ -171,29 +171,6 @@ public sealed partial class ResourcePlanner
             {
                 yield return group.Key;
             }
-        }
-    }
-
-    /// <summary>Hands the groups whose start failed to a live peer (see <see cref="AfterGroupStarted"/>).</summary>
-    private void HandOverFailedGroups()
-    {
-        // The peer must have said it is stable too: a peer just restarted ignores a standby request until then (3.0.6's
-        // "me" is only answered in the stable state), and the request would be cancelled with the group held by nobody.
-        if (_failedToHandOver.Count == 0 || State != PlannerState.Stable || _deadPeers.Count > 0 || !_peerAlive || !_peerSaidStable || InTransition || Healing)
-        {
-            return;
-        }
-
-        var set = HoldSet.None;
-        foreach (var group in Resources.Groups.Where(g => _failedToHandOver.Contains(g.Key)))
-        {
-            set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
-        }
-
-        _failedToHandOver.Clear();
-        if (set != HoldSet.None)
-        {
-            RequestStandby(set);
         }
     }
 
