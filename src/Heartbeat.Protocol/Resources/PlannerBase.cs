@@ -122,7 +122,7 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     public virtual string? StandbyUnsupported => null;
 
     /// <inheritdoc/>
-    public abstract string? RequestStandby(HoldSet set);
+    public abstract string? RequestStandby(HoldSet set, string? apiClient = null);
 
     /// <inheritdoc/>
     public abstract string? RequestTakeover(string what);

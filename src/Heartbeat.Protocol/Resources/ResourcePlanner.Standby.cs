@@ -51,7 +51,13 @@ public sealed partial class ResourcePlanner
     /// hb_standby: give up <paramref name="set"/> (local = our home groups, foreign = the peer's, all) to the peer with
     /// the three-phase ask_resources exchange (behaviour.md §6.1). Returns why it is refused, or null.
     /// </summary>
-    public override string? RequestStandby(HoldSet set)
+    /// <param name="set">The groups to give up.</param>
+    /// <param name="apiClient">
+    /// The heartbeat API client that asks, or null. 3.0.6's ipfail builds the request itself (t, rsc_hold, src, info)
+    /// and sends it through heartbeat's API, which adds from_id, to_id and client_gen (hb_api.c); so does ours, field
+    /// for field, so that a capture tells ipfail's giveup from an admin's hb_standby.
+    /// </param>
+    public override string? RequestStandby(HoldSet set, string? apiClient = null)
     {
         if (State != PlannerState.Stable)
         {
@@ -64,7 +70,14 @@ public sealed partial class ResourcePlanner
         }
 
         _standby = new StandbyExchange(StandbyStep.AwaitingOther, set, Now);
-        Send(AskResources(set, "me"));
+        Send(apiClient is null ? AskResources(set, "me") : new HaMessage(
+        [
+            HaField.String(WireFields.Type, ResourceMessages.AskResources),
+            HaField.String(ResourceFields.RscHold, Name(set)),
+            HaField.String(WireFields.Src, LocalNode),
+            HaField.String(ResourceFields.Info, "me"),
+            .. ApiClientFields.Stamp(apiClient),
+        ]));
         return null;
     }
 
