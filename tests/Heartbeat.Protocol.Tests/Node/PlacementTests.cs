@@ -188,11 +188,7 @@ public class PlacementTests
         // The same memory across a death: server2's start of G1 failed once (handed to server1); then server1 dies, server2
         // fails G1 again, and server1 comes back (auto_failback off: it takes nothing by itself). G1 is handed to it once it
         // says it is stable (asked before, a restarting peer ignores the request and it is cancelled 10 s later).
-        var lab = StablePair(AutoFailback.Off);
-        lab.FailStarts["server2"].Add(G1);
-        lab.Nodes["server2"].RequestTakeover("all");
-        lab.Run(TimeSpan.FromSeconds(3));
-        Assert.Equal([G1], lab.Held("server1"));
+        var lab = Server2FailedG1AndHandedItBack();
 
         lab.Crash("server1");
         lab.Run(TimeSpan.FromSeconds(5));
@@ -209,11 +205,7 @@ public class PlacementTests
         // The limit left by the seed 20261207 fix: server2's start of G1 fails, G1 is handed to server1 and runs there;
         // then the admin runs hb_standby on server1 and server2's start fails again. server1's report named G1 among the
         // groups it held, so server2 hands it back again instead of leaving it held by nobody.
-        var lab = StablePair(AutoFailback.Off);
-        lab.FailStarts["server2"].Add(G1);
-        lab.Nodes["server2"].RequestTakeover("all");
-        lab.Run(TimeSpan.FromSeconds(3));
-        Assert.Equal([G1], lab.Held("server1"));
+        var lab = Server2FailedG1AndHandedItBack();
 
         Assert.Equal(RequestOutcome.Accept("going standby: giving all groups to the peer"), lab.Nodes["server1"].RequestStandby("all"));
         lab.Run(TimeSpan.FromSeconds(5));
@@ -313,5 +305,16 @@ public class PlacementTests
             Assert.Empty(lab.Held("server1"));
             Assert.Equal(2, lab.Held("server2").Count);
         }
+    }
+
+    /// <summary>A stable pair (auto_failback off) where server2's start of G1 failed after "takeover all" there and G1 went back to server1.</summary>
+    private static NodeHarness Server2FailedG1AndHandedItBack()
+    {
+        var lab = StablePair(AutoFailback.Off);
+        lab.FailStarts["server2"].Add(G1);
+        lab.Nodes["server2"].RequestTakeover("all");
+        lab.Run(TimeSpan.FromSeconds(3));
+        Assert.Equal([G1], lab.Held("server1"));
+        return lab;
     }
 }
