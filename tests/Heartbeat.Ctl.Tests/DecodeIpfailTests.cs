@@ -32,7 +32,7 @@ public sealed class DecodeIpfailTests : IDisposable
             Stamped(new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "all"), HaField.String("src", "server1"), HaField.String("info", "me"),
                 HaField.String("from_id", "ipfail"), HaField.String("to_id", "ipfail"), HaField.String("client_gen", "0")]), "server1", 5),
 
-            // The same request from hb_standby (or our built-in ipfail, which sends it as hb_standby does), and the answers.
+            // The same request from hb_standby (our built-in ipfail's is stamped like 3.0.6's above), and the answers.
             Stamped(new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "me")]), "server2", 6),
             Stamped(new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "other")]), "server1", 7),
             Stamped(new HaMessage([HaField.String("t", "ask_resources"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "done")]), "server2", 8),

@@ -11,6 +11,9 @@ internal static partial class ResourceLog
     [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "Group {Group} failed: {Reason}")]
     public static partial void GroupFailed(ILogger logger, string group, string reason);
 
+    [LoggerMessage(EventId = 236, Level = LogLevel.Warning, Message = "Group {Group} is left down: {Reason}")]
+    public static partial void GroupLeftDown(ILogger logger, string group, string reason);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Resource {Resource} {Action}: ok={Success} {Detail}")]
     public static partial void ResourceResult(ILogger logger, string resource, string action, bool success, string detail);
 

@@ -71,6 +71,12 @@ public sealed partial class NodeLoop
 
         LogFencing(_outputs);
 
+        var leftDown = _outputs.GroupsLeftDown;
+        for (int i = 0; i < leftDown.Count; i++)
+        {
+            ResourceLog.GroupLeftDown(_logger, leftDown[i].Key, leftDown[i].Reason);
+        }
+
         _outputs.Clear();
     }
 

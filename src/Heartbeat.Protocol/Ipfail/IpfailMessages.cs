@@ -22,9 +22,9 @@ public static class IpfailMessages
     public const string AbortGiveup = "abort_giveup";
 
     public const string NumPing = "num_ping";
-    public const string FromId = "from_id";
-    public const string ToId = "to_id";
-    public const string ClientGeneration = "client_gen";
+    public const string FromId = ApiClientFields.FromId;
+    public const string ToId = ApiClientFields.ToId;
+    public const string ClientGeneration = ApiClientFields.ClientGeneration;
     public const string Join = "join";
 
     /// <summary>Every type ipfail reads or sends (hbctl decode names them).</summary>
@@ -105,7 +105,8 @@ public static class IpfailMessages
             ClientStatus => $"API client {message.GetString(FromId) ?? "?"} on {src}: {message.GetString(WireFields.Status) ?? "?"}" +
                 (message.GetString(FromId) == ClientId && message.GetString(WireFields.Status) == Join ? " (ipfail's join notice: the other ipfail answers with its count)" : string.Empty),
 
-            // heartbeat's API stamps from_id on whatever a client sends; giveup() sends hb_standby's request.
+            // heartbeat's API stamps from_id on whatever a client sends; giveup() sends hb_standby's request through it
+            // (ours too, see ResourcePlanner.RequestStandby's apiClient).
             _ when message.GetString(FromId) == ClientId && StandbyMessages.Describe(message) is { } standby => $"ipfail's giveup: {standby}",
             _ => null,
         };
@@ -115,8 +116,6 @@ public static class IpfailMessages
     [
         .. fields,
         HaField.String(WireFields.Dest, peer),
-        HaField.String(FromId, ClientId),
-        HaField.String(ToId, ClientId),
-        HaField.String(ClientGeneration, "0"),
+        .. ApiClientFields.Stamp(ClientId),
     ]);
 }

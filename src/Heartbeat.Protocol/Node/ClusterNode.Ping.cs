@@ -141,7 +141,10 @@ public sealed partial class ClusterNode
         }
     }
 
-    /// <summary>ipfail's messages go out sequenced; its giveup is hb_standby's request. Returns whether anything happened.</summary>
+    /// <summary>
+    /// ipfail's messages go out sequenced; its giveup is hb_standby's request, stamped as sent by the API client ipfail
+    /// (3.0.6's from_id=ipfail). Returns whether anything happened.
+    /// </summary>
     private bool RunIpfail(NodeOutputs outputs)
     {
         if (_ipfail is null)
@@ -161,7 +164,7 @@ public sealed partial class ClusterNode
         if (_ipfail.TakeGiveup() is { } set)
         {
             any = true;
-            var outcome = RequestStandby(set == HoldSet.Foreign ? "foreign" : "all");
+            var outcome = RequestMove(set == HoldSet.Foreign ? "foreign" : "all", takeover: false, apiClient: IpfailMessages.ClientId);
             if (!outcome.Accepted)
             {
                 _ipfail.GiveupRefused(outcome.Message);

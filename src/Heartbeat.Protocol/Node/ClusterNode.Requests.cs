@@ -13,7 +13,11 @@ public sealed partial class ClusterNode
     /// <summary>hb_takeover <paramref name="argument"/>: ask the peer to go standby so that this node takes them.</summary>
     public RequestOutcome RequestTakeover(string? argument) => RequestMove(argument, takeover: true);
 
-    private RequestOutcome RequestMove(string? argument, bool takeover)
+    /// <summary>
+    /// A standby or takeover request; <paramref name="apiClient"/> names the heartbeat API client that asks (the
+    /// built-in ipfail's giveup), which a standby request then carries as 3.0.6's API stamps it.
+    /// </summary>
+    private RequestOutcome RequestMove(string? argument, bool takeover, string? apiClient = null)
     {
         argument ??= "all";
         if (argument is not ("all" or "local" or "foreign" or "failback"))
@@ -45,7 +49,7 @@ public sealed partial class ClusterNode
 
         // hb_standby failback = foreign (the groups whose home is the peer).
         var set = argument switch { "local" => HoldSet.Local, "foreign" or "failback" => HoldSet.Foreign, _ => HoldSet.All };
-        string? refused = _planner.RequestStandby(set);
+        string? refused = _planner.RequestStandby(set, apiClient);
         if (refused is not null)
         {
             return RequestOutcome.Refuse($"standby refused: {refused}");

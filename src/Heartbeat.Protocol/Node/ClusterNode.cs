@@ -329,6 +329,9 @@ public sealed partial class ClusterNode
             case ReadyToLeave:
                 _readyToLeave = true;
                 break;
+            case GroupLeftDown leftDown:
+                outputs.GroupsLeftDown.Add(leftDown);
+                break;
         }
     }
 

@@ -32,8 +32,12 @@ public sealed class NodeOutputs
     /// <summary>What fencing decided or saw, for the log (HB_EVENT=stonith).</summary>
     public List<Fencing.FencingEvent> FencingEvents { get; } = [];
 
+    /// <summary>Groups whose start failed and that stay down rather than bounce between the nodes, for the log.</summary>
+    public List<Resources.GroupLeftDown> GroupsLeftDown { get; } = [];
+
     /// <summary>Whether anything was produced at all.</summary>
-    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && FenceRequests.Count == 0 && FencingEvents.Count == 0 && Echoes.Count == 0;
+    public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && FenceRequests.Count == 0 && FencingEvents.Count == 0 && Echoes.Count == 0
+        && GroupsLeftDown.Count == 0;
 
     public void Clear()
     {
@@ -44,5 +48,6 @@ public sealed class NodeOutputs
         Echoes.Clear();
         FenceRequests.Clear();
         FencingEvents.Clear();
+        GroupsLeftDown.Clear();
     }
 }

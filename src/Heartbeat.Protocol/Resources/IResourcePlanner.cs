@@ -77,8 +77,12 @@ public interface IResourcePlanner
     /// <summary>Why this protocol has no standby/takeover (the refusal, in 3.0.6's words), or null when it has one.</summary>
     string? StandbyUnsupported { get; }
 
-    /// <summary>hb_standby: give <paramref name="set"/> to the peer. Returns why it is refused, or null.</summary>
-    string? RequestStandby(HoldSet set);
+    /// <summary>
+    /// hb_standby: give <paramref name="set"/> to the peer. Returns why it is refused, or null. <paramref name="apiClient"/>:
+    /// the heartbeat API client that asks (ipfail's giveup), whose id the request carries as 3.0.6's API stamps it; null
+    /// for hb_standby and <c>hbctl standby</c>, whose request carries no such mark.
+    /// </summary>
+    string? RequestStandby(HoldSet set, string? apiClient = null);
 
     /// <summary>hb_takeover: ask the peer to go standby so that we take <paramref name="what"/>. Returns why it is refused, or null.</summary>
     string? RequestTakeover(string what);

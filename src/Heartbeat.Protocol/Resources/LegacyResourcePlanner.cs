@@ -48,7 +48,7 @@ public sealed class LegacyResourcePlanner(string local, HaResources resources, T
     /// <summary>3.0.6's own words for hb_standby/hb_takeover with auto_failback legacy.</summary>
     public override string? StandbyUnsupported => "Standby mode only implemented when nice_failback on (auto_failback on or off)";
 
-    public override string? RequestStandby(HoldSet set) => StandbyUnsupported;
+    public override string? RequestStandby(HoldSet set, string? apiClient = null) => StandbyUnsupported;
 
     public override string? RequestTakeover(string what) => StandbyUnsupported;
 

@@ -5,10 +5,15 @@ using static Heartbeat.Protocol.Timing.Deadlines;
 namespace Heartbeat.Protocol.Resources;
 
 /// <summary>
-/// What both negotiations share: the command queue, the held and pending groups, and the graceful leave, which is the
-/// same in every mode (3.0.6 stops every group of haresources in file order, held or not, then sends shutdone).
+/// What both negotiations share: the command queue, the held and pending groups, the partition heal and the graceful
+/// leave, which are the same in every mode.
 /// </summary>
-public abstract class PlannerBase(string local, HaResources resources, TimeProvider time) : IResourcePlanner
+/// <remarks>
+/// In parts by concern: this file holds the shared state, the commands and the group bookkeeping;
+/// <c>PlannerBase.Heal.cs</c> the partition heal settled in place (and the re-announcement after a stall);
+/// <c>PlannerBase.Leave.cs</c> the graceful leave and its make-before-break between two of ours.
+/// </remarks>
+public abstract partial class PlannerBase(string local, HaResources resources, TimeProvider time) : IResourcePlanner
 {
     /// <summary>
     /// Our marker field: 3.0.6 ignores fields it does not know (its rc.d hooks would see HA_hbnet), so our nodes can
@@ -19,23 +24,12 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     /// <summary>The marker's value: the version of our extensions.</summary>
     public const string ImplementationVersion = "1";
 
-    /// <summary>Our own message, sent only at a partition heal: "I have re-announced my home groups; release yours of mine".</summary>
-    public const string HealNoticeType = "hbnet-partition-healed";
-
-    /// <summary>Our own message in a graceful leave between two of ours: "your addresses are up and announced here; let go".</summary>
-    public const string TookOverType = "hbnet-took-over";
-
-    /// <summary>How long a leaving node keeps its addresses waiting for a peer of ours to take them first.</summary>
-    public static readonly TimeSpan MakeBeforeBreakWait = TimeSpan.FromSeconds(2);
-
     /// <summary>
-    /// How long a healed node waits for the peer to settle the heal before it gives the peer's home groups back anyway:
-    /// a real 3.0.6 peer that saw the partition leaves (shutdone) to restart itself, ~4 s after the heal on an idle
-    /// machine but 12 s and more when its scripts are slow ("Shutdown delayed until current resource activity
-    /// finishes"); one that never declared us dead keeps its groups and says nothing, so after this the duplicate is
-    /// ended by us. Giving up too early would stop the address the restarting peer is about to drop as well.
+    /// Our field on a full <c>resource</c> report: the groups the sender actually holds (started, not under way), by
+    /// key, separated by spaces. 3.0.6's report names only classes, which a node claims even when a start failed; this
+    /// says which groups are up, so a peer of ours knows when a group it handed over after a failed start has run there.
     /// </summary>
-    public static readonly TimeSpan HealFallback = TimeSpan.FromSeconds(30);
+    public const string HeldGroupsField = "hbnet_held";
 
     // ---- The state both negotiations share (the mode's own is in its planner) ------------------------------------
 
@@ -74,23 +68,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     // ---- End of the state ----------------------------------------------------------------------------------------
 
-    /// <summary>A partition heal being settled: with whom, since when, what is done.</summary>
-    private sealed class Heal(string peer, TimeSpan since)
-    {
-        public string Peer { get; } = peer;
-
-        public TimeSpan Since { get; } = since;
-
-        /// <summary>Our heal notice is sent (after every held home group was re-announced).</summary>
-        public bool NoticeSent { get; set; }
-
-        /// <summary>The peer settled its side (its notice came, or the fallback ran out): our copies of its groups are released.</summary>
-        public bool PeerSettled { get; set; }
-
-        /// <summary>Our copies of the peer's home groups whose stop is not reported yet.</summary>
-        public HashSet<string> Releasing { get; } = new(StringComparer.Ordinal);
-    }
-
     public IReadOnlyCollection<string> Held => HeldKeys;
 
     public abstract HoldSet Holding { get; }
@@ -115,13 +92,10 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     public virtual string? StandbyUnsupported => null;
 
     /// <inheritdoc/>
-    public abstract string? RequestStandby(HoldSet set);
+    public abstract string? RequestStandby(HoldSet set, string? apiClient = null);
 
     /// <inheritdoc/>
     public abstract string? RequestTakeover(string what);
-
-    /// <summary>True while a partition heal is being settled.</summary>
-    public bool Healing => _heal is not null;
 
     public void Drain(List<PlannerCommand> destination)
     {
@@ -166,46 +140,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
 
     public abstract void PeerReturned(string peer);
 
-    /// <summary>
-    /// The peer we declared dead is heard again with the same generation: a partition healed. 3.0.6 restarts both
-    /// nodes (≈25 s outage, behaviour.md §7). We settle it in place, make-before-break: each node keeps its home
-    /// groups (where 3.0.6's restart would put them too), re-announces them with gratuitous ARP, then tells the peer,
-    /// which only then releases its copies of them.
-    /// </summary>
-    public void PartitionHealed(string peer)
-    {
-        PeerReturned(peer);
-        BeginHeal(peer);
-    }
-
-    /// <summary>
-    /// This node did not run for longer than the deadtime (SIGSTOP, a frozen VM, starvation): its peer has declared it
-    /// dead and taken its groups, so each of its addresses is up twice and clients follow the peer's takeover ARP. Our
-    /// stall guard keeps us from accusing the peer, so no heal starts here: we re-announce our held home groups at once
-    /// (the heal's rule: the home node keeps its group). A 3.0.6 peer then restarts and deletes its copy without an
-    /// ARP, which without this left clients on its MAC until their neighbour entry went stale (6.4 s of outage
-    /// measured); a peer of ours begins a heal and releases its copy only after our announcement.
-    /// </summary>
-    public void ResumedAfterStall()
-    {
-        if (State is PlannerState.Init or PlannerState.ShuttingDown)
-        {
-            return;
-        }
-
-        foreach (var group in HeldHomeGroups().Where(g => !_announcing.Contains(g.Key)))
-        {
-            _commands.Add(new AnnounceGroup(group.Key, "resumed after a stall longer than the deadtime: the peer may have taken it", GroupCause.Stall));
-        }
-    }
-
-    /// <summary>A re-announcement (gratuitous ARP of a held group) has been done.</summary>
-    public void GroupAnnounced(string key)
-    {
-        _announcing.Remove(key);
-        SendHealNoticeIfReady();
-    }
-
     public TimeSpan? NextTimerIn
     {
         get
@@ -216,155 +150,29 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     }
 
     /// <summary>When the first running timer fires, on <see cref="Now"/>'s clock (one tick past a strict "more than").</summary>
-    protected virtual TimeSpan? EarliestTimer()
-    {
-        TimeSpan? next = null;
-        if (_deferredReleases.Count > 0)
-        {
-            next = Earlier(next, _deferredUntil);
-        }
-
-        if (_heal is { PeerSettled: false } heal)
-        {
-            next = Earlier(next, heal.Since + HealFallback + TimeSpan.FromTicks(1));
-        }
-
-        return next;
-    }
+    protected virtual TimeSpan? EarliestTimer() => HealTimer() is { } heal ? Earlier(LeaveTimer(), heal) : LeaveTimer();
 
     public virtual void Tick()
     {
-        if (_deferredReleases.Count > 0 && Now >= _deferredUntil)
-        {
-            ReleaseDeferred($"shutdown (the peer did not take over within {MakeBeforeBreakWait.TotalSeconds:0} s)");
-        }
-
-        if (_heal is { PeerSettled: false } heal && Now - heal.Since > HealFallback)
-        {
-            // The peer never answered the heal: a real node that did not see the partition and kept its own groups.
-            heal.PeerSettled = true;
-            ReleasePeersHomeGroups(heal, "partition healed, peer kept its groups");
-        }
+        TickLeave();
+        TickHeal();
     }
 
     /// <summary>Receives our own messages (heal notice, took-over); true when the message was one of ours and is handled.</summary>
     protected bool ReceivedHealNotice(string from, HaMessage message)
     {
-        if (message.Type == TookOverType)
+        switch (message.Type)
         {
-            PeerIsOurs = true;
-            ReleaseDeferred($"shutdown, {from} has taken over");
-            return true;
-        }
-
-        if (message.Type != HealNoticeType)
-        {
-            return false;
-        }
-
-        PeerIsOurs = true;
-        if (_heal is null || !string.Equals(_heal.Peer, from, StringComparison.Ordinal))
-        {
-            // The peer saw the partition and we did not (one-way loss): settle it the same way from our side.
-            PeerReturned(from);
-            BeginHeal(from);
-        }
-
-        if (_heal is { PeerSettled: false } heal)
-        {
-            heal.PeerSettled = true;
-            ReleasePeersHomeGroups(heal, $"partition healed, {from} re-announced its groups");
-        }
-
-        return true;
-    }
-
-    /// <summary>
-    /// Whether a leaving node keeps this held group until the peer has taken it (nice_failback, a live peer of ours, and
-    /// a group of addresses only: two nodes may briefly both have an address, never both run a service).
-    /// </summary>
-    protected virtual bool KeepUntilTakenOver(ResourceGroupSpec group) => false;
-
-    /// <summary>A group of native addresses only, which two nodes may both hold for a moment (make-before-break).</summary>
-    protected static bool AddressesOnly(ResourceGroupSpec group) => group.Resources.All(r => r.IsIpAddress);
-
-    /// <summary>Tells a leaving peer of ours that its addresses are up here, after they are.</summary>
-    protected void SendTookOver() => Send(new HaMessage([HaField.String(WireFields.Type, TookOverType), HaField.String(ImplementationField, ImplementationVersion)]));
-
-    private void ReleaseDeferred(string reason)
-    {
-        foreach (string key in _deferredReleases)
-        {
-            PendingKeys.Remove(key);
-            Release(key, reason, GroupCause.Shutdown);
-        }
-
-        _deferredReleases.Clear();
-    }
-
-    /// <summary>The peer left, died or restarted: whatever heal was running is moot.</summary>
-    protected void CancelHeal() => _heal = null;
-
-    /// <summary>What the mode does once a heal is settled (nice_failback: a fresh full report).</summary>
-    protected virtual void AfterHeal()
-    {
-    }
-
-    /// <summary>What the mode does when a heal begins (nice_failback: any standby exchange is void).</summary>
-    protected virtual void OnHealStarted()
-    {
-    }
-
-    /// <summary>The groups whose home is this node and that it holds, not in the middle of an acquisition or release.</summary>
-    private IEnumerable<ResourceGroupSpec> HeldHomeGroups() =>
-        Resources.Groups.Where(g => IsLocal(g) && HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key));
-
-    private void BeginHeal(string peer)
-    {
-        if (State is PlannerState.Init or PlannerState.ShuttingDown || _heal is not null)
-        {
-            return;
-        }
-
-        _heal = new Heal(peer, Now);
-        OnHealStarted();
-        foreach (var group in HeldHomeGroups())
-        {
-            _announcing.Add(group.Key);
-            _commands.Add(new AnnounceGroup(group.Key, "partition healed: the home node keeps its group", GroupCause.PartitionHeal));
-        }
-
-        SendHealNoticeIfReady();
-    }
-
-    private void SendHealNoticeIfReady()
-    {
-        if (_heal is { NoticeSent: false } heal && _announcing.Count == 0)
-        {
-            heal.NoticeSent = true;
-            Send(new HaMessage([HaField.String(WireFields.Type, HealNoticeType), HaField.String(ImplementationField, ImplementationVersion)]));
-            FinishHealIfDone();
-        }
-    }
-
-    private void ReleasePeersHomeGroups(Heal heal, string reason)
-    {
-        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, heal.Peer, StringComparison.OrdinalIgnoreCase)
-            && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
-        {
-            heal.Releasing.Add(group.Key);
-            Release(group.Key, reason, GroupCause.PartitionHeal);
-        }
-
-        FinishHealIfDone();
-    }
-
-    private void FinishHealIfDone()
-    {
-        if (_heal is { NoticeSent: true, PeerSettled: true } heal && heal.Releasing.Count == 0)
-        {
-            _heal = null;
-            AfterHeal();
+            case TookOverType:
+                PeerIsOurs = true;
+                PeerTookOver(from);
+                return true;
+            case HealNoticeType:
+                PeerIsOurs = true;
+                HealNoticeReceived(from);
+                return true;
+            default:
+                return false;
         }
     }
 
@@ -410,44 +218,6 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
         }
     }
 
-    /// <summary>Graceful leave: every group stopped (3.0.6 stops all, held or not), then membership may send shutdone.</summary>
-    public void BeginShutdown()
-    {
-        if (State == PlannerState.ShuttingDown)
-        {
-            return;
-        }
-
-        State = PlannerState.ShuttingDown;
-        _heal = null;
-        OnShutdown();
-        foreach (var group in Resources.Groups)
-        {
-            if (HeldKeys.Contains(group.Key) && KeepUntilTakenOver(group))
-            {
-                // Make-before-break: kept (and counted as under way) until the peer says it has the address up.
-                _deferredReleases.Add(group.Key);
-                PendingKeys.Add(group.Key);
-            }
-            else
-            {
-                Release(group.Key, "shutdown", GroupCause.Shutdown);
-            }
-        }
-
-        _deferredUntil = Now + MakeBeforeBreakWait;
-
-        if (PendingKeys.Count == 0)
-        {
-            _commands.Add(new ReadyToLeave());
-        }
-    }
-
-    /// <summary>What a mode announces before its groups are stopped (nice_failback: the info=shutdown report).</summary>
-    protected virtual void OnShutdown()
-    {
-    }
-
     protected virtual void AfterGroupStarted(string key, bool success)
     {
     }
@@ -490,6 +260,9 @@ public abstract class PlannerBase(string local, HaResources resources, TimeProvi
     }
 
     protected void Send(HaMessage body) => _commands.Add(new SendClusterMessage(body));
+
+    /// <summary>Says (for the log) that a failed group stays down here, and why.</summary>
+    protected void LeaveDown(string key, string reason) => _commands.Add(new GroupLeftDown(key, reason));
 
     /// <summary>
     /// A dead peer needs a reset before its groups are taken, or not (it had let go of everything): the node's fencing

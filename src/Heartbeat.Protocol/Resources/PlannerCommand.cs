@@ -26,3 +26,10 @@ public sealed record ReadyToLeave : PlannerCommand;
 /// many groups it held as far as the protocol knew (the fencing's priority). The takeover's acquisitions follow.
 /// </summary>
 public sealed record FenceDecision(string Peer, bool Needed, int PeerHeld) : PlannerCommand;
+
+/// <summary>
+/// A group's start failed here and it is not handed to the peer: it was handed over after a failed start before and
+/// has not run on the peer since, so it fails on both nodes and stays down rather than bouncing between them. For the
+/// log; nothing is to be done.
+/// </summary>
+public sealed record GroupLeftDown(string Key, string Reason) : PlannerCommand;

@@ -53,6 +53,7 @@ public sealed partial class ResourcePlanner
         {
             PeerIsOurs = message.GetString(ImplementationField) is not null;
             _peerSaidStable = message.GetString(ResourceFields.IsStable) == "1";
+            PeerHoldsGroups(message.GetString(HeldGroupsField));
         }
 
         if (State is PlannerState.Starting or PlannerState.BothStarting)
@@ -131,12 +132,29 @@ public sealed partial class ResourcePlanner
             HaField.String(ResourceFields.IsStable, isStable ? "1" : "0"),
         };
         fields.Add(HaField.String(ImplementationField, ImplementationVersion));
+        if (HeldGroups(hold) is { Length: > 0 } held)
+        {
+            // Left out when empty: "holds none" then reads like a 3.0.6 report, and nothing is concluded from either.
+            fields.Add(HaField.String(HeldGroupsField, held));
+        }
+
         if (info is not null)
         {
             fields.Add(HaField.String(ResourceFields.Info, info));
         }
 
         Send(new HaMessage(fields));
+    }
+
+    /// <summary>
+    /// The <see cref="PlannerBase.HeldGroupsField"/> of a report claiming <paramref name="hold"/>: the groups of those
+    /// classes that are up here and not under way (a group being given up in a standby is no longer counted).
+    /// </summary>
+    private string HeldGroups(HoldSet hold)
+    {
+        var held = Resources.Groups.Where(g => HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)
+            && (hold & (IsLocal(g) ? HoldSet.Local : HoldSet.Foreign)) != 0);
+        return string.Join(' ', held.Select(g => g.Key));
     }
 
     public static string Name(HoldSet set) => set switch

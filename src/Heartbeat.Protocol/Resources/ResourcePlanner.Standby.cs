@@ -5,7 +5,7 @@ namespace Heartbeat.Protocol.Resources;
 /// <summary>
 /// hb_standby and hb_takeover: the three-phase <c>ask_resources</c> exchange (behaviour.md §6.1) — the giver says
 /// <c>me</c>, the taker answers <c>other</c>, the giver stops its set and says <c>done</c>, the taker starts it and
-/// says <c>done</c> — and the hand-over of groups whose start failed here.
+/// says <c>done</c>.
 /// </summary>
 public sealed partial class ResourcePlanner
 {
@@ -51,7 +51,13 @@ public sealed partial class ResourcePlanner
     /// hb_standby: give up <paramref name="set"/> (local = our home groups, foreign = the peer's, all) to the peer with
     /// the three-phase ask_resources exchange (behaviour.md §6.1). Returns why it is refused, or null.
     /// </summary>
-    public override string? RequestStandby(HoldSet set)
+    /// <param name="set">The groups to give up.</param>
+    /// <param name="apiClient">
+    /// The heartbeat API client that asks, or null. 3.0.6's ipfail builds the request itself (t, rsc_hold, src, info)
+    /// and sends it through heartbeat's API, which adds from_id, to_id and client_gen (hb_api.c); so does ours, field
+    /// for field, so that a capture tells ipfail's giveup from an admin's hb_standby.
+    /// </param>
+    public override string? RequestStandby(HoldSet set, string? apiClient = null)
     {
         if (State != PlannerState.Stable)
         {
@@ -64,7 +70,14 @@ public sealed partial class ResourcePlanner
         }
 
         _standby = new StandbyExchange(StandbyStep.AwaitingOther, set, Now);
-        Send(AskResources(set, "me"));
+        Send(apiClient is null ? AskResources(set, "me") : new HaMessage(
+        [
+            HaField.String(WireFields.Type, ResourceMessages.AskResources),
+            HaField.String(ResourceFields.RscHold, Name(set)),
+            HaField.String(WireFields.Src, LocalNode),
+            HaField.String(ResourceFields.Info, "me"),
+            .. ApiClientFields.Stamp(apiClient),
+        ]));
         return null;
     }
 
@@ -171,29 +184,6 @@ public sealed partial class ResourcePlanner
             {
                 yield return group.Key;
             }
-        }
-    }
-
-    /// <summary>Hands the groups whose start failed to a live peer (see <see cref="AfterGroupStarted"/>).</summary>
-    private void HandOverFailedGroups()
-    {
-        // The peer must have said it is stable too: a peer just restarted ignores a standby request until then (3.0.6's
-        // "me" is only answered in the stable state), and the request would be cancelled with the group held by nobody.
-        if (_failedToHandOver.Count == 0 || State != PlannerState.Stable || _deadPeers.Count > 0 || !_peerAlive || !_peerSaidStable || InTransition || Healing)
-        {
-            return;
-        }
-
-        var set = HoldSet.None;
-        foreach (var group in Resources.Groups.Where(g => _failedToHandOver.Contains(g.Key)))
-        {
-            set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
-        }
-
-        _failedToHandOver.Clear();
-        if (set != HoldSet.None)
-        {
-            RequestStandby(set);
         }
     }
 

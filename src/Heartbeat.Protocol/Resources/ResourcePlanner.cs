@@ -13,7 +13,8 @@ namespace Heartbeat.Protocol.Resources;
 /// <remarks>
 /// In parts by concern: this file holds the planner's whole state, start-up placement and takeover;
 /// <c>ResourcePlanner.Reports.cs</c> the <c>resource</c> reports, received and sent; <c>ResourcePlanner.Standby.cs</c>
-/// the standby/takeover three-phase exchange. <see cref="PlannerBase"/> holds the groups, the heal and the leave.
+/// the standby/takeover three-phase exchange; <c>ResourcePlanner.FailedStarts.cs</c> the hand-over of groups whose
+/// start failed here. <see cref="PlannerBase"/> holds the groups, the heal and the leave.
 /// </remarks>
 public sealed partial class ResourcePlanner : PlannerBase
 {
@@ -72,8 +73,9 @@ public sealed partial class ResourcePlanner : PlannerBase
     private bool _peerSaidStable;
 
     /// <summary>
-    /// Groups handed over after a failed start (not again until one of their starts succeeds here, the admin asks for a
-    /// takeover here, or the peer dies): a group failing on both nodes does not bounce between them.
+    /// Groups handed over after a failed start (not again until the group has run: one of its starts succeeds here or
+    /// the peer's report says it holds it; or the admin asks for a takeover here, or the peer dies): a group failing
+    /// on both nodes does not bounce between them.
     /// </summary>
     private readonly HashSet<string> _handedOverAfterFailure = new(StringComparer.Ordinal);
 
@@ -293,12 +295,9 @@ public sealed partial class ResourcePlanner : PlannerBase
         {
             _handedOverAfterFailure.Remove(key);
         }
-        else if (_handedOverAfterFailure.Add(key))
+        else
         {
-            // 3.0.6 runs hb_standby foreign 30 s after any failed start, whatever the group's class (behaviour.md §11.3),
-            // so a failed home group is never handed over. We give up the failed group's own class, as soon as the
-            // cluster is stable, once per group: a group that fails on both nodes does not bounce between them.
-            _failedToHandOver.Add(key);
+            GroupStartFailed(key);
         }
 
         FinishAcquisitionIfDone();

@@ -5,8 +5,8 @@ namespace Heartbeat.Protocol.Resources;
 /// <summary>
 /// What a message of the standby exchange (<c>ask_resources</c>, behaviour.md §6.1) means, for <c>hbctl decode</c>.
 /// The same exchange carries hb_standby, <c>hbctl standby</c> and ipfail's giveup: 3.0.6's ipfail sends its request
-/// through heartbeat's API, which stamps <c>from_id=ipfail</c> on it (see Ipfail.IpfailMessages.Describe); the other
-/// senders leave no mark of who asked.
+/// through heartbeat's API, which stamps <c>from_id=ipfail</c> on it (see Ipfail.IpfailMessages.Describe), and our
+/// built-in ipfail stamps it alike; the other senders leave no mark of who asked.
 /// </summary>
 public static class StandbyMessages
 {

@@ -152,4 +152,28 @@ public class IpfailTests
         var dead = lab.Sent["server2"].First(m => m.Type == "you_are_dead");
         Assert.Equal(["t", "dest", "from_id", "to_id", "client_gen", "src"], dead.Fields.Take(6).Select(f => f.Name));
     }
+
+    [Fact]
+    public void The_giveup_is_hb_standbys_request_stamped_by_the_api_as_ipfails_and_an_admins_standby_is_not()
+    {
+        // ipfail.c giveup(): t, rsc_hold, src, info=me, sent with sendclustermsg; hb_api.c adds from_id, to_id and
+        // client_gen to a named client's message; heartbeat stamps the rest.
+        var lab = Lab(AutoFailback.On);
+        _reaches["server1"].Clear();
+        lab.Run(TimeSpan.FromSeconds(3));
+        var giveup = Assert.Single(lab.Sent["server1"], m => m.Type == "ask_resources" && m.GetString("info") == "me");
+        Assert.Equal(["t", "rsc_hold", "src", "info", "from_id", "to_id", "client_gen", "srcuuid", "seq", "hg", "ts", "ld", "ttl", "auth"], giveup.Fields.Select(f => f.Name));
+        Assert.Equal(("all", "server1", "ipfail", "ipfail", "0"), (giveup.GetString("rsc_hold"), giveup.GetString("src"), giveup.GetString("from_id"), giveup.GetString("to_id"), giveup.GetString("client_gen")));
+        Assert.Equal("ipfail's giveup: standby request: server1 wants to go standby [all]", IpfailMessages.Describe(giveup));
+
+        // The admin's standby on the other node (the groups came back by auto_failback) carries no client id.
+        _reaches["server1"].Add("10.0.0.254");
+        lab.Run(TimeSpan.FromSeconds(20));
+        lab.ClearRecords();
+        Assert.True(lab.Nodes["server2"].RequestStandby("foreign").Accepted);
+        lab.Run(TimeSpan.FromSeconds(1));
+        var standby = Assert.Single(lab.Sent["server2"], m => m.Type == "ask_resources" && m.GetString("info") == "me");
+        Assert.Null(standby.GetString("from_id"));
+        Assert.Null(IpfailMessages.Describe(standby));
+    }
 }

@@ -67,6 +67,7 @@ internal sealed class NodeHarness
             Waiting[name] = [];
             Fences[name] = [];
             FenceLog[name] = [];
+            LeftDown[name] = [];
             _outputs[name] = new NodeOutputs();
         }
     }
@@ -108,6 +109,9 @@ internal sealed class NodeHarness
 
     /// <summary>Every fencing event of each node, in order.</summary>
     public Dictionary<string, List<FencingEvent>> FenceLog { get; } = [];
+
+    /// <summary>Per node: the failed groups it said it leaves down (the log's "Group X is left down").</summary>
+    public Dictionary<string, List<GroupLeftDown>> LeftDown { get; } = [];
 
     /// <summary>Each completed reset, in order: (when, who reset whom).</summary>
     public List<(DateTimeOffset At, string By, string Victim)> Resets { get; } = [];
@@ -330,6 +334,7 @@ internal sealed class NodeHarness
         node.Pump(outputs);
         Events[name].AddRange(outputs.Events);
         FenceLog[name].AddRange(outputs.FencingEvents);
+        LeftDown[name].AddRange(outputs.GroupsLeftDown);
         foreach (var fence in outputs.FenceRequests)
         {
             Fences[name].Add(fence);
@@ -366,7 +371,7 @@ internal sealed class NodeHarness
             var message = decoded.Value.Effective;
             Sent[name].Add(message);
             byte[] bytes = AsReal306 && message.GetString(PlannerBase.ImplementationField) is not null
-                ? new Authenticator(Keys).Encode(message.Remove(PlannerBase.ImplementationField), Options.Wire)
+                ? new Authenticator(Keys).Encode(message.Remove(PlannerBase.ImplementationField).Remove(PlannerBase.HeldGroupsField), Options.Wire)
                 : datagram.Bytes.ToArray();
             foreach (string other in Names)
             {

@@ -188,11 +188,7 @@ public class PlacementTests
         // The same memory across a death: server2's start of G1 failed once (handed to server1); then server1 dies, server2
         // fails G1 again, and server1 comes back (auto_failback off: it takes nothing by itself). G1 is handed to it once it
         // says it is stable (asked before, a restarting peer ignores the request and it is cancelled 10 s later).
-        var lab = StablePair(AutoFailback.Off);
-        lab.FailStarts["server2"].Add(G1);
-        lab.Nodes["server2"].RequestTakeover("all");
-        lab.Run(TimeSpan.FromSeconds(3));
-        Assert.Equal([G1], lab.Held("server1"));
+        var lab = Server2FailedG1AndHandedItBack();
 
         lab.Crash("server1");
         lab.Run(TimeSpan.FromSeconds(5));
@@ -201,6 +197,50 @@ public class PlacementTests
         lab.Run(TimeSpan.FromSeconds(20));
         Assert.Equal([G1], lab.Held("server1"));
         Assert.Equal([G2], lab.Held("server2"));
+    }
+
+    [Fact]
+    public void A_failed_group_that_ran_on_the_peer_since_is_handed_over_again_after_a_standby_there()
+    {
+        // The limit left by the seed 20261207 fix: server2's start of G1 fails, G1 is handed to server1 and runs there;
+        // then the admin runs hb_standby on server1 and server2's start fails again. server1's report named G1 among the
+        // groups it held, so server2 hands it back again instead of leaving it held by nobody.
+        var lab = Server2FailedG1AndHandedItBack();
+
+        Assert.Equal(RequestOutcome.Accept("going standby: giving all groups to the peer"), lab.Nodes["server1"].RequestStandby("all"));
+        lab.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal([G1], lab.Held("server1"));
+        Assert.Equal([G2], lab.Held("server2"));
+        Assert.Equal(2, lab.Wire("server2").Count(m => m == "ask_resources foreign me"));
+        Assert.Empty(lab.LeftDown["server2"]);
+        Assert.False(lab.Nodes["server1"].InTransition || lab.Nodes["server2"].InTransition);
+    }
+
+    [Fact]
+    public void A_group_failing_on_both_nodes_is_handed_over_once_each_way_then_left_down_and_logged()
+    {
+        // Both nodes fail G1. server2's takeover makes server1 give it up; server2 fails it and hands it back; server1
+        // fails it and hands it over; server2, which handed it over already and never saw it run since, keeps it down
+        // and says so. No further standby request follows, however long the pair runs.
+        var lab = StablePair(AutoFailback.On);
+        lab.FailStarts["server1"].Add(G1);
+        lab.FailStarts["server2"].Add(G1);
+        lab.Nodes["server2"].RequestTakeover("all");
+        lab.Run(TimeSpan.FromSeconds(10));
+        int Asks() => lab.Wire("server1").Concat(lab.Wire("server2")).Count(m => m.StartsWith("ask_resources", StringComparison.Ordinal) && m.EndsWith(" me", StringComparison.Ordinal));
+        int asks = Asks();
+        Assert.Equal(3, asks);
+        lab.Run(TimeSpan.FromSeconds(120));
+        Assert.Equal(asks, Asks());
+
+        Assert.DoesNotContain(G1, lab.Held("server1"));
+        Assert.DoesNotContain(G1, lab.Held("server2"));
+        Assert.Equal([G2], lab.Held("server2"));
+        var leftDown = Assert.Single(lab.LeftDown["server2"]);
+        Assert.Equal(G1, leftDown.Key);
+        Assert.Contains("not handed over again (it would bounce)", leftDown.Reason, StringComparison.Ordinal);
+        Assert.Empty(lab.LeftDown["server1"]);
+        Assert.False(lab.Nodes["server1"].InTransition || lab.Nodes["server2"].InTransition);
     }
 
     [Fact]
@@ -265,5 +305,16 @@ public class PlacementTests
             Assert.Empty(lab.Held("server1"));
             Assert.Equal(2, lab.Held("server2").Count);
         }
+    }
+
+    /// <summary>A stable pair (auto_failback off) where server2's start of G1 failed after "takeover all" there and G1 went back to server1.</summary>
+    private static NodeHarness Server2FailedG1AndHandedItBack()
+    {
+        var lab = StablePair(AutoFailback.Off);
+        lab.FailStarts["server2"].Add(G1);
+        lab.Nodes["server2"].RequestTakeover("all");
+        lab.Run(TimeSpan.FromSeconds(3));
+        Assert.Equal([G1], lab.Held("server1"));
+        return lab;
     }
 }
