@@ -34,9 +34,11 @@ public sealed class RespawnRunnerTests : IDisposable
         string runs = Path.Join(_directory, "runs");
         string once = Path.Join(_directory, "once");
         string term = Path.Join(_directory, "term");
+        string trapped = Path.Join(_directory, "trapped");
 
-        // The first run exits 3; the second stays (and records the SIGTERM); the other child exits 100 at once.
-        string stays = $"/bin/sh -c 'echo run >> {runs}; [ $(wc -l < {runs}) -ge 2 ] || exit 3; trap \"echo term > {term}; exit 0\" TERM; while :; do sleep 0.1; done'";
+        // The first run exits 3; the second stays (and records the SIGTERM); the other child exits 100 at once. The
+        // second says when its trap is set: a SIGTERM before that would end the shell without recording it.
+        string stays = $"/bin/sh -c 'echo run >> {runs}; [ $(wc -l < {runs}) -ge 2 ] || exit 3; trap \"echo term > {term}; exit 0\" TERM; touch {trapped}; while :; do sleep 0.1; done'";
         var runner = new RespawnRunner(
             [new RespawnEntry(Environment.UserName, stays, 1), new RespawnEntry(Environment.UserName, $"/bin/sh -c 'echo x >> {once}; exit 100'", 2)],
             TimeProvider.System,
@@ -51,6 +53,10 @@ public sealed class RespawnRunnerTests : IDisposable
         var stopped = await WaitFor(runner, 1, r => r.State == "stopped");
         Assert.Equal(("stopped", "exit 100", 0), (stopped.State, stopped.LastExit, stopped.Restarts));
         Assert.Single(File.ReadAllLines(once));
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); !File.Exists(trapped); await Task.Delay(20))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), "the restarted child never set its trap");
+        }
 
         await runner.StopAsync(TimeSpan.FromSeconds(5));
 
