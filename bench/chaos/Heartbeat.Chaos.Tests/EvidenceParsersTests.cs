@@ -71,6 +71,33 @@ public sealed class EvidenceParsersTests
     }
 
     [Fact]
+    public void Netstring_datagrams_as_3_0_6_and_ours_send_them_give_their_fields()
+    {
+        // tcpdump -A of a real 3.0.6 capture (../shared/captures): the binary uuid and auth bytes break lines, and a
+        // value may hold a comma (LEN says where it ends).
+        string[] lines =
+        [
+            "1795509863.622811 ens18 B   IP 10.10.10.3.53471 > 10.10.10.255.694: UDP, length 299",
+            "E..G:.@.@...",
+            string.Empty,
+            "......3*Y###",
+            "18:(0)t=ask_resources,15:(0)rsc_hold=all,15:(0)info=me, too,14:(0)src=server2,27:(1)srcuuid=..)D1mM..0.>.um.,8:(0)ttl=3,%%%",
+            "1795509863.622900 ens18 B   IP 10.10.10.3.53471 > 10.10.10.255.694: UDP, length 299",
+            "E..G:.@.@...",
+            "......3*Y###",
+            "11:(0)t=status,12:(0)st=active,27:(1)srcuuid=..)D1",
+            "mM..0.>.um.,10:(0)seq=15e,%%%",
+        ];
+
+        Assert.Equal(
+            [
+                new Reception(1795509863.622811, "server1", "server2", new HbMessage("ask_resources", "all", "me, too")),
+                new Reception(1795509863.6229, "server1", "server2", new HbMessage("status")),
+            ],
+            EvidenceParsers.CaptureLines("server1", lines, Nodes));
+    }
+
+    [Fact]
     public void An_evidence_dump_reads_back_with_and_without_its_run_file()
     {
         string[] addresses = ["1000.000000 server1 add 10.10.10.51", "1010.000000 server2 add 10.10.10.51", "bad line"];

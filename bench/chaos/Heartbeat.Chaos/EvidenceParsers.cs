@@ -65,22 +65,23 @@ public static class EvidenceParsers
     /// <summary>
     /// The lines of <c>tcpdump -A</c> (<see cref="CaptureLine"/> headers, each followed by its datagram's bytes as text)
     /// in the receiver's namespace: one reception per datagram from a peer, with the message's <c>t=</c>,
-    /// <c>rsc_hold=</c> and <c>info=</c> lines. Payload lines belong to the header before them, also when that header
-    /// was not a peer's (the node's own, a stranger's): they are then skipped with it.
+    /// <c>rsc_hold=</c> and <c>info=</c>. Payload lines belong to the header before them, also when that header was not a
+    /// peer's (the node's own, a stranger's): they are then skipped with it.
     /// </summary>
     public static List<Reception> CaptureLines(string receiver, IEnumerable<string> lines, IReadOnlyDictionary<string, string> nodeOfAddress)
     {
         var receptions = new List<Reception>();
         Reception? current = null;
-        string? type = null, hold = null, info = null;
+        var payload = new System.Text.StringBuilder();
         void Flush()
         {
             if (current is not null)
             {
-                receptions.Add(type is null ? current : current with { Message = new HbMessage(type, hold, info) });
+                receptions.Add(PayloadMessage(payload.ToString()) is { } message ? current with { Message = message } : current);
             }
 
-            (current, type, hold, info) = (null, null, null, null);
+            current = null;
+            payload.Clear();
         }
 
         foreach (string line in lines)
@@ -89,31 +90,59 @@ public static class EvidenceParsers
             {
                 Flush();
                 current = CaptureLine(receiver, line, nodeOfAddress);
-                continue;
             }
-
-            if (current is null)
+            else if (current is not null)
             {
-                continue;
-            }
-
-            // Only the first of each field counts: a datagram carries one message.
-            if (line.StartsWith("t=", StringComparison.Ordinal))
-            {
-                type ??= line[2..];
-            }
-            else if (line.StartsWith("rsc_hold=", StringComparison.Ordinal))
-            {
-                hold ??= line[9..];
-            }
-            else if (line.StartsWith("info=", StringComparison.Ordinal))
-            {
-                info ??= line[5..];
+                payload.Append(line).Append('\n');
             }
         }
 
         Flush();
         return receptions;
+    }
+
+    /// <summary>
+    /// The message fields in a datagram's bytes as <c>tcpdump -A</c> prints them (IP and UDP headers first, unprintable
+    /// bytes as dots), in either of 3.0.6's formats: classic text (<c>&gt;&gt;&gt;</c>, one <c>name=value</c> line per
+    /// field) or netstring, which 3.0.6 and ours send by default (<c>###</c>, then <c>LEN:(TYPE)name=value,</c>, LEN
+    /// counting from the type; wire-format.md). Only the first of each field counts: nested messages come after the
+    /// top-level fields. Null when there is no <c>t=</c> (a compressed datagram, a header cut short).
+    /// </summary>
+    public static HbMessage? PayloadMessage(string payload)
+    {
+        string? type = Field(payload, "t");
+        return type is null ? null : new HbMessage(type, Field(payload, "rsc_hold"), Field(payload, "info"));
+    }
+
+    private static string? Field(string payload, string name)
+    {
+        // Netstring: "14:(0)t=NS_ackmsg," — the value is as long as LEN says, commas and newlines included.
+        string tag = "(0)" + name + "=";
+        for (int at = payload.IndexOf(":" + tag, StringComparison.Ordinal); at >= 0; at = payload.IndexOf(":" + tag, at + 1, StringComparison.Ordinal))
+        {
+            int digits = at;
+            while (digits > 0 && char.IsAsciiDigit(payload[digits - 1]))
+            {
+                digits--;
+            }
+
+            if (digits < at && int.TryParse(payload.AsSpan(digits, at - digits), NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+                && length >= tag.Length && at + 1 + length <= payload.Length)
+            {
+                return payload.Substring(at + 1 + tag.Length, length - tag.Length);
+            }
+        }
+
+        // Classic text: the field is a line of its own.
+        foreach (string line in payload.Split('\n'))
+        {
+            if (line.StartsWith(name + "=", StringComparison.Ordinal))
+            {
+                return line[(name.Length + 1)..];
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Whether a tcpdump line is a packet's header (epoch time, then " IP "), not a line of its payload.</summary>
