@@ -36,12 +36,17 @@ public sealed partial class NodeLoop
         {
             // All of the turn's actions queued before the worker picks: acquisitions due together start together.
             _groupWorker.Hold();
-            for (int i = 0; i < requests.Count; i++)
+            try
             {
-                StartGroupAction(requests[i]);
+                for (int i = 0; i < requests.Count; i++)
+                {
+                    StartGroupAction(requests[i]);
+                }
             }
-
-            _groupWorker.Release();
+            finally
+            {
+                _groupWorker.Release();
+            }
         }
 
         StartFences(_outputs);
