@@ -14,7 +14,7 @@ namespace Heartbeat.Daemon.Resources;
 /// <remarks>
 /// The takeover path is the point of this class. 3.0.6 forks ResourceManager → IPaddr2 → ip → send_arp after a death;
 /// here the netlink and packet sockets are opened once, the placement (interface, MAC, prefix, broadcast, label) is
-/// resolved ahead (<see cref="Prepare"/>), and a start is one RTM_NEWADDR and two sendto calls before anything else;
+/// resolved ahead (<see cref="Prepare"/>), and a start is one RTM_NEWADDR and one sendmmsg before anything else;
 /// the checks that need dumps (the address really there, still the right place, not already elsewhere) come right
 /// after the first ARP round and correct what they find. Start, stop and status of one resource never run at once
 /// (the executor's group queue), and a lock makes sure of it for the shared sockets.
