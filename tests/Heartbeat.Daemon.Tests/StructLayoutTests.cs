@@ -11,6 +11,7 @@ namespace Heartbeat.Daemon.Tests;
 public sealed class StructLayoutTests
 {
     private const string Program = """
+        #define _GNU_SOURCE
         #include <stddef.h>
         #include <stdio.h>
         #include <sys/time.h>
@@ -25,6 +26,8 @@ public sealed class StructLayoutTests
         #include <linux/filter.h>
         #include <linux/watchdog.h>
         #include <fcntl.h>
+        #include <sys/socket.h>
+        #include <sys/uio.h>
         #define S(t) printf(#t " size %zu\n", sizeof(struct t));
         #define F(t, f) printf(#t "." #f " %zu\n", offsetof(struct t, f));
         int main(void) {
@@ -38,6 +41,9 @@ public sealed class StructLayoutTests
           printf("IFA_F_TENTATIVE %d\n", IFA_F_TENTATIVE); printf("IFA_F_DADFAILED %d\n", IFA_F_DADFAILED); printf("RTA_GATEWAY %d\n", RTA_GATEWAY);
           S(sockaddr_ll) F(sockaddr_ll, sll_family) F(sockaddr_ll, sll_protocol) F(sockaddr_ll, sll_ifindex)
             F(sockaddr_ll, sll_hatype) F(sockaddr_ll, sll_pkttype) F(sockaddr_ll, sll_halen) F(sockaddr_ll, sll_addr)
+          S(iovec) F(iovec, iov_base) F(iovec, iov_len)
+          S(msghdr) F(msghdr, msg_name) F(msghdr, msg_namelen) F(msghdr, msg_iov) F(msghdr, msg_iovlen) F(msghdr, msg_control) F(msghdr, msg_controllen) F(msghdr, msg_flags)
+          S(mmsghdr) F(mmsghdr, msg_hdr) F(mmsghdr, msg_len)
           S(nlmsghdr) F(nlmsghdr, nlmsg_len) F(nlmsghdr, nlmsg_type) F(nlmsghdr, nlmsg_flags) F(nlmsghdr, nlmsg_seq) F(nlmsghdr, nlmsg_pid)
           S(nlmsgerr) F(nlmsgerr, error) F(nlmsgerr, msg)
           S(ifaddrmsg) F(ifaddrmsg, ifa_family) F(ifaddrmsg, ifa_prefixlen) F(ifaddrmsg, ifa_flags) F(ifaddrmsg, ifa_scope) F(ifaddrmsg, ifa_index)
@@ -90,6 +96,20 @@ public sealed class StructLayoutTests
         { "O_WRONLY", OpenCall.WriteOnly },
         { "O_CLOEXEC", OpenCall.CloseOnExec },
         { "sockaddr_ll size", Marshal.SizeOf<SockAddrLl>() },
+        { "iovec size", Marshal.SizeOf<IoVec>() },
+        { "iovec.iov_base", Offset<IoVec>(nameof(IoVec.Base)) },
+        { "iovec.iov_len", Offset<IoVec>(nameof(IoVec.Length)) },
+        { "msghdr size", Marshal.SizeOf<MsgHdr>() },
+        { "msghdr.msg_name", Offset<MsgHdr>(nameof(MsgHdr.Name)) },
+        { "msghdr.msg_namelen", Offset<MsgHdr>(nameof(MsgHdr.NameLength)) },
+        { "msghdr.msg_iov", Offset<MsgHdr>(nameof(MsgHdr.Iov)) },
+        { "msghdr.msg_iovlen", Offset<MsgHdr>(nameof(MsgHdr.IovLength)) },
+        { "msghdr.msg_control", Offset<MsgHdr>(nameof(MsgHdr.Control)) },
+        { "msghdr.msg_controllen", Offset<MsgHdr>(nameof(MsgHdr.ControlLength)) },
+        { "msghdr.msg_flags", Offset<MsgHdr>(nameof(MsgHdr.Flags)) },
+        { "mmsghdr size", Marshal.SizeOf<MMsgHdr>() },
+        { "mmsghdr.msg_hdr", Offset<MMsgHdr>(nameof(MMsgHdr.Header)) },
+        { "mmsghdr.msg_len", Offset<MMsgHdr>(nameof(MMsgHdr.Length)) },
         { "sockaddr_ll.sll_family", Offset<SockAddrLl>(nameof(SockAddrLl.Family)) },
         { "sockaddr_ll.sll_protocol", Offset<SockAddrLl>(nameof(SockAddrLl.Protocol)) },
         { "sockaddr_ll.sll_ifindex", Offset<SockAddrLl>(nameof(SockAddrLl.IfIndex)) },

@@ -38,24 +38,36 @@ public class VipBatchTests
             .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.{i / 250}.{i % 250 + 1}"), router: false), CancellationToken.None))
             .ToList();
         var sent = new List<byte[]>();
+        var calls = new List<int>();
         int wakeUps = 0;
         var later = new TaskCompletionSource();
-        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(5), (_, frame) => sent.Add(frame), async (_, _) =>
+        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(5), frames =>
+        {
+            calls.Add(frames.Length);
+            foreach (var frame in frames)
+            {
+                sent.Add(frame.Bytes);
+            }
+
+            return frames.Length;
+        }, async (_, _) =>
         {
             await later.Task;
             wakeUps++;
         }, out var failures);
 
-        // The first round went out before Start returned: every VIP's request, then every VIP's reply.
+        // The first round went out before Start returned, in one call: every VIP's request, then every VIP's reply.
+        Assert.Equal([512], calls);
         Assert.Equal(512, sent.Count);
         Assert.Equal(members.Select(m => m.Frames.Round[0]), sent.Take(256));
         Assert.Equal(members.Select(m => m.Frames.Round[1]), sent.Skip(256));
         Assert.All(failures, Assert.Null);
 
-        // Four more rounds, one wake-up each (not one timer per VIP and round).
+        // Four more rounds, one wake-up and one call each (not one timer per VIP and round, nor one call per frame).
         later.SetResult();
         Assert.Equal(256 * 2 * 5, await rounds);
         Assert.Equal(4, wakeUps);
+        Assert.Equal([512, 512, 512, 512, 512], calls);
     }
 
     [Fact]
@@ -67,7 +79,15 @@ public class VipBatchTests
         var other = AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse("10.11.0.2"), router: false);
         var sent = new List<AnnouncementFrames>();
         var tick = new TaskCompletionSource();
-        var rounds = AnnouncementTrain.Start([new(frames, first.Token), new(other, second.Token)], new ArpAnnouncement(5), (f, _) => sent.Add(f), async (_, cancellation) =>
+        var rounds = AnnouncementTrain.Start([new(frames, first.Token), new(other, second.Token)], new ArpAnnouncement(5), frames =>
+        {
+            foreach (var frame in frames)
+            {
+                sent.Add(frame.Frames);
+            }
+
+            return frames.Length;
+        }, async (_, cancellation) =>
         {
             await tick.Task.WaitAsync(cancellation);
             tick = new TaskCompletionSource();
@@ -90,20 +110,95 @@ public class VipBatchTests
     {
         var good = AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse("10.11.0.1"), router: false);
         var gone = AnnouncementFrames.For(3, [2, 0, 0, 0, 0, 2], IPAddress.Parse("10.11.0.2"), router: false);
-        int sent = 0;
-        var rounds = AnnouncementTrain.Start([new(gone, CancellationToken.None), new(good, CancellationToken.None)], new ArpAnnouncement(1), (f, _) =>
+        var sent = new List<AnnouncementFrames>();
+        var rounds = AnnouncementTrain.Start([new(gone, CancellationToken.None), new(good, CancellationToken.None)], new ArpAnnouncement(1), frames =>
         {
-            if (f == gone)
+            if (frames[0].Frames == gone)
             {
-                throw new NativeCallException("sendto", 19);
+                throw new NativeCallException("sendmmsg", 19);
             }
 
-            sent++;
+            sent.Add(frames[0].Frames);
+            return 1;
         }, (_, _) => Task.CompletedTask, out var failures);
         Assert.IsType<NativeCallException>(failures[0]);
         Assert.Null(failures[1]);
-        Assert.Equal(2, sent);
+        Assert.Equal([good, good], sent);
         Assert.Equal(2, await rounds);
+    }
+
+    [Fact]
+    public async Task A_short_send_is_continued_and_a_failure_inside_the_batch_fails_that_vip_only()
+    {
+        // Four VIPs; the kernel takes three frames per call, and the third VIP's reply fails (its request went out).
+        var members = Enumerable.Range(0, 4)
+            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
+            .ToList();
+        var sent = new List<(int Member, byte[] Frame)>();
+        var calls = new List<int>();
+        var ticks = new TaskCompletionSource();
+        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(2), frames =>
+        {
+            calls.Add(frames.Length);
+            int taken = 0;
+            foreach (var frame in frames[..Math.Min(3, frames.Length)])
+            {
+                if (frame.Member == 2 && frame.Bytes == members[2].Frames.Round[1])
+                {
+                    if (taken == 0)
+                    {
+                        throw new NativeCallException("sendmmsg", 19);
+                    }
+
+                    break;
+                }
+
+                sent.Add((frame.Member, frame.Bytes));
+                taken++;
+            }
+
+            return taken;
+        }, async (_, _) => await ticks.Task, out var failures);
+
+        // Requests 0 1 2 | request 3, reply 0 1 | reply 2 fails | reply 3: every frame once, in order, but the failed one.
+        Assert.Equal([8, 5, 2, 1], calls);
+        Assert.Equal([(0, 0), (1, 0), (2, 0), (3, 0), (0, 1), (1, 1), (3, 1)], sent.Select(s => (s.Member, Array.IndexOf(members[s.Member].Frames.Round, s.Frame))));
+        Assert.Equal([null, null, typeof(NativeCallException), null], failures.Select(f => f?.GetType()));
+
+        // The second round leaves the failed VIP out.
+        sent.Clear();
+        ticks.SetResult();
+        Assert.Equal(7 + 6, await rounds.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal([0, 1, 3, 0, 1, 3], sent.Select(s => s.Member));
+    }
+
+    [Fact]
+    public void Sendmmsg_sends_every_datagram_to_its_own_destination_in_one_call()
+    {
+        using var first = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        using var second = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        first.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        second.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        first.ReceiveTimeout = second.ReceiveTimeout = 10_000;
+        using var sender = SocketCall.Open(2, SocketCall.SockDgram, 0);
+        var to = new[] { (IPEndPoint)first.LocalEndPoint!, (IPEndPoint)second.LocalEndPoint!, (IPEndPoint)first.LocalEndPoint! };
+        byte[][] datagrams = [[1], [2, 2], [3, 3, 3]];
+
+        Assert.Equal(3, SendMmsgCall.SendMany(sender, datagrams, to.Select(SockAddrIn.From).ToArray()));
+
+        var buffer = new byte[16];
+        Assert.Equal(datagrams[0], buffer[..first.Receive(buffer)]);
+        Assert.Equal(datagrams[2], buffer[..first.Receive(buffer)]);
+        Assert.Equal(datagrams[1], buffer[..second.Receive(buffer)]);
+    }
+
+    [Fact]
+    public void Sendmmsg_reports_the_errno_of_a_first_datagram_that_cannot_go()
+    {
+        // A UDP datagram above 64 KiB cannot be sent: EMSGSIZE (90), as a failure of that call, not a count.
+        using var sender = SocketCall.Open(2, SocketCall.SockDgram, 0);
+        var ex = Assert.Throws<NativeCallException>(() => SendMmsgCall.SendMany(sender, [new byte[70_000]], [SockAddrIn.From(new IPEndPoint(IPAddress.Loopback, 9))]));
+        Assert.Equal(90, ex.Errno);
     }
 
     [Fact]

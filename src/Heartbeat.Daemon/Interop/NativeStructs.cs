@@ -175,3 +175,32 @@ internal unsafe struct SockFprog
     public ushort Length;
     public SockFilter* Filter;
 }
+
+/// <summary>struct iovec (sys/uio.h): one buffer of a message.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct IoVec
+{
+    public void* Base;
+    public nuint Length;
+}
+
+/// <summary>struct msghdr (sys/socket.h, 64-bit).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct MsgHdr
+{
+    public void* Name;
+    public uint NameLength;
+    public IoVec* Iov;
+    public nuint IovLength;
+    public void* Control;
+    public nuint ControlLength;
+    public int Flags;
+}
+
+/// <summary>struct mmsghdr (sys/socket.h): a message of sendmmsg and what the kernel sent of it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct MMsgHdr
+{
+    public MsgHdr Header;
+    public uint Length;
+}

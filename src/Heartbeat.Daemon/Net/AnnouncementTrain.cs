@@ -11,8 +11,15 @@ internal static class AnnouncementTrain
     /// <summary>One VIP of the train: its frames and the token that ends its announcements.</summary>
     public sealed record Member(AnnouncementFrames Frames, CancellationToken Cancellation);
 
-    /// <summary>How a frame is sent (the AF_PACKET socket's sendto in the daemon).</summary>
-    public delegate void Send(AnnouncementFrames frames, byte[] frame);
+    /// <summary>
+    /// How a round's frames are sent (the AF_PACKET socket's sendmmsg in the daemon): in order, as many as one call takes;
+    /// returns how many went (at least one), or throws for the first one when it failed
+    /// (<see cref="Interop.NativeCallException"/>; <see cref="ObjectDisposedException"/> when the daemon is exiting).
+    /// </summary>
+    public delegate int Send(ReadOnlySpan<Frame> frames);
+
+    /// <summary>A frame of a round: the member it announces (its index), where it goes, its bytes.</summary>
+    public readonly record struct Frame(int Member, AnnouncementFrames Frames, byte[] Bytes);
 
     /// <summary>
     /// Sends the first round now and returns the task of the later rounds (frames sent in all when complete);
@@ -33,34 +40,57 @@ internal static class AnnouncementTrain
         return announcement.Count == 1 ? Task.FromResult(sent) : RemainingAsync(members, live, announcement, send, delay, sent);
     }
 
+    /// <summary>
+    /// One round of every live member, every member's first frame before any member's second, handed to
+    /// <paramref name="send"/> in as few calls as it takes: after a short call the rest goes again, and a frame that fails
+    /// takes its member out of the train (its later frames are not sent) while the others go on.
+    /// </summary>
     private static int SendRound(IReadOnlyList<Member> members, bool[] live, Send send, Exception?[]? failures)
     {
-        int sent = 0;
+        var round = new List<Frame>(members.Count * 2);
         int frames = members.Max(m => m.Frames.Round.Length);
         for (int f = 0; f < frames; f++)
         {
             for (int i = 0; i < members.Count; i++)
             {
                 var member = members[i];
-                if (!live[i] || member.Cancellation.IsCancellationRequested || f >= member.Frames.Round.Length)
+                if (live[i] && !member.Cancellation.IsCancellationRequested && f < member.Frames.Round.Length)
                 {
-                    continue;
+                    round.Add(new Frame(i, member.Frames, member.Frames.Round[f]));
+                }
+            }
+        }
+
+        int sent = 0;
+        int at = 0;
+        while (at < round.Count)
+        {
+            try
+            {
+                int count = send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(round)[at..]);
+                if (count <= 0)
+                {
+                    // A sender that takes nothing and reports nothing: fail that frame rather than ask again forever.
+                    throw new Interop.NativeCallException("send", Interop.Errno.Eagain);
                 }
 
-                try
+                sent += count;
+                at += count;
+            }
+            catch (Exception ex) when (ex is Interop.NativeCallException or ObjectDisposedException)
+            {
+                // That VIP's interface went away (the monitor will notice), or the daemon is exiting: the others go on.
+                int failed = round[at].Member;
+                live[failed] = false;
+                if (failures is not null)
                 {
-                    send(member.Frames, member.Frames.Round[f]);
-                    sent++;
+                    failures[failed] = ex;
                 }
-                catch (Exception ex) when (ex is Interop.NativeCallException or ObjectDisposedException)
-                {
-                    // That VIP's interface went away (the monitor will notice), or the daemon is exiting: the others go on.
-                    live[i] = false;
-                    if (failures is not null)
-                    {
-                        failures[i] = ex;
-                    }
-                }
+
+                // What is sent stays sent; of the rest, that member's frames go.
+                round.RemoveRange(0, at);
+                at = 0;
+                round.RemoveAll(frame => frame.Member == failed);
             }
         }
 

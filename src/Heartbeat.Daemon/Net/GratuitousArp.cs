@@ -66,13 +66,28 @@ public static class GratuitousArp
     /// <summary>
     /// Sends the first round (request + reply, or one neighbour advertisement) of every VIP at once and returns the task
     /// of the remaining rounds, which run in the background as send_arp does behind IPaddr2, all VIPs' round in one
-    /// timer tick (<see cref="AnnouncementTrain"/>): an address is usable after the first round, and a stop or a
+    /// timer tick and one sendmmsg (<see cref="AnnouncementTrain"/>): an address is usable after the first round, and a stop or a
     /// handover must not wait for the rest. Cancel a VIP's token to stop announcing it (the address was given up). The
     /// socket is the caller's (see <see cref="OpenSocket"/>) and stays open; the frames are built ahead
     /// (<see cref="AnnouncementFrames"/>). <paramref name="failures"/>: per VIP, what failed its first round (null: sent).
     /// </summary>
     internal static Task<int> Announce(FileDescriptorHandle socket, IReadOnlyList<AnnouncementTrain.Member> members, ArpAnnouncement announcement, out Exception?[] failures) =>
-        AnnouncementTrain.Start(members, announcement, (frames, frame) => SendToCall.SendTo(socket, frame, frames.Destination), static (spacing, cancellation) => Task.Delay(spacing, cancellation), out failures);
+        AnnouncementTrain.Start(members, announcement, frames => SendFrames(socket, frames), static (spacing, cancellation) => Task.Delay(spacing, cancellation), out failures);
+
+    /// <summary>A round's frames in one sendmmsg (as far as it goes: the train sends the rest again).</summary>
+    private static int SendFrames(FileDescriptorHandle socket, ReadOnlySpan<AnnouncementTrain.Frame> frames)
+    {
+        int count = Math.Min(frames.Length, SendMmsgCall.MaxMessages);
+        var datagrams = new byte[count][];
+        var destinations = new SockAddrLl[count];
+        for (int i = 0; i < count; i++)
+        {
+            datagrams[i] = frames[i].Bytes;
+            destinations[i] = frames[i].Frames.Destination;
+        }
+
+        return SendMmsgCall.SendMany(socket, datagrams, destinations);
+    }
 
     internal static SockAddrLl BroadcastTo(int ifIndex) => LinkDestination(ifIndex, EthPArp, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
 

@@ -32,9 +32,21 @@ public sealed partial class NodeLoop
 
         // Indexed over reused lists: a foreach over an interface would take the generic enumerator path every turn.
         var requests = _outputs.GroupRequests;
-        for (int i = 0; i < requests.Count; i++)
+        if (requests.Count > 0)
         {
-            StartGroupAction(requests[i]);
+            // All of the turn's actions queued before the worker picks: acquisitions due together start together.
+            _groupWorker.Hold();
+            try
+            {
+                for (int i = 0; i < requests.Count; i++)
+                {
+                    StartGroupAction(requests[i]);
+                }
+            }
+            finally
+            {
+                _groupWorker.Release();
+            }
         }
 
         StartFences(_outputs);

@@ -23,6 +23,13 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     /// <summary>Finished group actions, handed back to the loop (never dropped, unlike datagrams in a flood).</summary>
     private readonly ConcurrentQueue<(string Key, GroupAction Action, bool Success, string Reason, GroupCause Cause, TimeSpan Took)> _results = new();
 
+    /// <summary>
+    /// Closed while the loop queues one turn's actions (<see cref="Hold"/>, <see cref="Release"/>), so the worker sees all
+    /// of a turn's acquisitions together and starts them in one batch, rather than the first alone because it woke up
+    /// before the second was queued.
+    /// </summary>
+    private readonly ManualResetEventSlim _turnQueued = new(initialState: true);
+
     private Thread? _thread;
 
     /// <summary>Set by <see cref="Start"/> before the thread starts; read by the worker thread only.</summary>
@@ -49,6 +56,12 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     /// </summary>
     public void Enqueue(GroupRequest request) => _actions.TryAdd((request, Stopwatch.GetTimestamp(), time.GetUtcNow()));
 
+    /// <summary>The loop is about to queue a turn's actions: the worker waits for all of them before it picks a batch.</summary>
+    public void Hold() => _turnQueued.Reset();
+
+    /// <summary>The turn's actions are queued.</summary>
+    public void Release() => _turnQueued.Set();
+
     /// <summary>A finished action: its result, its cause, and how long it took from the decision (for the group_done event).</summary>
     public bool TryTakeResult(out (string Key, GroupAction Action, bool Success, string Reason, GroupCause Cause, TimeSpan Took) result) => _results.TryDequeue(out result);
 
@@ -58,48 +71,133 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     public void Join() => _thread?.Join();
 
     /// <summary>
-    /// The group worker: one action at a time, synchronously (a script's wait blocks this thread only; the loop goes on).
+    /// The group worker: one action at a time, synchronously (a script's wait blocks this thread only; the loop goes on),
+    /// except that acquisitions queued together (one turn of the planner: the groups of a dead node) start together
+    /// (<see cref="ResourceExecutor.TakeGroupsAsync"/>), each still with a result of its own.
     /// </summary>
     private void Run()
     {
         _realtime?.Enter("group worker");
-        foreach (var (request, decidedAt, decidedWhen) in _actions.GetConsumingEnumerable())
+        var batch = new List<(GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen)>();
+        (GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen)? carried = null;
+        while (true)
         {
-            var (key, action, requestedBy) = (request.Key, request.Action, request.RequestedBy);
-            long pickedAt = Stopwatch.GetTimestamp();
-            if (requestedBy is not null && _hooks is { } hooks)
+            (GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen) next;
+            if (carried is { } kept)
             {
-                // rc.d/ip-request runs $HA_RCDIR/local_giveip before it gives a group up at a peer's request.
-                hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.LocalGiveIpEnvironment(key, requestedBy, nodeName), "ip-request").GetAwaiter().GetResult();
+                next = kept;
+                carried = null;
+            }
+            else if (!_actions.TryTake(out next, Timeout.Infinite))
+            {
+                // Completed and empty: the daemon is exiting.
+                break;
             }
 
-            bool success;
-            string reason;
-            try
+            if (!Batchable(next.Request))
             {
-                var outcome = action switch
+                RunOne(next);
+                continue;
+            }
+
+            // The rest of the turn: the acquisitions queued with this one, up to the first other action (kept for next).
+            _turnQueued.Wait();
+            batch.Clear();
+            batch.Add(next);
+            while (_actions.TryTake(out var more))
+            {
+                if (!Batchable(more.Request))
                 {
-                    GroupAction.Acquire => executor.TakeGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
-                    GroupAction.Release => executor.GiveGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
-                    _ => executor.AnnounceGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
-                };
-                success = outcome.Success;
-                reason = outcome.Reason;
-                if (success && action == GroupAction.Acquire)
-                {
-                    LogAnnouncementDelay(key, request.IsTakeover, decidedAt, decidedWhen, pickedAt);
+                    carried = more;
+                    break;
                 }
-            }
-            catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
-            {
-                MembershipLog.PlannerAction(logger, $"{action.ToString().ToLowerInvariant()} failed", key, ex.Message);
-                success = false;
-                reason = ex.Message;
+
+                batch.Add(more);
             }
 
-            _results.Enqueue((key, action, success, reason, request.Cause, Stopwatch.GetElapsedTime(decidedAt)));
-            wakeLoop();
+            if (batch.Count == 1)
+            {
+                RunOne(next);
+            }
+            else
+            {
+                RunAcquisitions(batch);
+            }
         }
+    }
+
+    /// <summary>An acquisition no peer asked for (that one runs local_giveip first): it can start with others.</summary>
+    private static bool Batchable(GroupRequest request) => request.Action == GroupAction.Acquire && request.RequestedBy is null;
+
+    private void RunOne((GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen) item)
+    {
+        var (request, decidedAt, decidedWhen) = item;
+        var (key, action, requestedBy) = (request.Key, request.Action, request.RequestedBy);
+        long pickedAt = Stopwatch.GetTimestamp();
+        if (requestedBy is not null && _hooks is { } hooks)
+        {
+            // rc.d/ip-request runs $HA_RCDIR/local_giveip before it gives a group up at a peer's request.
+            hooks.RunNowAsync(RcHooks.LocalGiveIp, RcHooks.LocalGiveIpEnvironment(key, requestedBy, nodeName), "ip-request").GetAwaiter().GetResult();
+        }
+
+        bool success;
+        string reason;
+        try
+        {
+            var outcome = action switch
+            {
+                GroupAction.Acquire => executor.TakeGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                GroupAction.Release => executor.GiveGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+                _ => executor.AnnounceGroupAsync(key, CancellationToken.None).GetAwaiter().GetResult(),
+            };
+            success = outcome.Success;
+            reason = outcome.Reason;
+            if (success && action == GroupAction.Acquire)
+            {
+                LogAnnouncementDelay(key, request.IsTakeover, decidedAt, decidedWhen, pickedAt);
+            }
+        }
+        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
+        {
+            MembershipLog.PlannerAction(logger, $"{action.ToString().ToLowerInvariant()} failed", key, ex.Message);
+            success = false;
+            reason = ex.Message;
+        }
+
+        _results.Enqueue((key, action, success, reason, request.Cause, Stopwatch.GetElapsedTime(decidedAt)));
+        wakeLoop();
+    }
+
+    /// <summary>Acquisitions started together; a result for each, in the order queued.</summary>
+    private void RunAcquisitions(List<(GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen)> batch)
+    {
+        long pickedAt = Stopwatch.GetTimestamp();
+        IReadOnlyList<GroupOutcome> outcomes;
+        try
+        {
+            outcomes = executor.TakeGroupsAsync([.. batch.Select(b => b.Request.Key)], CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
+        {
+            outcomes = [.. batch.Select(b => new GroupOutcome(b.Request.Key, false, ex.Message))];
+            foreach (var (request, _, _) in batch)
+            {
+                MembershipLog.PlannerAction(logger, "acquire failed", request.Key, ex.Message);
+            }
+        }
+
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var (request, decidedAt, decidedWhen) = batch[i];
+            if (outcomes[i].Success)
+            {
+                LogAnnouncementDelay(request.Key, request.IsTakeover, decidedAt, decidedWhen, pickedAt);
+            }
+
+            _results.Enqueue((request.Key, GroupAction.Acquire, outcomes[i].Success, outcomes[i].Reason, request.Cause, Stopwatch.GetElapsedTime(decidedAt)));
+        }
+
+        wakeLoop();
     }
 
     /// <summary>
