@@ -141,6 +141,18 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void A_dumps_client_gaps_give_each_fault_the_longest_gap_that_began_in_its_window()
+    {
+        AppliedFault[] faults = [new(1, FaultKind.Kill, "server1", 100, 102, 115, "d"), new(2, FaultKind.Standby, "server2", 115, 115, 130, "d")];
+        string[] gaps = ["101.000 103.500 10.10.10.51 2500 ms", "101.500 102.000 10.10.10.52 500 ms", "114.990 116.000 10.10.10.51 1010 ms", "131.000 140.000 10.10.10.51 9000 ms", "bad"];
+
+        var outages = Checker.Outages(faults, gaps.Select(OutageSummary.Gap).OfType<Span>());
+
+        Assert.Equal(2.5, outages[1], 6);
+        Assert.Equal(0.0, outages[2]);
+    }
+
+    [Fact]
     public void A_takeover_within_deadtime_and_the_groups_start_is_not_a_violation()
     {
         var timeline = new Timeline().Hearing(0, 40).Add(1, "server1").Add(10, "server1", added: false).Add(12.8, "server2").Fault(FaultKind.Kill, "server1", 10, 12, 30);

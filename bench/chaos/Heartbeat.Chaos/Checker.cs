@@ -324,17 +324,18 @@ public static class Checker
     /// The client's outage attributed to each fault: the longest run of failed connections to any VIP that began in the
     /// fault's window (begin to the end of its quiet), from the last answer before it to the first after (0: none).
     /// </summary>
-    public static Dictionary<int, double> Outages(Evidence evidence)
+    public static Dictionary<int, double> Outages(Evidence evidence) =>
+        Outages(evidence.Faults, evidence.Vips.SelectMany(vip => ProbeGaps(evidence.Probes.Where(p => p.Vip == vip), evidence.End)));
+
+    /// <summary>The same from the client's gaps of every VIP (a run's dump keeps the gaps, not the attempts).</summary>
+    public static Dictionary<int, double> Outages(IReadOnlyList<AppliedFault> faults, IEnumerable<Span> gaps)
     {
-        var outages = evidence.Faults.ToDictionary(f => f.Index, _ => 0.0);
-        foreach (var vip in evidence.Vips)
+        var outages = faults.ToDictionary(f => f.Index, _ => 0.0);
+        foreach (var gap in gaps)
         {
-            foreach (var gap in ProbeGaps(evidence.Probes.Where(p => p.Vip == vip), evidence.End))
+            if (faults.FirstOrDefault(f => gap.From >= f.Begin && gap.From < f.SettleEnd) is { } fault)
             {
-                if (evidence.Faults.FirstOrDefault(f => gap.From >= f.Begin && gap.From < f.SettleEnd) is { } fault)
-                {
-                    outages[fault.Index] = Math.Max(outages[fault.Index], gap.Length);
-                }
+                outages[fault.Index] = Math.Max(outages[fault.Index], gap.Length);
             }
         }
 

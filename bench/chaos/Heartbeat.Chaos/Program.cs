@@ -28,6 +28,14 @@ if (args is ["--recheck", string recheck])
     return dumps.Length > 0 && found == 0 ? 0 : 1;
 }
 
+// --outages CHUNK...: no lab; the client outage per fault kind over every run dumped below the chunk directories
+// (OutageSummary), as markdown on stdout.
+if (args is ["--outages", .. var chunks] && chunks.Length > 0)
+{
+    Console.Write(OutageSummary.Markdown(chunks));
+    return 0;
+}
+
 double minutes = 5;
 int? seedGiven = null;
 string? pairingText = null;

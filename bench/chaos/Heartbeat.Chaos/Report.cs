@@ -102,7 +102,7 @@ public static class Report
 
         """;
 
-    private static double Quantile(List<double> sorted, double q) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(q * sorted.Count) - 1)];
+    internal static double Quantile(List<double> sorted, double q) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(q * sorted.Count) - 1)];
 
     private static string FirstLine(string? text) => text is null ? string.Empty : text.Split('\n')[0].Replace('|', '/');
 }
