@@ -10,7 +10,7 @@
 set -euo pipefail
 root=${1:?results folder}
 summary="$root/summary.md"
-next=$(mktemp "$root/.summary.md.XXXXXX")
+next=$(mktemp "$root/.summary.md.XXXXXX"); chmod 644 "$next"
 rows=$(mktemp)
 trap 'rm -f "$next" "$rows"' EXIT
 for dir in "$root"/*/; do

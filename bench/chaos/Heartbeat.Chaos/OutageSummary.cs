@@ -22,8 +22,7 @@ public static class OutageSummary
             var pairings = Pairings(Path.Join(chunk, "events.jsonl"));
             foreach (string dump in Directory.GetDirectories(chunk, "run*-evidence").Order(StringComparer.Ordinal))
             {
-                string name = Path.GetFileName(dump);
-                if (!int.TryParse(name.AsSpan(3, name.Length - 3 - "-evidence".Length), CultureInfo.InvariantCulture, out int index))
+                if (RunIndex(dump) is not { } index)
                 {
                     continue;
                 }
@@ -69,8 +68,18 @@ public static class OutageSummary
             : null;
     }
 
+    /// <summary>N of a dump directory named runN-evidence.</summary>
+    public static int? RunIndex(string dump)
+    {
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(dump));
+        return name.StartsWith("run", StringComparison.Ordinal) && name.EndsWith("-evidence", StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(3, name.Length - 3 - "-evidence".Length), CultureInfo.InvariantCulture, out int index)
+            ? index
+            : null;
+    }
+
     /// <summary>Each run's pairing, from its "start" event ("ours+real, auto_failback on, 4 VIPs, lab …").</summary>
-    private static Dictionary<int, string> Pairings(string eventsFile)
+    public static Dictionary<int, string> Pairings(string eventsFile)
     {
         var pairings = new Dictionary<int, string>();
         if (!File.Exists(eventsFile))
