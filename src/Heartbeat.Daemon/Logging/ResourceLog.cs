@@ -14,6 +14,9 @@ internal static partial class ResourceLog
     [LoggerMessage(EventId = 236, Level = LogLevel.Warning, Message = "Group {Group} is left down: {Reason}")]
     public static partial void GroupLeftDown(ILogger logger, string group, string reason);
 
+    [LoggerMessage(EventId = 237, Level = LogLevel.Warning, Message = "Partition healed: {Peer} (Heartbeat 3.0.6) still claims groups that are up here; asking it to give up its copies (hb_takeover {Set}, attempt {Attempt})")]
+    public static partial void PeerAskedToYield(ILogger logger, string peer, string set, int attempt);
+
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Resource {Resource} {Action}: ok={Success} {Detail}")]
     public static partial void ResourceResult(ILogger logger, string resource, string action, bool success, string detail);
 

@@ -89,6 +89,12 @@ public sealed partial class NodeLoop
             ResourceLog.GroupLeftDown(_logger, leftDown[i].Key, leftDown[i].Reason);
         }
 
+        var asked = _outputs.PeersAskedToYield;
+        for (int i = 0; i < asked.Count; i++)
+        {
+            ResourceLog.PeerAskedToYield(_logger, asked[i].Peer, asked[i].Set, asked[i].Attempt);
+        }
+
         _outputs.Clear();
     }
 

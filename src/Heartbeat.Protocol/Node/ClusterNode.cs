@@ -332,6 +332,9 @@ public sealed partial class ClusterNode
             case GroupLeftDown leftDown:
                 outputs.GroupsLeftDown.Add(leftDown);
                 break;
+            case PeerAskedToYield asked:
+                outputs.PeersAskedToYield.Add(asked);
+                break;
         }
     }
 

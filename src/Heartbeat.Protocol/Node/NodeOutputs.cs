@@ -35,9 +35,12 @@ public sealed class NodeOutputs
     /// <summary>Groups whose start failed and that stay down rather than bounce between the nodes, for the log.</summary>
     public List<Resources.GroupLeftDown> GroupsLeftDown { get; } = [];
 
+    /// <summary>Real peers asked to give up the copies they kept over a heal, for the log.</summary>
+    public List<Resources.PeerAskedToYield> PeersAskedToYield { get; } = [];
+
     /// <summary>Whether anything was produced at all.</summary>
     public bool IsEmpty => Datagrams.Count == 0 && Events.Count == 0 && GroupRequests.Count == 0 && Hooks.Count == 0 && FenceRequests.Count == 0 && FencingEvents.Count == 0 && Echoes.Count == 0
-        && GroupsLeftDown.Count == 0;
+        && GroupsLeftDown.Count == 0 && PeersAskedToYield.Count == 0;
 
     public void Clear()
     {
@@ -49,5 +52,6 @@ public sealed class NodeOutputs
         FenceRequests.Clear();
         FencingEvents.Clear();
         GroupsLeftDown.Clear();
+        PeersAskedToYield.Clear();
     }
 }

@@ -89,10 +89,52 @@ public abstract partial class PlannerBase
     {
         if (_heal is { PeerSettled: false } heal && Now - heal.Since > HealFallback)
         {
-            // The peer never answered the heal: a real node that did not see the partition and kept its own groups.
+            // The peer never answered the heal: a real node that did not see the partition and kept its copies.
             heal.PeerSettled = true;
-            ReleasePeersHomeGroups(heal, "partition healed, peer kept its groups");
+            foreach (string key in CopiesToYieldAtFallback(heal.Peer).ToList())
+            {
+                heal.Releasing.Add(key);
+                Release(key, "partition healed, peer kept its copy", GroupCause.PartitionHeal);
+            }
+
+            FinishHealIfDone();
         }
+    }
+
+    /// <summary>
+    /// The groups we give up when the heal's fallback runs out: by default our copies of the peer's home groups (a peer
+    /// of ours always settles with its notice; this is for one that did not). A mode that knows what a real peer still
+    /// claims says so instead (nice_failback).
+    /// </summary>
+    protected virtual IEnumerable<string> CopiesToYieldAtFallback(string peer) => CopiesOfPeersHomeGroups(peer);
+
+    /// <summary>Our copies (held or under way) of the groups whose home is <paramref name="peer"/>.</summary>
+    private IEnumerable<string> CopiesOfPeersHomeGroups(string peer) =>
+        Resources.Groups.Where(g => string.Equals(g.Node, peer, StringComparison.OrdinalIgnoreCase) && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key)))
+            .Select(g => g.Key);
+
+    /// <summary>
+    /// The peer gave up its copies through the standby exchange, or claims none of what we hold: nothing of ours is to
+    /// be released, the heal is settled.
+    /// </summary>
+    protected void PeerSettledWithoutRelease()
+    {
+        if (_heal is { PeerSettled: false } heal)
+        {
+            heal.PeerSettled = true;
+            FinishHealIfDone();
+        }
+    }
+
+    /// <summary>The peer whose heal is being settled and not yet settled by it, or null.</summary>
+    protected string? UnsettledHealPeer => _heal is { PeerSettled: false } heal ? heal.Peer : null;
+
+    /// <summary>
+    /// What the mode does once every held home group is re-announced and our notice is sent (nice_failback: a real
+    /// 3.0.6 peer, which ignores the notice, is asked for the copies it still claims).
+    /// </summary>
+    protected virtual void AfterReannounced(string peer)
+    {
     }
 
     /// <summary>The peer's heal notice: it has re-announced its home groups, so our copies of them go.</summary>
@@ -153,17 +195,17 @@ public abstract partial class PlannerBase
         {
             heal.NoticeSent = true;
             Send(new HaMessage([HaField.String(WireFields.Type, HealNoticeType), HaField.String(ImplementationField, ImplementationVersion)]));
+            AfterReannounced(heal.Peer);
             FinishHealIfDone();
         }
     }
 
     private void ReleasePeersHomeGroups(Heal heal, string reason)
     {
-        foreach (var group in Resources.Groups.Where(g => string.Equals(g.Node, heal.Peer, StringComparison.OrdinalIgnoreCase)
-            && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
+        foreach (string key in CopiesOfPeersHomeGroups(heal.Peer).ToList())
         {
-            heal.Releasing.Add(group.Key);
-            Release(group.Key, reason, GroupCause.PartitionHeal);
+            heal.Releasing.Add(key);
+            Release(key, reason, GroupCause.PartitionHeal);
         }
 
         FinishHealIfDone();

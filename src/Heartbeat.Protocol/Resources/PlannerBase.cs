@@ -264,6 +264,9 @@ public abstract partial class PlannerBase(string local, HaResources resources, T
     /// <summary>Says (for the log) that a failed group stays down here, and why.</summary>
     protected void LeaveDown(string key, string reason) => _commands.Add(new GroupLeftDown(key, reason));
 
+    /// <summary>Says (for the log) that a real peer was asked to give up the copies it kept over a heal.</summary>
+    protected void AskedPeerToYield(string peer, string set, int attempt) => _commands.Add(new PeerAskedToYield(peer, set, attempt));
+
     /// <summary>
     /// A dead peer needs a reset before its groups are taken, or not (it had let go of everything): the node's fencing
     /// decides what follows (the reset, or the <c>t=stonith</c> notice 3.0.6 sends). Called before the takeover's

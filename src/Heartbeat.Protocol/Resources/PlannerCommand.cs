@@ -33,3 +33,9 @@ public sealed record FenceDecision(string Peer, bool Needed, int PeerHeld) : Pla
 /// log; nothing is to be done.
 /// </summary>
 public sealed record GroupLeftDown(string Key, string Reason) : PlannerCommand;
+
+/// <summary>
+/// After a heal a real 3.0.6 peer still claims groups that are up here; it was asked to give them up with
+/// <c>hb_takeover</c> (our class <paramref name="Set"/>; attempt <paramref name="Attempt"/>). For the log.
+/// </summary>
+public sealed record PeerAskedToYield(string Peer, string Set, int Attempt) : PlannerCommand;

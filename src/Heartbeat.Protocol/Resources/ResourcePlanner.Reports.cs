@@ -56,6 +56,8 @@ public sealed partial class ResourcePlanner
             PeerHoldsGroups(message.GetString(HeldGroupsField));
         }
 
+        HealCopiesGone();
+
         if (State is PlannerState.Starting or PlannerState.BothStarting)
         {
             EnterResourcesReceived();
@@ -107,9 +109,16 @@ public sealed partial class ResourcePlanner
         {
             _due.StandbyTaken = false;
             _standby = null;
-            _peerChoseStandby = true;
+
+            // Asked for at a heal, the peer did not choose this: auto_failback hands its groups back as usual.
+            bool askedAtHeal = _healTakeover is { Answered: true };
+            _peerChoseStandby = !askedAtHeal;
             SendReport(isStable: true, info: null);
             Send(AskResources(taking.Set, "done"));
+            if (askedAtHeal)
+            {
+                HealTakeoverDone();
+            }
         }
 
         if (_due.MachDown)

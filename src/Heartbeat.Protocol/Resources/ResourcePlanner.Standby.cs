@@ -103,6 +103,7 @@ public sealed partial class ResourcePlanner
                 // them after clients already point at us (a real peer would not expect us to hold them yet).
                 _standby = new StandbyExchange(StandbyStep.Taking, set, Now);
                 _tookOverKeys.Clear();
+                _healTakeover?.Answered = true;
                 if (PeerIsOurs)
                 {
                     foreach (var key in GroupsOfSet(set, fromGiver: false).Where(k => !HeldKeys.Contains(k) && AddressesOnly(Resources.Groups.First(g => g.Key == k))))

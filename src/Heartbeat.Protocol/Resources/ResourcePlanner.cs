@@ -79,6 +79,16 @@ public sealed partial class ResourcePlanner : PlannerBase
     /// </summary>
     private readonly HashSet<string> _handedOverAfterFailure = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// other_holds_resources as it stood when membership declared the peer dead. A real peer that comes back with the
+    /// same generation (a partition or a stall healed) did not restart, so it still claims this; we read it again at
+    /// the heal (see <c>ResourcePlanner.Heal.cs</c>).
+    /// </summary>
+    private HoldSet _reportsAtDeath;
+
+    /// <summary>The request to a real 3.0.6 peer to give up the copies it kept over a heal, while it runs (or null).</summary>
+    private HealTakeover? _healTakeover;
+
     // ---- End of the state ----------------------------------------------------------------------------------------
 
     public ResourcePlanner(string local, HaResources resources, AutoFailback policy, TimeProvider time)
@@ -214,6 +224,7 @@ public sealed partial class ResourcePlanner : PlannerBase
     public override void PeerShutDown(string peer)
     {
         CancelHeal();
+        _healTakeover = null;
         _peerAlive = false;
         PeerReports = HoldSet.None;
         TakeOver(peer, "peer shut down", GroupCause.PeerShutDown);
@@ -236,6 +247,8 @@ public sealed partial class ResourcePlanner : PlannerBase
         // 3.0.6 needs no reset when the dead node was known to hold nothing (after its shutdown report). Decided
         // while the peer still counts as alive, so its last report tells what it held.
         DecideFencing(peer, needed: PeerReports != HoldSet.None || State == PlannerState.Starting);
+        _reportsAtDeath = PeerReports;
+        _healTakeover = null;
         _peerAlive = false;
         _peerSaidStable = false;
         PeerReports = HoldSet.None;
@@ -246,6 +259,7 @@ public sealed partial class ResourcePlanner : PlannerBase
     public override void PeerReturned(string peer)
     {
         CancelHeal();
+        _healTakeover = null;
         _peerAlive = true;
         _deadPeers.Remove(peer);
         _peerChoseStandby = false;
@@ -265,6 +279,11 @@ public sealed partial class ResourcePlanner : PlannerBase
             next = Earlier(next, waiting.Since + StandbyReplyTimeout + TimeSpan.FromTicks(1));
         }
 
+        if (_healTakeover is { Answered: false } asking)
+        {
+            next = Earlier(next, asking.NextAsk);
+        }
+
         return next;
     }
 
@@ -282,6 +301,7 @@ public sealed partial class ResourcePlanner : PlannerBase
             _standby = null;
         }
 
+        AskAgainForHealCopies();
         HandOverFailedGroups();
     }
 
@@ -345,6 +365,13 @@ public sealed partial class ResourcePlanner : PlannerBase
         if (!Resources.Groups.Any(g => !IsLocal(g) && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
         {
             _claimed &= ~HoldSet.Foreign;
+        }
+
+        // Our home groups yielded to a real peer that kept them: the class is its now (claiming it too would make it
+        // log "Both machines own foreign resources!").
+        if ((PeerReports & HoldSet.Foreign) != 0 && !Resources.Groups.Any(g => IsLocal(g) && (HeldKeys.Contains(g.Key) || PendingKeys.Contains(g.Key))))
+        {
+            _claimed &= ~HoldSet.Local;
         }
 
         _peerHoldsOurs = false;

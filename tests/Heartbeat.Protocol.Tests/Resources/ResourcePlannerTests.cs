@@ -44,14 +44,16 @@ public class ResourcePlannerTests
         PlannerDriver.Complete(server2);
         Assert.Null(server2.NextTimerIn);
         server2.PartitionHealed("server1");
-        Assert.Equal(["announce " + G2, PlannerBase.HealNoticeType], PlannerDriver.Complete(server2));
+        // It still claims its group, which we took: asked for it (hb_takeover), it never answers.
+        Assert.Equal(["announce " + G2, PlannerBase.HealNoticeType, "hb_takeover", "asked server1 foreign 1"], PlannerDriver.Complete(server2));
         Assert.Equal(2, server2.Held.Count);
 
-        // The daemon sleeps until the planner's next timer: the fallback, one clock tick past "more than 30 s".
-        Assert.Equal(PlannerBase.HealFallback + TimeSpan.FromTicks(1), server2.NextTimerIn);
+        // The daemon sleeps until the planner's next timer: the next request, then the fallback, one clock tick past
+        // "more than 30 s".
+        Assert.Equal(ResourcePlanner.HealTakeoverRetry, server2.NextTimerIn);
         time.Advance(PlannerBase.HealFallback - TimeSpan.FromSeconds(1));
         server2.Tick();
-        Assert.Empty(PlannerDriver.Complete(server2));
+        Assert.Equal(["hb_takeover", "asked server1 foreign 2"], PlannerDriver.Complete(server2));
         Assert.Equal(TimeSpan.FromSeconds(1) + TimeSpan.FromTicks(1), server2.NextTimerIn);
         time.Advance(TimeSpan.FromSeconds(1.5));
         server2.Tick();
@@ -265,9 +267,10 @@ public class PlannerQuirkTests
 /// <summary>Drives one planner by hand: what a node would do with its commands, every group action done at once.</summary>
 internal static class PlannerDriver
 {
-    /// <summary>Completes every group action at once; returns the messages sent, abbreviated.</summary>
-    public static List<string> Complete(PlannerBase planner)
+    /// <summary>Completes every group action at once; returns the messages sent, abbreviated (by <paramref name="describe"/> if given).</summary>
+    public static List<string> Complete(PlannerBase planner, Func<HaMessage, string>? describe = null)
     {
+        describe ??= body => $"{body.Type} {body.GetString("dest")} {body.GetString("ipaddr")} {body.GetString("weown")}".TrimEnd();
         var sent = new List<string>();
         for (var commands = planner.Drain(); commands.Count > 0; commands = planner.Drain())
         {
@@ -279,7 +282,10 @@ internal static class PlannerDriver
                         sent.Add($"fence {f.Peer} {(f.Needed ? "needed" : "unneeded")}");
                         break;
                     case SendClusterMessage s:
-                        sent.Add($"{s.Body.Type} {s.Body.GetString("dest")} {s.Body.GetString("ipaddr")} {s.Body.GetString("weown")}".TrimEnd());
+                        sent.Add(describe(s.Body));
+                        break;
+                    case PeerAskedToYield a:
+                        sent.Add($"asked {a.Peer} {a.Set} {a.Attempt}");
                         break;
                     case AcquireGroup a:
                         planner.GroupStarted(a.Key, success: true);

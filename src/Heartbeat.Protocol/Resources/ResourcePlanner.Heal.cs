@@ -1,0 +1,134 @@
+using Heartbeat.Protocol.Wire;
+
+namespace Heartbeat.Protocol.Resources;
+
+/// <summary>
+/// A heal beside a real 3.0.6 peer. Ours settles a heal in place (PlannerBase.Heal.cs): each node keeps its home
+/// groups and the peer releases its copies once it hears our notice. 3.0.6 ignores the notice, and a 3.0.6 node that
+/// did not itself declare us dead before it heard us again (it was the stalled side, or only its messages to us were
+/// lost) neither restarts nor gives anything up: it keeps every group it claimed, and the group is up on both nodes
+/// until an operator acts ("ERROR: Both machines own our resources!" in its log; chaos seeds 20261219-21, 7-27 s).
+/// So at a heal we read again what the peer claimed when we declared it dead (a node that did not restart still
+/// claims it) and ask for every group held here that it claims, with 3.0.6's own <c>hb_takeover</c>: its
+/// rc.d/hb_takeover runs hb_standby for the mirrored class, it stops its copies and the standby exchange ends with us
+/// holding them, having held them throughout (make-before-break: our re-announcement went first, so clients never
+/// leave us). A 3.0.6 that saw the partition restarts instead (shutdone) and the heal is void. One that refuses
+/// ("Other side is in flux") is asked again; if it still claims them when the heal's fallback runs out, we yield our
+/// copies, which is 3.0.6's own answer (the node that saw the partition gives everything up).
+/// </summary>
+public sealed partial class ResourcePlanner
+{
+    /// <summary>How often a real peer that has not begun the standby exchange is asked again for the copies it kept.</summary>
+    public static readonly TimeSpan HealTakeoverRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>The request for a real peer's copies: the class asked for (our point of view), when to ask again, whether it answered.</summary>
+    private sealed class HealTakeover(string peer, HoldSet set, TimeSpan nextAsk)
+    {
+        public string Peer { get; } = peer;
+
+        /// <summary>hb_takeover's class: local for our home groups, foreign for the peer's, all for both.</summary>
+        public HoldSet Set { get; } = set;
+
+        public TimeSpan NextAsk { get; set; } = nextAsk;
+
+        public int Attempts { get; set; } = 1;
+
+        /// <summary>The peer began the standby exchange (its <c>ask_resources me</c>): no more asking, the exchange ends it.</summary>
+        public bool Answered { get; set; }
+    }
+
+    /// <summary>Our home groups are re-announced at a heal: a real peer is asked for what it still claims of what we hold.</summary>
+    protected override void AfterReannounced(string peer)
+    {
+        if (PeerIsOurs)
+        {
+            return;
+        }
+
+        PeerReports = _reportsAtDeath;
+        _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
+        var wanted = ClaimedByPeerAndHeldHere();
+        if (wanted == HoldSet.None)
+        {
+            // Nothing is up on both nodes: nothing of ours is released (the fallback would take the peer's home groups
+            // from us although the peer does not hold them, leaving them nowhere).
+            PeerSettledWithoutRelease();
+            return;
+        }
+
+        _healTakeover = new HealTakeover(peer, wanted, Now + HealTakeoverRetry);
+        AskForHealCopies(_healTakeover);
+    }
+
+    /// <summary>At the fallback a real peer that kept them keeps them: our copies of what it still claims go.</summary>
+    protected override IEnumerable<string> CopiesToYieldAtFallback(string peer)
+    {
+        if (PeerIsOurs)
+        {
+            return base.CopiesToYieldAtFallback(peer);
+        }
+
+        return Resources.Groups.Where(g => HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key) && PeerHolds(g.Key)).Select(g => g.Key);
+    }
+
+    /// <summary>The timer: ask again while the peer has not begun the exchange and still claims copies.</summary>
+    private void AskAgainForHealCopies()
+    {
+        if (_healTakeover is not null && UnsettledHealPeer is null)
+        {
+            // The heal ended without us (its fallback yielded our copies): nothing is asked any more.
+            _healTakeover = null;
+        }
+
+        if (_healTakeover is { Answered: false } asking && Now >= asking.NextAsk && !HealCopiesGone())
+        {
+            asking.Attempts++;
+            asking.NextAsk = Now + HealTakeoverRetry;
+            AskForHealCopies(asking);
+        }
+    }
+
+    /// <summary>
+    /// Whether the peer no longer claims anything held here (a report said so: it restarted, or went standby on its
+    /// own): then the request is moot and the heal settled. False while the exchange it began runs.
+    /// </summary>
+    private bool HealCopiesGone()
+    {
+        if (_healTakeover is not { Answered: false } || ClaimedByPeerAndHeldHere() != HoldSet.None)
+        {
+            return false;
+        }
+
+        HealTakeoverDone();
+        return true;
+    }
+
+    /// <summary>The standby exchange we asked for has ended (or is moot): the peer holds no copy of ours, the heal is settled.</summary>
+    private void HealTakeoverDone()
+    {
+        _healTakeover = null;
+        PeerSettledWithoutRelease();
+    }
+
+    private void AskForHealCopies(HealTakeover asking)
+    {
+        // hb_takeover names the class from the asker's side; the peer's rc.d/hb_takeover mirrors it for hb_standby.
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.HbTakeover), HaField.String(ResourceFields.RscHold, Name(asking.Set))]));
+        AskedPeerToYield(asking.Peer, Name(asking.Set), asking.Attempts);
+    }
+
+    /// <summary>The classes (our point of view) of the groups held here that the peer also claims.</summary>
+    private HoldSet ClaimedByPeerAndHeldHere()
+    {
+        var set = HoldSet.None;
+        foreach (var group in Resources.Groups)
+        {
+            if (HeldKeys.Contains(group.Key) && PeerHolds(group.Key))
+            {
+                set |= IsLocal(group) ? HoldSet.Local : HoldSet.Foreign;
+            }
+        }
+
+        return set;
+    }
+}
