@@ -69,4 +69,62 @@ public class StallTests(ITestOutputHelper output) : FailoverScenario(output)
         Assert.Contains("announce group IPaddr2::" + Vip2, frozen.Log()[frozenMark..], StringComparison.Ordinal);
         Assert.InRange(probe2.LongestOutage(resumed), TimeSpan.Zero, TimeSpan.FromSeconds(2));
     }
+
+    /// <summary>
+    /// The stalled holder is a real 3.0.6 node (chaos seeds 20261219-21). It holds its group through its stall and, not
+    /// having restarted, keeps holding it after it wakes, while ours took it meanwhile. Ours asks it for its copy
+    /// (hb_takeover: 3.0.6's own standby exchange), keeping the group up and announced itself throughout; before, the
+    /// group was up on both for the heal's 30 s fallback and then only on 3.0.6, which had sent no ARP since.
+    /// </summary>
+    [Fact]
+    public async Task A_stopped_and_continued_real_holder_gives_its_copy_to_ours_which_held_it_throughout()
+    {
+        await using var lab = NewLab("stall real holder", "off");
+        var nodes = Declare(lab, Pairing.OursAndReal);
+        var (ours, real) = (nodes[0], nodes[1]); // server2 is the real node and holds Vip2
+        string client = lab.AddOutsider();
+        StartAndPlace(lab, nodes);
+        await using var probe1 = new VipProbe(lab, nodes, Vip1, client);
+        await using var probe2 = new VipProbe(lab, nodes, Vip2, client);
+        Thread.Sleep(5500); // a real node advertises deadtime + 2 s for 5 s after its start
+        int oursMark = ours.Log().Length;
+        var pids = lab.RealDaemonProcesses(real);
+        Assert.NotEmpty(pids);
+
+        foreach (int pid in pids)
+        {
+            Lab.Signal(pid, "STOP");
+        }
+
+        try
+        {
+            Assert.True(Lab.WaitUntil(() => probe2.Holders().Length == 2, Wait), $"{ours.Name} did not take {Vip2} from the frozen node\n" + lab.Describe());
+            Thread.Sleep(Math.Max(0, 3000 - (int)lab.Keepalive.TotalMilliseconds * 5));
+        }
+        finally
+        {
+            foreach (int pid in pids)
+            {
+                Lab.Signal(pid, "CONT");
+            }
+        }
+
+        var resumed = probe2.Now;
+
+        // auto_failback off: both groups stay where the takeover put them, on ours, once 3.0.6 gave its copies up.
+        bool Settled() => probe1.Holders() is [var h1] && h1 == ours.Name && probe2.Holders() is [var h2] && h2 == ours.Name;
+        Assert.True(Lab.WaitUntil(Settled, TimeSpan.FromSeconds(25)), $"3.0.6 kept its copy: {Vip1} on [{string.Join(",", probe1.Holders())}], {Vip2} on [{string.Join(",", probe2.Holders())}]\n" + lab.Describe());
+        var settledAfter = probe2.Now - resumed;
+        Thread.Sleep(2000);
+        Assert.True(Settled(), "the placement did not last\n" + lab.Describe());
+        Output.WriteLine($"one holder per VIP {settledAfter.TotalMilliseconds:F0} ms after SIGCONT; {probe1.Summary(resumed)}; {probe2.Summary(resumed)}");
+
+        Assert.Contains("asking it to give up its copies (hb_takeover", string.Join('\n', ours.Log()[oursMark..]), StringComparison.Ordinal);
+        Assert.True(probe2.HeldThroughoutBy(ours.Name, resumed), $"ours let go of {Vip2} after the heal\n" + lab.Describe());
+
+        // Generous bounds for a loaded machine; the figures above are the measurement. Clients stay on ours (its
+        // takeover and heal ARP), so the group answers throughout; the double hold lasts 3.0.6's standby release.
+        Assert.InRange(probe2.LongestOutage(resumed), TimeSpan.Zero, TimeSpan.FromSeconds(2));
+        Assert.InRange(probe2.LongestDoubleHold(resumed), TimeSpan.Zero, TimeSpan.FromSeconds(15));
+    }
 }

@@ -132,10 +132,7 @@ public sealed class ChaosCluster : IAsyncDisposable
             return DaemonPid(node) is { } pid ? [pid] : [];
         }
 
-        var (_, output, _) = Processes.Run(["ip", "netns", "pids", Lab.Netns(node)], TimeSpan.FromSeconds(10));
-        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(p => int.Parse(p, CultureInfo.InvariantCulture))
-            .Where(p => Comm(p) is "heartbeat" || Comm(p).StartsWith("ha_", StringComparison.Ordinal))];
+        return Lab.RealDaemonProcesses(node);
     }
 
     /// <summary>A Heartbeat admin command: ours through hbctl, 3.0.6 through its own script in its namespaces.</summary>
@@ -175,18 +172,6 @@ public sealed class ChaosCluster : IAsyncDisposable
         catch (IOException)
         {
             return false;
-        }
-    }
-
-    private static string Comm(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/comm").Trim();
-        }
-        catch (IOException)
-        {
-            return string.Empty;
         }
     }
 }

@@ -126,8 +126,8 @@ public abstract partial class PlannerBase
         }
     }
 
-    /// <summary>The peer whose heal is being settled and not yet settled by it, or null.</summary>
-    protected string? UnsettledHealPeer => _heal is { PeerSettled: false } heal ? heal.Peer : null;
+    /// <summary>The peer of a heal whose re-announcement and notice are done and which the peer has not settled yet, or null.</summary>
+    protected string? HealAwaitingPeer => _heal is { NoticeSent: true, PeerSettled: false } heal ? heal.Peer : null;
 
     /// <summary>
     /// What the mode does once every held home group is re-announced and our notice is sent (nice_failback: a real

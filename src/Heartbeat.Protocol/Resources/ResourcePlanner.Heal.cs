@@ -22,16 +22,15 @@ public sealed partial class ResourcePlanner
     public static readonly TimeSpan HealTakeoverRetry = TimeSpan.FromSeconds(5);
 
     /// <summary>The request for a real peer's copies: the class asked for (our point of view), when to ask again, whether it answered.</summary>
-    private sealed class HealTakeover(string peer, HoldSet set, TimeSpan nextAsk)
+    private sealed class HealTakeover(HoldSet set, TimeSpan nextAsk)
     {
-        public string Peer { get; } = peer;
-
         /// <summary>hb_takeover's class: local for our home groups, foreign for the peer's, all for both.</summary>
         public HoldSet Set { get; } = set;
 
-        public TimeSpan NextAsk { get; set; } = nextAsk;
+        public TimeSpan NextAsk { get; } = nextAsk;
 
-        public int Attempts { get; set; } = 1;
+        /// <summary>How many times the peer has been asked in this heal (for the log).</summary>
+        public int Attempts { get; init; }
 
         /// <summary>The peer began the standby exchange (its <c>ask_resources me</c>): no more asking, the exchange ends it.</summary>
         public bool Answered { get; set; }
@@ -45,19 +44,7 @@ public sealed partial class ResourcePlanner
             return;
         }
 
-        PeerReports = _reportsAtDeath;
-        _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
-        var wanted = ClaimedByPeerAndHeldHere();
-        if (wanted == HoldSet.None)
-        {
-            // Nothing is up on both nodes: nothing of ours is released (the fallback would take the peer's home groups
-            // from us although the peer does not hold them, leaving them nowhere).
-            PeerSettledWithoutRelease();
-            return;
-        }
-
-        _healTakeover = new HealTakeover(peer, wanted, Now + HealTakeoverRetry);
-        AskForHealCopies(_healTakeover);
+        ReconsiderHealCopies(exchangeEnded: false);
     }
 
     /// <summary>At the fallback a real peer that kept them keeps them: our copies of what it still claims go.</summary>
@@ -71,50 +58,50 @@ public sealed partial class ResourcePlanner
         return Resources.Groups.Where(g => HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key) && PeerHolds(g.Key)).Select(g => g.Key);
     }
 
-    /// <summary>The timer: ask again while the peer has not begun the exchange and still claims copies.</summary>
-    private void AskAgainForHealCopies()
-    {
-        if (_healTakeover is not null && UnsettledHealPeer is null)
-        {
-            // The heal ended without us (its fallback yielded our copies): nothing is asked any more.
-            _healTakeover = null;
-        }
-
-        if (_healTakeover is { Answered: false } asking && Now >= asking.NextAsk && !HealCopiesGone())
-        {
-            asking.Attempts++;
-            asking.NextAsk = Now + HealTakeoverRetry;
-            AskForHealCopies(asking);
-        }
-    }
-
     /// <summary>
-    /// Whether the peer no longer claims anything held here (a report said so: it restarted, or went standby on its
-    /// own): then the request is moot and the heal settled. False while the exchange it began runs.
+    /// Where the request for a real peer's copies stands, decided again at the heal, on each of the peer's reports, on
+    /// the timer and when the exchange it began ends: nothing held here claimed by the peer any more (it gave its copies
+    /// up, restarted, went standby on its own) settles the heal; otherwise the peer is asked, again every
+    /// <see cref="HealTakeoverRetry"/> while it has not begun the exchange, and anew for a wider class when it claims
+    /// more (3.0.6's own mach_down after its stall can take our home groups too). While an exchange it began runs,
+    /// nothing is decided: its giver's report comes before its stops.
     /// </summary>
-    private bool HealCopiesGone()
+    private void ReconsiderHealCopies(bool exchangeEnded)
     {
-        if (_healTakeover is not { Answered: false } || ClaimedByPeerAndHeldHere() != HoldSet.None)
+        if (HealAwaitingPeer is not { } peer || PeerIsOurs)
         {
-            return false;
+            // No heal, one still re-announcing (the peer's claims are read again after), or one that ended without us
+            // (its fallback yielded our copies): nothing is asked.
+            _healTakeover = null;
+            return;
         }
 
-        HealTakeoverDone();
-        return true;
-    }
+        if (_healTakeover is { Answered: true } && !exchangeEnded)
+        {
+            return;
+        }
 
-    /// <summary>The standby exchange we asked for has ended (or is moot): the peer holds no copy of ours, the heal is settled.</summary>
-    private void HealTakeoverDone()
-    {
-        _healTakeover = null;
-        PeerSettledWithoutRelease();
-    }
+        var wanted = ClaimedByPeerAndHeldHere();
+        if (wanted == HoldSet.None)
+        {
+            // Nothing is up on both nodes: the heal is settled and nothing of ours is released (the fallback would take
+            // the peer's home groups from us although the peer does not hold them, leaving them nowhere).
+            _healTakeover = null;
+            PeerSettledWithoutRelease();
+            return;
+        }
 
-    private void AskForHealCopies(HealTakeover asking)
-    {
+        if (_healTakeover is { Answered: false } asking && asking.Set == wanted && Now < asking.NextAsk)
+        {
+            return;
+        }
+
+        int attempt = (_healTakeover?.Attempts ?? 0) + 1;
+        _healTakeover = new HealTakeover(wanted, Now + HealTakeoverRetry) { Attempts = attempt };
+
         // hb_takeover names the class from the asker's side; the peer's rc.d/hb_takeover mirrors it for hb_standby.
-        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.HbTakeover), HaField.String(ResourceFields.RscHold, Name(asking.Set))]));
-        AskedPeerToYield(asking.Peer, Name(asking.Set), asking.Attempts);
+        Send(new HaMessage([HaField.String(WireFields.Type, ResourceMessages.HbTakeover), HaField.String(ResourceFields.RscHold, Name(wanted))]));
+        AskedPeerToYield(peer, Name(wanted), attempt);
     }
 
     /// <summary>The classes (our point of view) of the groups held here that the peer also claims.</summary>

@@ -56,7 +56,7 @@ public sealed partial class ResourcePlanner
             PeerHoldsGroups(message.GetString(HeldGroupsField));
         }
 
-        HealCopiesGone();
+        ReconsiderHealCopies(exchangeEnded: false);
 
         if (State is PlannerState.Starting or PlannerState.BothStarting)
         {
@@ -117,7 +117,7 @@ public sealed partial class ResourcePlanner
             Send(AskResources(taking.Set, "done"));
             if (askedAtHeal)
             {
-                HealTakeoverDone();
+                ReconsiderHealCopies(exchangeEnded: true);
             }
         }
 

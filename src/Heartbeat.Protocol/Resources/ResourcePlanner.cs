@@ -301,7 +301,7 @@ public sealed partial class ResourcePlanner : PlannerBase
             _standby = null;
         }
 
-        AskAgainForHealCopies();
+        ReconsiderHealCopies(exchangeEnded: false);
         HandOverFailedGroups();
     }
 
@@ -357,7 +357,16 @@ public sealed partial class ResourcePlanner : PlannerBase
         SendReport(HoldSet.None, isStable: false, info: "shutdown");
     }
 
-    protected override void OnHealStarted() => _standby = null;
+    protected override void OnHealStarted()
+    {
+        _standby = null;
+        if (!PeerIsOurs)
+        {
+            // A real peer back with the same generation did not restart: it claims what it claimed (see ResourcePlanner.Heal.cs).
+            PeerReports = _reportsAtDeath;
+            _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
+        }
+    }
 
     /// <summary>The heal is settled: we hold our home class only; a fresh full report puts the peer's view right.</summary>
     protected override void AfterHeal()

@@ -24,6 +24,32 @@ public sealed partial class Lab
     public void Flap(LabNode node, int count, int milliseconds) =>
         Script("flap", Name, node.Name, count.ToString(CultureInfo.InvariantCulture), milliseconds.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// Every process of a real 3.0.6 node's Heartbeat: its master and its children (the read and write processes of
+    /// each medium, the FIFO child), by name among the processes of its network namespace. A stall is all of them
+    /// stopped; the master alone stopped leaves its children sending nothing but receiving.
+    /// </summary>
+    public List<int> RealDaemonProcesses(LabNode node)
+    {
+        var (_, output, _) = Processes.Run(["ip", "netns", "pids", Netns(node)], TimeSpan.FromSeconds(10));
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => int.Parse(p, CultureInfo.InvariantCulture))
+            .Where(p => Comm(p) is "heartbeat" || Comm(p).StartsWith("ha_", StringComparison.Ordinal))];
+    }
+
+    /// <summary>A process's name (/proc/PID/comm), empty once it is gone.</summary>
+    public static string Comm(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+
     /// <summary>Runs a command in the node's namespace and returns its exit code (a failure is an answer, not an error).</summary>
     public int InNetnsCode(LabNode node, params string[] command) =>
         Processes.Run(["ip", "netns", "exec", Netns(node), .. command], TimeSpan.FromSeconds(30)).Code;

@@ -165,6 +165,9 @@ public sealed class VipProbe : IAsyncDisposable
     /// <summary>The most nodes that held the VIP at one poll in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     public int MostHolders(TimeSpan from, TimeSpan to) => Snapshot(_holders).Where(h => h.At >= from && h.At < to).Select(h => h.Holders.Length).DefaultIfEmpty(0).Max();
 
+    /// <summary>Whether the node held the VIP at every sample since <paramref name="from"/>.</summary>
+    public bool HeldThroughoutBy(string node, TimeSpan from) => Snapshot(_holders).Where(h => h.At >= from).All(h => h.Holders.Contains(node));
+
     /// <summary>Whether the node held the VIP at any poll after <paramref name="from"/>.</summary>
     public bool EverHeldBy(string node, TimeSpan from) => Snapshot(_holders).Any(h => h.At >= from && h.Holders.Contains(node));
 

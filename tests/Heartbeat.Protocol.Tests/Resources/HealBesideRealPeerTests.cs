@@ -137,6 +137,37 @@ public class HealBesideRealPeerTests
     }
 
     [Fact]
+    public void A_real_peer_claiming_more_after_the_heal_is_asked_for_the_wider_class()
+    {
+        // 3.0.6 server2 held its own group; stalled past the deadtime, it declares server1 dead when it wakes and its
+        // mach_down takes server1's group too: it then claims all, and is asked for all.
+        var time = new FakeTimeProvider();
+        var server1 = new ResourcePlanner("server1", TwoGroups, AutoFailback.Off, time);
+        server1.CommunicationUp([], anyPeerAlive: true);
+        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
+        server1.Received("server2", Report("local", stable: "1"));
+        Complete(server1);
+        Assert.Equal([G1], server1.Held);
+        server1.PeerDied("server2");
+        Complete(server1);
+        server1.PartitionHealed("server2");
+        Assert.Equal(["announce " + G1, PlannerBase.HealNoticeType, "hb_takeover foreign", "asked server2 foreign 1"], Complete(server1));
+
+        server1.Received("server2", new HaMessage([HaField.String("t", "resource"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "mach_down")]));
+        Assert.Equal(["hb_takeover all", "asked server2 all 2"], Complete(server1));
+
+        server1.Received("server2", Ask("all", "me"));
+        server1.Received("server2", Report("none", stable: "0", info: "standby"));
+        server1.Received("server2", Ask("all", "done"));
+        Assert.Equal(["ask_resources all other", "resource all", "ask_resources all done", "resource all"], Complete(server1));
+        Assert.False(server1.Healing);
+        Assert.Equal(2, server1.Held.Count);
+        time.Advance(PlannerBase.HealFallback + TimeSpan.FromSeconds(5));
+        server1.Tick();
+        Assert.Empty(Complete(server1));
+    }
+
+    [Fact]
     public void A_peer_of_ours_is_not_asked_it_settles_with_its_notice()
     {
         var time = new FakeTimeProvider();
