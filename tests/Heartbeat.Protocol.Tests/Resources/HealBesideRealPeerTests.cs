@@ -113,11 +113,7 @@ public class HealBesideRealPeerTests
         // 3.0.6 server2 went standby: everything is on server1 and server2 claims none. Before, the fallback released
         // server1's copy of server2's home group 30 s after the heal although server2 did not hold it: no holder at all.
         var time = new FakeTimeProvider();
-        var server1 = new ResourcePlanner("server1", TwoGroups, AutoFailback.Off, time);
-        server1.CommunicationUp([], anyPeerAlive: true);
-        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
-        server1.Received("server2", Report("local", stable: "1"));
-        Complete(server1);
+        var server1 = BesideRealPeerHoldingItsGroup(time);
         server1.Received("server2", Ask("all", "me"));
         server1.Received("server2", Ask("all", "done"));
         server1.Received("server2", Report("none", stable: "1"));
@@ -142,11 +138,7 @@ public class HealBesideRealPeerTests
         // 3.0.6 server2 held its own group; stalled past the deadtime, it declares server1 dead when it wakes and its
         // mach_down takes server1's group too: it then claims all, and is asked for all.
         var time = new FakeTimeProvider();
-        var server1 = new ResourcePlanner("server1", TwoGroups, AutoFailback.Off, time);
-        server1.CommunicationUp([], anyPeerAlive: true);
-        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
-        server1.Received("server2", Report("local", stable: "1"));
-        Complete(server1);
+        var server1 = BesideRealPeerHoldingItsGroup(time);
         Assert.Equal([G1], server1.Held);
         server1.PeerDied("server2");
         Complete(server1);
@@ -208,6 +200,17 @@ public class HealBesideRealPeerTests
         Complete(server1);
         Assert.Empty(server1.Held);
         Assert.Equal(HoldSet.All, server1.PeerReports);
+        return server1;
+    }
+
+    /// <summary>server1 (ours) stable beside a real 3.0.6 server2, each holding its home group (two groups).</summary>
+    private static ResourcePlanner BesideRealPeerHoldingItsGroup(FakeTimeProvider time)
+    {
+        var server1 = new ResourcePlanner("server1", TwoGroups, AutoFailback.Off, time);
+        server1.CommunicationUp([], anyPeerAlive: true);
+        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
+        server1.Received("server2", Report("local", stable: "1"));
+        Complete(server1);
         return server1;
     }
 
