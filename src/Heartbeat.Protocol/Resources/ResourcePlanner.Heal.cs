@@ -1,3 +1,4 @@
+using Heartbeat.Protocol.Config;
 using Heartbeat.Protocol.Wire;
 
 namespace Heartbeat.Protocol.Resources;
@@ -14,7 +15,8 @@ namespace Heartbeat.Protocol.Resources;
 /// holding them, having held them throughout (make-before-break: our re-announcement went first, so clients never
 /// leave us). A 3.0.6 that saw the partition restarts instead (shutdone) and the heal is void. One that refuses
 /// ("Other side is in flux") is asked again; if it still claims them when the heal's fallback runs out, we yield our
-/// copies, which is 3.0.6's own answer (the node that saw the partition gives everything up).
+/// copies, which is 3.0.6's own answer (the node that saw the partition gives everything up). With auto_failback on,
+/// only our home groups are asked for (see <see cref="ReconsiderHealCopies"/>).
 /// </summary>
 public sealed partial class ResourcePlanner
 {
@@ -81,13 +83,24 @@ public sealed partial class ResourcePlanner
             return;
         }
 
-        var wanted = ClaimedByPeerAndHeldHere();
-        if (wanted == HoldSet.None)
+        var twice = ClaimedByPeerAndHeldHere();
+        if (twice == HoldSet.None)
         {
             // Nothing is up on both nodes: the heal is settled and nothing of ours is released (the fallback would take
             // the peer's home groups from us although the peer does not hold them, leaving them nowhere).
             _healTakeover = null;
             PeerSettledWithoutRelease();
+            return;
+        }
+
+        // With auto_failback on the peer's home groups would only be handed back at once, and a 3.0.6 that saw the
+        // partition restarts about 2 s after the heal while the two exchanges run: those stay with the peer, our
+        // copies go at the fallback (or at its restart's shutdone we hold them alone). Our home groups are always
+        // asked for: they would come back here anyway.
+        var wanted = Policy == AutoFailback.On ? twice & HoldSet.Local : twice;
+        if (wanted == HoldSet.None)
+        {
+            _healTakeover = null;
             return;
         }
 

@@ -22,15 +22,17 @@ public class HealBesideRealPeerTests
     private static readonly HaResources TwoGroups =
         HaResourcesParser.Parse("server1 IPaddr2::10.10.10.1/24/ens18\nserver2 IPaddr2::10.10.10.11/24/ens18\n"u8, "haresources", ["server1", "server2"]).Value!;
 
-    [Fact]
-    public void Seed_20261219_the_home_node_asks_a_stalled_real_peer_for_its_copy_and_keeps_holding_throughout()
+    [Theory]
+    [InlineData(AutoFailback.Off)]
+    [InlineData(AutoFailback.On)]
+    public void Seed_20261219_the_home_node_asks_a_stalled_real_peer_for_its_copy_and_keeps_holding_throughout(AutoFailback policy)
     {
         // Chaos seed 20261219, run 2 (ours+real): ours (server1, the home node) went standby, so 3.0.6 held the group;
         // 3.0.6 was stopped 4.9 s (deadtime 2 s); ours declared it dead and took the group. At the heal ours kept it
         // ("the home node keeps its group") and 3.0.6, which had not restarted, kept it too: on both for 10 s, until an
         // operator's takeover. Now ours asks for it with hb_takeover local; 3.0.6 runs hb_standby foreign.
         var time = new FakeTimeProvider();
-        var server1 = HomeNodeThatWentStandby(time);
+        var server1 = HomeNodeThatWentStandby(time, policy);
         server1.PeerDied("server2");
         Complete(server1);
         Assert.Equal([G], server1.Held);
@@ -183,9 +185,9 @@ public class HealBesideRealPeerTests
     /// server1 (ours, the group's home) beside a real 3.0.6 server2: both start, server1 takes its group, then goes
     /// standby (hb_standby all) so that server2 holds it and reports all.
     /// </summary>
-    private static ResourcePlanner HomeNodeThatWentStandby(FakeTimeProvider time)
+    private static ResourcePlanner HomeNodeThatWentStandby(FakeTimeProvider time, AutoFailback policy = AutoFailback.Off)
     {
-        var server1 = new ResourcePlanner("server1", Campaign, AutoFailback.Off, time);
+        var server1 = new ResourcePlanner("server1", Campaign, policy, time);
         server1.CommunicationUp([], anyPeerAlive: true);
         server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
         server1.Received("server2", Report("none", stable: "1"));
