@@ -173,6 +173,64 @@ public class VipBatchTests
     }
 
     [Fact]
+    public async Task A_frame_refused_with_enobufs_goes_again_once_and_its_vip_succeeds()
+    {
+        // Three VIPs; the device's queue is full when the second VIP's request comes up, once.
+        var members = Enumerable.Range(0, 3)
+            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
+            .ToList();
+        var sent = new List<(int Member, int Frame)>();
+        var calls = new List<int>();
+        bool full = true;
+        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(1), frames =>
+        {
+            calls.Add(frames.Length);
+            if (full && frames[0].Member == 1)
+            {
+                full = false;
+                throw new NativeCallException("sendmmsg", Errno.Enobufs);
+            }
+
+            // One frame a call, so the refused one comes up first in a call of its own.
+            sent.Add((frames[0].Member, Array.IndexOf(members[frames[0].Member].Frames.Round, frames[0].Bytes)));
+            return 1;
+        }, (_, _) => Task.CompletedTask, out var failures);
+
+        Assert.All(failures, Assert.Null);
+        Assert.Equal([(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)], sent);
+        Assert.Equal([6, 5, 5, 4, 3, 2, 1], calls);
+        Assert.Equal(6, await rounds);
+    }
+
+    [Fact]
+    public async Task A_frame_refused_with_enobufs_twice_fails_its_vip_only()
+    {
+        var members = Enumerable.Range(0, 2)
+            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
+            .ToList();
+        int refused = 0;
+        var sent = new List<int>();
+        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(1), frames =>
+        {
+            if (frames[0].Member == 0)
+            {
+                refused++;
+                throw new NativeCallException("sendmmsg", Errno.Enobufs);
+            }
+
+            sent.Add(frames[0].Member);
+            return 1;
+        }, (_, _) => Task.CompletedTask, out var failures);
+
+        // Sent once more, not again and again: then that VIP fails as for any other error, and the other goes on.
+        Assert.Equal(2, refused);
+        Assert.Equal(Errno.Enobufs, Assert.IsType<NativeCallException>(failures[0]).Errno);
+        Assert.Null(failures[1]);
+        Assert.Equal([1, 1], sent);
+        Assert.Equal(2, await rounds);
+    }
+
+    [Fact]
     public void Sendmmsg_sends_every_datagram_to_its_own_destination_in_one_call()
     {
         using var first = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
