@@ -131,9 +131,7 @@ public class VipBatchTests
     public async Task A_short_send_is_continued_and_a_failure_inside_the_batch_fails_that_vip_only()
     {
         // Four VIPs; the kernel takes three frames per call, and the third VIP's reply fails (its request went out).
-        var members = Enumerable.Range(0, 4)
-            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
-            .ToList();
+        var members = Members(4);
         var sent = new List<(int Member, byte[] Frame)>();
         var calls = new List<int>();
         var ticks = new TaskCompletionSource();
@@ -176,9 +174,7 @@ public class VipBatchTests
     public async Task A_frame_refused_with_enobufs_goes_again_once_and_its_vip_succeeds()
     {
         // Three VIPs; the device's queue is full when the second VIP's request comes up, once.
-        var members = Enumerable.Range(0, 3)
-            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
-            .ToList();
+        var members = Members(3);
         var sent = new List<(int Member, int Frame)>();
         var calls = new List<int>();
         bool full = true;
@@ -205,9 +201,7 @@ public class VipBatchTests
     [Fact]
     public async Task A_frame_refused_with_enobufs_twice_fails_its_vip_only()
     {
-        var members = Enumerable.Range(0, 2)
-            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
-            .ToList();
+        var members = Members(2);
         int refused = 0;
         var sent = new List<int>();
         var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(1), frames =>
@@ -270,6 +264,10 @@ public class VipBatchTests
         Assert.Equal(0, ResourceExecutor.RunEnd(group, 1, -1));
         Assert.Equal(5, ResourceExecutor.RunEnd(group, 5, +1));
     }
+
+    /// <summary>VIPs 10.11.0.1 up, announced on interface 2, never given up.</summary>
+    private static List<AnnouncementTrain.Member> Members(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))];
 
     private static IpAddressResource Vip(string address) =>
         new(new ResourceSpec(address, "IPaddr", [address], true, new IpResourceSpec(IPAddress.Parse(address), 24, "ens18", null, null)), new ArpAnnouncement(), NullLogger.Instance);
