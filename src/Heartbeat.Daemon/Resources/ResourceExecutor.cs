@@ -180,8 +180,8 @@ public sealed class ResourceExecutor : IDisposable
         }
         catch (Exception ex) when (IsActionFailure(ex))
         {
-            // What still gets here is a stop of an undo that threw (a start that throws is a failed start, undone in
-            // StartFromAsync): what is still up stays, as after a stop that fails its retries, and the group failed.
+            // Typically a stop of an undo that threw (a start that throws is a failed start, undone in StartFromAsync):
+            // what is still up stays, as after a stop that fails its retries, and the group is reported failed.
             ResourceLog.GroupFailed(_logger, key, ex.Message);
             return new GroupOutcome(key, false, ex.Message);
         }
