@@ -26,6 +26,7 @@ public sealed class StructLayoutTests
         #include <linux/filter.h>
         #include <linux/watchdog.h>
         #include <fcntl.h>
+        #include <errno.h>
         #include <sys/socket.h>
         #include <sys/uio.h>
         #define S(t) printf(#t " size %zu\n", sizeof(struct t));
@@ -54,6 +55,8 @@ public sealed class StructLayoutTests
           S(sock_filter) F(sock_filter, code) F(sock_filter, jt) F(sock_filter, jf) F(sock_filter, k)
           S(sock_fprog) F(sock_fprog, len) F(sock_fprog, filter)
           printf("WDIOC_SETTIMEOUT %d\n", (int)WDIOC_SETTIMEOUT); printf("O_WRONLY %d\n", O_WRONLY); printf("O_CLOEXEC %d\n", O_CLOEXEC);
+          printf("ENOENT %d\nEINTR %d\nEBADF %d\nEAGAIN %d\nEEXIST %d\nENODEV %d\nEADDRNOTAVAIL %d\nENOBUFS %d\n",
+            ENOENT, EINTR, EBADF, EAGAIN, EEXIST, ENODEV, EADDRNOTAVAIL, ENOBUFS);
           return 0;
         }
         """;
@@ -95,6 +98,14 @@ public sealed class StructLayoutTests
         { "WDIOC_SETTIMEOUT", unchecked((int)WatchdogTimeoutCall.SetTimeout) },
         { "O_WRONLY", OpenCall.WriteOnly },
         { "O_CLOEXEC", OpenCall.CloseOnExec },
+        { "ENOENT", Errno.Enoent },
+        { "EINTR", Errno.Eintr },
+        { "EBADF", Errno.Ebadf },
+        { "EAGAIN", Errno.Eagain },
+        { "EEXIST", Errno.Eexist },
+        { "ENODEV", Errno.Enodev },
+        { "EADDRNOTAVAIL", Errno.Eaddrnotavail },
+        { "ENOBUFS", Errno.Enobufs },
         { "sockaddr_ll size", Marshal.SizeOf<SockAddrLl>() },
         { "iovec size", Marshal.SizeOf<IoVec>() },
         { "iovec.iov_base", Offset<IoVec>(nameof(IoVec.Base)) },

@@ -131,9 +131,7 @@ public class VipBatchTests
     public async Task A_short_send_is_continued_and_a_failure_inside_the_batch_fails_that_vip_only()
     {
         // Four VIPs; the kernel takes three frames per call, and the third VIP's reply fails (its request went out).
-        var members = Enumerable.Range(0, 4)
-            .Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))
-            .ToList();
+        var members = Members(4);
         var sent = new List<(int Member, byte[] Frame)>();
         var calls = new List<int>();
         var ticks = new TaskCompletionSource();
@@ -170,6 +168,60 @@ public class VipBatchTests
         ticks.SetResult();
         Assert.Equal(7 + 6, await rounds.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal([0, 1, 3, 0, 1, 3], sent.Select(s => s.Member));
+    }
+
+    [Fact]
+    public async Task A_frame_refused_with_enobufs_goes_again_once_and_its_vip_succeeds()
+    {
+        // Three VIPs; the device's queue is full when the second VIP's request comes up, once.
+        var members = Members(3);
+        var sent = new List<(int Member, int Frame)>();
+        var calls = new List<int>();
+        bool full = true;
+        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(1), frames =>
+        {
+            calls.Add(frames.Length);
+            if (full && frames[0].Member == 1)
+            {
+                full = false;
+                throw new NativeCallException("sendmmsg", Errno.Enobufs);
+            }
+
+            // One frame a call, so the refused one comes up first in a call of its own.
+            sent.Add((frames[0].Member, Array.IndexOf(members[frames[0].Member].Frames.Round, frames[0].Bytes)));
+            return 1;
+        }, (_, _) => Task.CompletedTask, out var failures);
+
+        Assert.All(failures, Assert.Null);
+        Assert.Equal([(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)], sent);
+        Assert.Equal([6, 5, 5, 4, 3, 2, 1], calls);
+        Assert.Equal(6, await rounds);
+    }
+
+    [Fact]
+    public async Task A_frame_refused_with_enobufs_twice_fails_its_vip_only()
+    {
+        var members = Members(2);
+        int refused = 0;
+        var sent = new List<int>();
+        var rounds = AnnouncementTrain.Start(members, new ArpAnnouncement(1), frames =>
+        {
+            if (frames[0].Member == 0)
+            {
+                refused++;
+                throw new NativeCallException("sendmmsg", Errno.Enobufs);
+            }
+
+            sent.Add(frames[0].Member);
+            return 1;
+        }, (_, _) => Task.CompletedTask, out var failures);
+
+        // Sent once more, not again and again: then that VIP fails as for any other error, and the other goes on.
+        Assert.Equal(2, refused);
+        Assert.Equal(Errno.Enobufs, Assert.IsType<NativeCallException>(failures[0]).Errno);
+        Assert.Null(failures[1]);
+        Assert.Equal([1, 1], sent);
+        Assert.Equal(2, await rounds);
     }
 
     [Fact]
@@ -212,6 +264,10 @@ public class VipBatchTests
         Assert.Equal(0, ResourceExecutor.RunEnd(group, 1, -1));
         Assert.Equal(5, ResourceExecutor.RunEnd(group, 5, +1));
     }
+
+    /// <summary>VIPs 10.11.0.1 up, announced on interface 2, never given up.</summary>
+    private static List<AnnouncementTrain.Member> Members(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => new AnnouncementTrain.Member(AnnouncementFrames.For(2, [2, 0, 0, 0, 0, 1], IPAddress.Parse($"10.11.0.{i + 1}"), router: false), CancellationToken.None))];
 
     private static IpAddressResource Vip(string address) =>
         new(new ResourceSpec(address, "IPaddr", [address], true, new IpResourceSpec(IPAddress.Parse(address), 24, "ens18", null, null)), new ArpAnnouncement(), NullLogger.Instance);

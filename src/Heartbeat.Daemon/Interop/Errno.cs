@@ -8,6 +8,7 @@ internal static class Errno
     public const int Ebadf = 9;
     public const int Eagain = 11;
     public const int Eexist = 17;
+    public const int Enodev = 19;
     public const int Eaddrnotavail = 99;
     public const int Enobufs = 105;
 }

@@ -41,9 +41,18 @@ internal static class AnnouncementTrain
     }
 
     /// <summary>
+    /// How long a round waits before it sends a frame refused with ENOBUFS once more: long enough for the device's
+    /// transmit queue to drain (a 1 Gb/s link sends a default queue of 1000 ARP frames in about 0.7 ms). It blocks
+    /// the sending thread, never the event loop: the first round runs on the group worker (or a VIP check's pool
+    /// thread, or the <c>resource</c> command), the later ones on the timer's pool thread.
+    /// </summary>
+    private static readonly TimeSpan BusyDevicePause = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
     /// One round of every live member, every member's first frame before any member's second, handed to
-    /// <paramref name="send"/> in as few calls as it takes: after a short call the rest goes again, and a frame that fails
-    /// takes its member out of the train (its later frames are not sent) while the others go on.
+    /// <paramref name="send"/> in as few calls as it takes: after a short call the rest goes again, a frame refused with
+    /// ENOBUFS goes again once after <see cref="BusyDevicePause"/>, and a frame that fails otherwise (or twice) takes its
+    /// member out of the train (its later frames are not sent) while the others go on.
     /// </summary>
     private static int SendRound(IReadOnlyList<Member> members, bool[] live, Send send, Exception?[]? failures)
     {
@@ -63,6 +72,7 @@ internal static class AnnouncementTrain
 
         int sent = 0;
         int at = 0;
+        bool resent = false;
         while (at < round.Count)
         {
             try
@@ -76,10 +86,19 @@ internal static class AnnouncementTrain
 
                 sent += count;
                 at += count;
+                resent = false;
+            }
+            catch (Interop.NativeCallException ex) when (ex.Errno == Interop.Errno.Enobufs && !resent)
+            {
+                // The device's transmit queue was full for a moment (a dense first round of hundreds of VIPs can fill
+                // it): not a reason to fail the VIP's group. Once more from this frame, after the queue drained a little.
+                resent = true;
+                Thread.Sleep(BusyDevicePause);
             }
             catch (Exception ex) when (ex is Interop.NativeCallException or ObjectDisposedException)
             {
                 // That VIP's interface went away (the monitor will notice), or the daemon is exiting: the others go on.
+                resent = false;
                 int failed = round[at].Member;
                 live[failed] = false;
                 if (failures is not null)

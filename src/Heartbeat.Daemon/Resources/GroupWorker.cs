@@ -26,7 +26,8 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
     /// <summary>
     /// Closed while the loop queues one turn's actions (<see cref="Hold"/>, <see cref="Release"/>), so the worker sees all
     /// of a turn's acquisitions together and starts them in one batch, rather than the first alone because it woke up
-    /// before the second was queued.
+    /// before the second was queued. (A batch is every acquisition queued back to back, so it can also hold those of
+    /// later turns queued while the worker was busy.)
     /// </summary>
     private readonly ManualResetEventSlim _turnQueued = new(initialState: true);
 
@@ -72,8 +73,10 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
 
     /// <summary>
     /// The group worker: one action at a time, synchronously (a script's wait blocks this thread only; the loop goes on),
-    /// except that acquisitions queued together (one turn of the planner: the groups of a dead node) start together
-    /// (<see cref="ResourceExecutor.TakeGroupsAsync"/>), each still with a result of its own.
+    /// except that acquisitions queued back to back start together (<see cref="ResourceExecutor.TakeGroupsAsync"/>), each
+    /// still with a result of its own: one planner turn's (the groups of a dead node), and those of the turns queued
+    /// after it while the worker was busy, up to the first other action. The order holds: nothing queued between them
+    /// is passed over, and the planner has no group's acquisition pending twice.
     /// </summary>
     private void Run()
     {
@@ -100,7 +103,8 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
                 continue;
             }
 
-            // The rest of the turn: the acquisitions queued with this one, up to the first other action (kept for next).
+            // The acquisitions queued right after this one (the rest of its turn, and of later turns if the worker was
+            // busy), up to the first other action (kept for next).
             _turnQueued.Wait();
             batch.Clear();
             batch.Add(next);
@@ -157,7 +161,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
                 LogAnnouncementDelay(key, request.IsTakeover, decidedAt, decidedWhen, pickedAt);
             }
         }
-        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
+        catch (Exception ex) when (ResourceExecutor.IsActionFailure(ex))
         {
             MembershipLog.PlannerAction(logger, $"{action.ToString().ToLowerInvariant()} failed", key, ex.Message);
             success = false;
@@ -168,7 +172,10 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
         wakeLoop();
     }
 
-    /// <summary>Acquisitions started together; a result for each, in the order queued.</summary>
+    /// <summary>
+    /// Acquisitions started together; a result for each, in the order queued. Each group's failure is its own outcome
+    /// (<see cref="ResourceExecutor.TakeGroupsAsync"/>); what is caught here failed the batch before any group's own part.
+    /// </summary>
     private void RunAcquisitions(List<(GroupRequest Request, long DecidedAt, DateTimeOffset DecidedWhen)> batch)
     {
         long pickedAt = Stopwatch.GetTimestamp();
@@ -177,7 +184,7 @@ internal sealed class GroupWorker(ResourceExecutor executor, string nodeName, Ti
         {
             outcomes = executor.TakeGroupsAsync([.. batch.Select(b => b.Request.Key)], CancellationToken.None).GetAwaiter().GetResult();
         }
-        catch (Exception ex) when (ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException)
+        catch (Exception ex) when (ResourceExecutor.IsActionFailure(ex))
         {
             outcomes = [.. batch.Select(b => new GroupOutcome(b.Request.Key, false, ex.Message))];
             foreach (var (request, _, _) in batch)

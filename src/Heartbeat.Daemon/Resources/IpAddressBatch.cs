@@ -209,8 +209,8 @@ public sealed partial class IpAddressResource
                     case Interop.Errno.Eexist:
                         announced.Add(i);
                         break;
-                    case 19:
-                        // ENODEV: the interface went away since it was prepared; the careful start places it afresh.
+                    case Interop.Errno.Enodev:
+                        // The interface went away since it was prepared; the careful start places it afresh.
                         break;
                     default:
                         var p = run[i]._prepared!.Placement;

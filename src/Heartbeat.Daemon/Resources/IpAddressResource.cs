@@ -205,9 +205,9 @@ public sealed partial class IpAddressResource(ResourceSpec spec, ArpAnnouncement
             added = netlink.AddAddress(prepared.Index, p.Address, p.PrefixLength, p.Broadcast, p.Label);
             return true;
         }
-        catch (Interop.NativeCallException ex) when (ex.Errno == 19)
+        catch (Interop.NativeCallException ex) when (ex.Errno == Interop.Errno.Enodev)
         {
-            // ENODEV: the interface went away since it was prepared.
+            // The interface went away since it was prepared.
             added = false;
             return false;
         }

@@ -26,14 +26,21 @@ public sealed class ResourceExecutor : IDisposable
     private readonly AddressSockets _sockets = new();
 
     public ResourceExecutor(HaResources resources, ScriptSettings scripts, ArpAnnouncement announcement, ILogger logger, TimeSpan? stopRetryDelay = null)
+        : this(resources, logger, stopRetryDelay, (r, sockets) => r.IsIpAddress ? new IpAddressResource(r, announcement, logger, sockets) : new ScriptResource(r, scripts, logger))
+    {
+    }
+
+    /// <summary>
+    /// With the resources <paramref name="create"/> makes (given the executor's shared VIP sockets): the tests' way to
+    /// put in a resource that throws, which no script can be made to do reliably.
+    /// </summary>
+    internal ResourceExecutor(HaResources resources, ILogger logger, TimeSpan? stopRetryDelay, Func<ResourceSpec, AddressSockets, IManagedResource> create)
     {
         _logger = logger;
         _stopRetryDelay = stopRetryDelay ?? TimeSpan.FromSeconds(1);
         foreach (var group in resources.Groups)
         {
-            var members = group.Resources
-                .Select(r => r.IsIpAddress ? (IManagedResource)new IpAddressResource(r, announcement, logger, _sockets) : new ScriptResource(r, scripts, logger))
-                .ToArray();
+            var members = group.Resources.Select(r => create(r, _sockets)).ToArray();
             _groups[group.Key] = (group, members, new SemaphoreSlim(1, 1));
         }
     }
@@ -86,12 +93,14 @@ public sealed class ResourceExecutor : IDisposable
         (await TakeGroupsAsync([key], cancellation).ConfigureAwait(false))[0];
 
     /// <summary>
-    /// Takes groups due at the same time (the planner's acquisitions of one turn): the leading native VIPs of every
-    /// one of them start in one batch (<see cref="IpAddressResource.StartAll"/>: one netlink batch, every first ARP in
-    /// one call, one dump of each kind for the checks), then each group goes on with the rest of its resources in
-    /// haresources order, one group after another, as <see cref="TakeGroupAsync"/> would. A group's own order holds: its
-    /// leading VIPs come before its first script either way, and nothing of another group depends on them. Each group
-    /// has its own outcome (a failed VIP undoes its group only), in the order given.
+    /// Takes groups together (the acquisitions the group worker finds queued back to back: one planner turn's, or those
+    /// of several turns queued while it was busy): the leading native VIPs of every one of them start in one batch
+    /// (<see cref="IpAddressResource.StartAll"/>: one netlink batch, every first ARP in one call, one dump of each kind
+    /// for the checks), then each group goes on with the rest of its resources in haresources order, one group after
+    /// another, as <see cref="TakeGroupAsync"/> would. A group's own order holds: its leading VIPs come before its first
+    /// script either way, and nothing of another group depends on them. Each group has its own outcome, in the order
+    /// given: a failed VIP or script, or an exception out of one group's start or undo, fails that group only (the
+    /// groups before it are up). A cancellation ends the whole batch with <see cref="OperationCanceledException"/>.
     /// </summary>
     /// <remarks>
     /// Before, 32 groups of one VIP started one after another, each with its own netlink request, dumps, ARP send and
@@ -99,6 +108,17 @@ public sealed class ResourceExecutor : IDisposable
     /// </remarks>
     public async Task<IReadOnlyList<GroupOutcome>> TakeGroupsAsync(IReadOnlyList<string> keys, CancellationToken cancellation)
     {
+        // A key given twice would wait on its own queue forever. The planner never has an acquisition of a group pending
+        // twice, so this is a caller's bug: said at once rather than a group worker hung.
+        var distinct = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string key in keys)
+        {
+            if (!distinct.Add(key))
+            {
+                throw new ArgumentException($"group {key} is given twice", nameof(keys));
+            }
+        }
+
         var groups = keys.Select(key => (Key: key, _groups[key].Resources, _groups[key].Queue)).ToArray();
         int entered = 0;
         try
@@ -131,10 +151,7 @@ public sealed class ResourceExecutor : IDisposable
                     failure ??= leadOutcomes[at].Success ? null : $"{lead[at].Name}: {leadOutcomes[at].Detail}";
                 }
 
-                // All of the run was started together: a failure undoes all of it.
-                outcomes[g] = failure is not null
-                    ? await UndoStartAsync(key, resources, leadEnd[g], failure, cancellation).ConfigureAwait(false)
-                    : await StartFromAsync(key, resources, leadEnd[g] + 1, cancellation).ConfigureAwait(false);
+                outcomes[g] = await FinishStartAsync(key, resources, leadEnd[g], failure, cancellation).ConfigureAwait(false);
             }
 
             return outcomes;
@@ -147,6 +164,34 @@ public sealed class ResourceExecutor : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// One group of a batch after its leading VIPs (<paramref name="leadEnd"/>: the last of them, −1 for none): the undo
+    /// of all of them when one failed (they were started together), else the rest of its start. An exception here is
+    /// this group's failure only: the groups before it are up and the ones after it still start.
+    /// </summary>
+    private async Task<GroupOutcome> FinishStartAsync(string key, IManagedResource[] resources, int leadEnd, string? failure, CancellationToken cancellation)
+    {
+        try
+        {
+            return failure is not null
+                ? await UndoStartAsync(key, resources, leadEnd, failure, cancellation).ConfigureAwait(false)
+                : await StartFromAsync(key, resources, leadEnd + 1, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsActionFailure(ex))
+        {
+            // Typically a stop of an undo that threw (a start that throws is a failed start, undone in StartFromAsync):
+            // what is still up stays, as after a stop that fails its retries, and the group is reported failed.
+            ResourceLog.GroupFailed(_logger, key, ex.Message);
+            return new GroupOutcome(key, false, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// What a resource action throws when it fails (an I/O error, a kernel call refused, a timeout, bad data from the
+    /// kernel) as opposed to a bug or a cancellation: a failure of that group, never of the daemon.
+    /// </summary>
+    internal static bool IsActionFailure(Exception ex) => ex is Interop.NativeCallException or TimeoutException or InvalidDataException or IOException;
 
     /// <summary>The rest of a group's start, from <paramref name="from"/> on, left to right (the group's queue is held).</summary>
     private async Task<GroupOutcome> StartFromAsync(string key, IManagedResource[] resources, int from, CancellationToken cancellation)
@@ -179,14 +224,25 @@ public sealed class ResourceExecutor : IDisposable
             }
 
             var resource = resources[i];
-            // An address that is up already is still "started": that re-announces it (clients may point elsewhere).
-            if (await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+            ResourceOutcome outcome;
+            try
             {
-                ResourceLog.ResourceResult(_logger, resource.Name, "start", true, "already running");
-                continue;
+                // An address that is up already is still "started": that re-announces it (clients may point elsewhere).
+                if (await resource.IsRunningAsync(cancellation).ConfigureAwait(false))
+                {
+                    ResourceLog.ResourceResult(_logger, resource.Name, "start", true, "already running");
+                    continue;
+                }
+
+                outcome = await CountedAsync(resource, 0, resource.StartAsync, cancellation).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsActionFailure(ex))
+            {
+                // A status or start that could not even run (an I/O error reading the script's output, …) is a failed
+                // start like any other: it may have done part of its work, so it is undone the same way.
+                outcome = ResourceOutcome.Failed(ex.Message);
             }
 
-            var outcome = await CountedAsync(resource, 0, resource.StartAsync, cancellation).ConfigureAwait(false);
             ResourceLog.ResourceResult(_logger, resource.Name, "start", outcome.Success, outcome.Detail);
             if (!outcome.Success)
             {
