@@ -71,10 +71,31 @@ public sealed class AcquisitionOrderTests
     public void Acquiring_while_the_peer_reports_a_takeover_or_after_going_standby_oneself_is_against_the_messages()
     {
         var takenOver = new Timeline().Says(1, "server2", "resource", "foreign", "mach_down");
-        var goneStandby = new Timeline().Says(1, "server1", "ask_resources", "foreign", "me");
+        var goneStandby = new Timeline().Says(1, "server1", "ask_resources", "local", "me");
 
         Assert.Equal(AcquisitionVerdict.AgainstMessages, Judge(takenOver, "server1", 2));
         Assert.Equal(AcquisitionVerdict.AgainstMessages, Judge(goneStandby, "server1", 2));
+    }
+
+    [Fact]
+    public void A_message_whose_class_does_not_cover_the_group_says_nothing_about_it()
+    {
+        // The group's home is server1. server1 going standby [foreign] gives only server2's home groups away; server2's
+        // report while it goes standby [local] keeps "foreign", server1's group (a holdings report, which says nothing);
+        // 3.0.6's answers name the class from the giver's side.
+        var foreignStandby = new Timeline().Says(1, "server1", "ask_resources", "foreign", "me");
+        var keptByGiver = new Timeline()
+            .Says(1, "server2", "ask_resources", "local", "me")
+            .Says(1.1, "server1", "ask_resources", "local", "other")
+            .Says(1.2, "server2", "resource", "foreign", "standby");
+        var givenAway = new Timeline()
+            .Says(1, "server2", "ask_resources", "foreign", "me")
+            .Says(1.1, "server1", "ask_resources", "foreign", "other")
+            .Says(1.2, "server2", "resource", "local", "standby");
+
+        Assert.Equal(AcquisitionVerdict.Unknown, Judge(foreignStandby, "server1", 2));
+        Assert.Equal(AcquisitionVerdict.Unknown, Judge(keptByGiver, "server1", 2));
+        Assert.Equal(AcquisitionVerdict.HandedOver, Judge(givenAway, "server1", 2));
     }
 
     [Fact]

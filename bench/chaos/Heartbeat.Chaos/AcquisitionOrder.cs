@@ -38,26 +38,45 @@ public sealed record AcquisitionReason(AcquisitionVerdict Verdict, Reception? Be
 /// </summary>
 public static class AcquisitionOrder
 {
+    /// <summary>The node the campaign's group (every VIP and the counting resource) has as its home in haresources.</summary>
+    public const string GroupHome = "server1";
+
     /// <summary>
-    /// What <paramref name="message"/> from <paramref name="sender"/> says; <paramref name="goingStandby"/> is the sender
-    /// of the last <c>ask_resources info=me</c> seen, which tells whose <c>done</c> is a release (the node going
-    /// standby: its stops finished) and whose is a takeover (the other: its starts finished).
+    /// What <paramref name="message"/> from <paramref name="sender"/> says about the campaign's group (home
+    /// <see cref="GroupHome"/>); <paramref name="goingStandby"/> is the sender of the last <c>ask_resources info=me</c>
+    /// seen, which tells whose <c>done</c> is a release (the node going standby: its stops finished) and whose is a
+    /// takeover (the other: its starts finished). A message whose class (<c>rsc_hold</c>) does not cover the group says
+    /// nothing about it: a standby of the sender's foreign class gives only the peer's home groups away.
     /// </summary>
     public static Stance Of(HbMessage message, string sender, string? goingStandby) => (message.Type, message.Info) switch
     {
-        // hb_standby's request: "I want to go standby", the sender gives its set away.
-        ("ask_resources", "me") => Stance.Gives,
-        // The answer: the sender will take it.
-        ("ask_resources", "other") => Stance.Takes,
-        ("ask_resources", "done") when goingStandby is not null => goingStandby == sender ? Stance.Gives : Stance.Takes,
-        // The standby node's report while it stops its set, and a graceful stop's report before it stops everything.
-        ("resource", "standby" or "shutdown") => Stance.Gives,
-        // mach_down's partial report: the sender now also holds the dead node's groups.
-        ("resource", "mach_down") => Stance.Takes,
+        // hb_standby's request: "I want to go standby", the sender gives its set away (a missing class is all, as 3.0.6 reads it).
+        ("ask_resources", "me") => Covers(sender, message.Hold ?? "all") ? Stance.Gives : Stance.None,
+        // The answer: the sender will take it. The class is named from the giver's side in all three steps.
+        ("ask_resources", "other") => Covers(goingStandby ?? Other(sender), message.Hold ?? "all") ? Stance.Takes : Stance.None,
+        ("ask_resources", "done") when goingStandby is not null =>
+            !Covers(goingStandby, message.Hold ?? "all") ? Stance.None : goingStandby == sender ? Stance.Gives : Stance.Takes,
+        // The standby node's report while it stops its set names what it keeps; a graceful stop's, nothing.
+        ("resource", "standby") => Covers(sender, message.Hold ?? "none") ? Stance.None : Stance.Gives,
+        ("resource", "shutdown") => Stance.Gives,
+        // mach_down's partial report: the sender now also holds the dead node's groups (its foreign class).
+        ("resource", "mach_down") => Covers(sender, message.Hold ?? "foreign") ? Stance.Takes : Stance.None,
         // A (re)started daemon holds nothing yet; a stopped one has released everything.
         ("starting" or "shutdone", _) => Stance.Gives,
         _ => Stance.None,
     };
+
+    /// <summary>Whether the class <paramref name="hold"/>, named from <paramref name="view"/>'s side, covers the group.</summary>
+    private static bool Covers(string view, string hold) => hold switch
+    {
+        "all" => true,
+        "local" => view == GroupHome,
+        "foreign" => view != GroupHome,
+        _ => false,
+    };
+
+    /// <summary>The other node of the pair (the campaign's pairs are server1 and server2).</summary>
+    private static string Other(string node) => node == "server1" ? "server2" : "server1";
 
     /// <summary>
     /// Whether <paramref name="acquirer"/>'s acquisition at <paramref name="at"/> followed the messages exchanged with
