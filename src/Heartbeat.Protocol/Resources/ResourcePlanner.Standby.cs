@@ -143,6 +143,8 @@ public sealed partial class ResourcePlanner
                     Acquire(key, $"peer went standby {Name(taking.Set)}", GroupCause.Standby);
                 }
 
+                AnnounceCopiesGivenUp(taking.Set);
+
                 _due.StandbyTaken = true;
                 FinishAcquisitionIfDone();
                 break;

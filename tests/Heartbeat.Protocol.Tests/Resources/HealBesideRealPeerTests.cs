@@ -48,9 +48,10 @@ public class HealBesideRealPeerTests
         server1.Received("server2", Report("local", stable: "0", info: "standby"));
         server1.Received("server2", Ask("foreign", "done"));
         var end = Complete(server1);
-        // The taker's report still names the foreign class its mach_down claimed (3.0.6's bookkeeping); the heal's own
-        // report, once settled, names only what is held.
-        Assert.Equal(["resource all", "ask_resources foreign done", "resource local"], end);
+        // Announced again once the peer's copy is gone (clients that followed a 3.0.6 ARP come back). The taker's report
+        // still names the foreign class its mach_down claimed (3.0.6's bookkeeping); the heal's own report, once
+        // settled, names only what is held.
+        Assert.Equal(["announce " + G, "resource all", "ask_resources foreign done", "resource local"], end);
         Assert.False(server1.Healing);
         Assert.Equal([G], server1.Held);
 
@@ -153,7 +154,7 @@ public class HealBesideRealPeerTests
         server1.Received("server2", Ask("all", "me"));
         server1.Received("server2", Report("none", stable: "0", info: "standby"));
         server1.Received("server2", Ask("all", "done"));
-        Assert.Equal(["ask_resources all other", "resource all", "ask_resources all done", "resource all"], Complete(server1));
+        Assert.Equal(["ask_resources all other", "announce " + G1, "announce " + G2, "resource all", "ask_resources all done", "resource all"], Complete(server1));
         Assert.False(server1.Healing);
         Assert.Equal(2, server1.Held.Count);
         time.Advance(PlannerBase.HealFallback + TimeSpan.FromSeconds(5));
