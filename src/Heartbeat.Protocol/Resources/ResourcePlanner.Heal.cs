@@ -13,7 +13,8 @@ namespace Heartbeat.Protocol.Resources;
 /// claims it) and ask for every group held here that it claims, with 3.0.6's own <c>hb_takeover</c>: its
 /// rc.d/hb_takeover runs hb_standby for the mirrored class, it stops its copies and the standby exchange ends with us
 /// holding them, having held them throughout (make-before-break: our re-announcement went first, so clients never
-/// leave us). A 3.0.6 that saw the partition restarts instead (shutdone) and the heal is void. One that refuses
+/// leave us). The heal stays open for its fallback's 30 s, so a peer that claims more later (its own takeover after a
+/// stall) is asked too. A 3.0.6 that saw the partition restarts instead (shutdone) and the heal is void. One that refuses
 /// ("Other side is in flux") is asked again; if it still claims them when the heal's fallback runs out, we yield our
 /// copies, which is 3.0.6's own answer (the node that saw the partition gives everything up). With auto_failback on,
 /// only our home groups are asked for (see <see cref="ReconsiderHealCopies"/>).
@@ -86,10 +87,16 @@ public sealed partial class ResourcePlanner
         var twice = ClaimedByPeerAndHeldHere();
         if (twice == HoldSet.None)
         {
-            // Nothing is up on both nodes: the heal is settled and nothing of ours is released (the fallback would take
-            // the peer's home groups from us although the peer does not hold them, leaving them nowhere).
+            // Nothing is up on both nodes. Once the exchange we asked for has ended, the heal is settled. Before that the
+            // heal stays open until its fallback, which releases only what the peer then claims: a 3.0.6 that woke from
+            // a stall during its own start-up claims nothing yet, then declares us dead and takes everything over (chaos
+            // seed 20261221, 52 s on both nodes), and is asked when its report says so.
             _healTakeover = null;
-            PeerSettledWithoutRelease();
+            if (exchangeEnded)
+            {
+                PeerSettledWithoutRelease();
+            }
+
             return;
         }
 
