@@ -94,8 +94,10 @@ public static partial class Scale
     {
         string impl = implementation.ToString().ToLowerInvariant();
         var vips = Enumerable.Range(0, size).Select(Vip).ToList();
+        // One logical line per group, one VIP per physical line: 3.0.6 cuts a haresources line at 5118 bytes and then
+        // refuses to start (a 256-VIP line is 7567 bytes; see HaResourcesParser.MaxLine306).
         string haresources = kind == "vips"
-            ? "server1 " + string.Join(' ', vips.Select(v => $"IPaddr2::{v}/24/ens18")) + "\n"
+            ? "server1 " + string.Join(" \\\n  ", vips.Select(v => $"IPaddr2::{v}/24/ens18")) + "\n"
             : string.Concat(vips.Select(v => $"server1 IPaddr2::{v}/24/ens18\n"));
         var timeout = TimeSpan.FromSeconds(options.ScaleTimeoutSeconds);
         var timedOut = new List<string>();

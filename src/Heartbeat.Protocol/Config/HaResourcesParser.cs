@@ -20,7 +20,7 @@ public static partial class HaResourcesParser
         var diagnostics = new DiagnosticBag(path);
         var groups = ImmutableArray.CreateBuilder<ResourceGroupSpec>();
         var keys = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (lineNumber, text, brokenContinuation) in LogicalLines(content))
+        foreach (var (lineNumber, text, brokenContinuation) in LogicalLines(content, diagnostics))
         {
             string[] words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             if (words.Length == 0)
@@ -72,7 +72,15 @@ public static partial class HaResourcesParser
         return new ParseResult<HaResources>(diagnostics.HasErrors ? null : new HaResources(groups.ToImmutable()), diagnostics.Items);
     }
 
-    private static IEnumerable<(int Line, string Text, bool BrokenContinuation)> LogicalLines(ReadOnlySpan<byte> content)
+    /// <summary>
+    /// 3.0.6 reads haresources with fgets into a buffer of MAXLINE (5120) bytes, MAXLINE - 1 at a time (config.c,
+    /// parse_ha_resources), so a physical line longer than this is cut and its rest read as a line of its own, whose
+    /// first word is then not a node: "ERROR: Bad nodename in /etc/ha.d//haresources [8]", heartbeat not started
+    /// (measured: one group of 256 IPaddr2 VIPs on one 7567-byte line).
+    /// </summary>
+    public const int MaxLine306 = 5118;
+
+    private static IEnumerable<(int Line, string Text, bool BrokenContinuation)> LogicalLines(ReadOnlySpan<byte> content, DiagnosticBag diagnostics)
     {
         var result = new List<(int, string, bool)>();
         string? pending = null;
@@ -81,6 +89,12 @@ public static partial class HaResourcesParser
         foreach (var line in ConfigLines.Split(content))
         {
             string raw = line.Text;
+            if (raw.Length > MaxLine306)
+            {
+                diagnostics.Warning(line.Number, $"line is {raw.Length} characters long; Heartbeat 3.0.6 reads {MaxLine306} at a time and refuses the whole file (\"Bad nodename in … haresources\")",
+                    "HeartbeatNet reads it whole; for a cluster with 3.0.6 nodes split the group over several lines, each but the last ending in '\\'");
+            }
+
             bool continues = raw.EndsWith('\\');
             string body = continues ? raw[..^1] : raw;
             string text = ConfigLines.StripComment(body);

@@ -151,4 +151,21 @@ public sealed class ConfigTests
         Assert.Equal((24, "eth0", "vip", "10.0.0.255"), (ip.PrefixLength, ip.Interface, ip.Label, ip.Broadcast!.ToString()));
         Assert.Equal((24, "eth1"), (groups[1].Resources[0].Ip!.PrefixLength!.Value, groups[1].Resources[0].Ip!.Interface!));
     }
+
+    [Fact]
+    public void A_haresources_line_longer_than_306s_buffer_is_read_whole_with_a_warning_and_continuations_are_not()
+    {
+        // One group of 256 IPaddr2 VIPs on one line: 7567 bytes. 3.0.6 cuts it at 5118 and refuses to start ("Bad
+        // nodename in /etc/ha.d//haresources [8]", measured); the same group over continued lines is fine for both.
+        var vips = Enumerable.Range(0, 256).Select(i => $"IPaddr2::10.11.{i / 250}.{i % 250 + 1}/24/ens18").ToArray();
+        var oneLine = HaResourcesParser.Parse(Encoding.ASCII.GetBytes("server1 " + string.Join(' ', vips) + "\n"), "haresources", ["server1", "server2"]);
+        var warning = Assert.Single(oneLine.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning);
+        Assert.Equal(1, warning.Line);
+        Assert.Contains("7567 characters long; Heartbeat 3.0.6 reads 5118 at a time", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(256, Assert.Single(oneLine.Value!.Groups).Resources.Length);
+
+        var continued = HaResourcesParser.Parse(Encoding.ASCII.GetBytes("server1 " + string.Join(" \\\n  ", vips) + "\n"), "haresources", ["server1", "server2"]);
+        Assert.DoesNotContain(continued.Diagnostics, d => d.Severity == DiagnosticSeverity.Warning);
+        Assert.Equal(256, Assert.Single(continued.Value!.Groups).Resources.Length);
+    }
 }
