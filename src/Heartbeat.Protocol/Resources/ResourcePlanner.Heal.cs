@@ -125,10 +125,12 @@ public sealed partial class ResourcePlanner
     }
 
     /// <summary>
-    /// The peer has stopped the copies we asked for (its <c>done</c>): the groups of that set held here all along are
-    /// announced again. A 3.0.6 that woke from a stall may have taken them over with its own gratuitous ARP after our
-    /// heal announcement (its mach_down of the node it then thought dead), and clients that followed it would wait for
-    /// their neighbour entry to go stale (1.8 s measured in StallTests before this).
+    /// The peer begins giving up the copies we asked for (its <c>me</c>) and has stopped them (its <c>done</c>): the
+    /// groups of that set held here all along are announced again, both times. A 3.0.6 that woke from a stall may have
+    /// taken them over with its own gratuitous ARP after our heal announcement (its mach_down of the node it then
+    /// thought dead), and clients that followed it would wait for their neighbour entry to go stale once it deletes its
+    /// copy (1.8 s of outage in StallTests); announced before its stops, clients are back on us while it still holds
+    /// the address, and again after them, past its send_arp's last repeat.
     /// </summary>
     private void AnnounceCopiesGivenUp(HoldSet set)
     {

@@ -44,7 +44,7 @@ public class HealBesideRealPeerTests
 
         // 3.0.6's rc.d/hb_takeover: hb_standby foreign; its go_standby stops its copy, then says done.
         server1.Received("server2", Ask("foreign", "me"));
-        Assert.Equal(["ask_resources foreign other"], Complete(server1));
+        Assert.Equal(["announce " + G, "ask_resources foreign other"], Complete(server1));
         server1.Received("server2", Report("local", stable: "0", info: "standby"));
         server1.Received("server2", Ask("foreign", "done"));
         var end = Complete(server1);
@@ -159,7 +159,7 @@ public class HealBesideRealPeerTests
         server1.Received("server2", Ask("foreign", "me"));
         server1.Received("server2", Report("none", stable: "0", info: "standby"));
         server1.Received("server2", Ask("foreign", "done"));
-        Assert.Equal(["ask_resources foreign other", "announce " + G, "resource all", "ask_resources foreign done", "resource local"], Complete(server1));
+        Assert.Equal(["announce " + G, "ask_resources foreign other", "announce " + G, "resource all", "ask_resources foreign done", "resource local"], Complete(server1));
         Assert.False(server1.Healing);
         Assert.Equal([G], server1.Held);
     }
@@ -183,7 +183,7 @@ public class HealBesideRealPeerTests
         server1.Received("server2", Ask("all", "me"));
         server1.Received("server2", Report("none", stable: "0", info: "standby"));
         server1.Received("server2", Ask("all", "done"));
-        Assert.Equal(["ask_resources all other", "announce " + G1, "announce " + G2, "resource all", "ask_resources all done", "resource all"], Complete(server1));
+        Assert.Equal(["announce " + G1, "announce " + G2, "ask_resources all other", "announce " + G1, "announce " + G2, "resource all", "ask_resources all done", "resource all"], Complete(server1));
         Assert.False(server1.Healing);
         Assert.Equal(2, server1.Held.Count);
         time.Advance(PlannerBase.HealFallback + TimeSpan.FromSeconds(5));
