@@ -78,7 +78,7 @@ internal static partial class MembershipLog
     [LoggerMessage(EventId = 135, Level = LogLevel.Information, Message = "rexmit served: node {Peer} seq {Seq}: {Outcome}")]
     public static partial void RetransmitServed(ILogger logger, string peer, ulong seq, RetransmitOutcome outcome);
 
-    [LoggerMessage(EventId = 140, Level = LogLevel.Warning, Message = "Rejected packet on {Interface} from {Peer}: {Reason}: {Detail} ({Count} {Reason} so far, {Suppressed} not logged since the last report)")]
+    [LoggerMessage(EventId = 140, Level = LogLevel.Warning, Message = "Rejected packet on {Interface} from {Peer}: {Reason}: {Detail} ({Count} for this reason so far, {Suppressed} not logged since the last report)")]
     public static partial void PacketRejected(ILogger logger, string @interface, string peer, RejectReason reason, string detail, long count, long suppressed);
 
     [LoggerMessage(EventId = 141, Level = LogLevel.Warning, Message = "Cannot send on {Medium}: {Error} (errno {Errno}; {Count} send errors so far)")]
