@@ -45,6 +45,23 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void A_real_node_letting_go_after_a_heal_gets_its_restart_delay_and_ours_does_not()
+    {
+        // Seed 20261220 run 2: 3.0.6 (server2) held the group, a partition, ours (server1) took it; at the heal 3.0.6
+        // restarts 2 s after "returning after partition" and stops the group 3.0-3.45 s after the heal.
+        var realLets = new Timeline().Hearing(0, 10).Hearing(20, 40).Add(1, "server2").Add(12.5, "server1").Add(23.5, "server2", added: false);
+        var oursLets = new Timeline().Hearing(0, 10).Hearing(20, 40).Add(1, "server2").Add(12.5, "server1").Add(23.5, "server1", added: false);
+        var realTooLate = new Timeline().Hearing(0, 10).Hearing(20, 40).Add(1, "server2").Add(12.5, "server1").Add(26, "server2", added: false);
+        var rules = Timeline.Rules with { RealNodes = new HashSet<string>(["server2"]) };
+
+        Assert.Empty(Checker.DoubleHolders(realLets.Evidence(40), rules));
+        Assert.Single(Checker.DoubleHolders(oursLets.Evidence(40), rules));
+        Assert.Single(Checker.DoubleHolders(realLets.Evidence(40), Timeline.Rules));
+        var late = Assert.Single(Checker.DoubleHolders(realTooLate.Evidence(40), rules));
+        Assert.Equal(Timeline.T0 + 20.01 + rules.HeardFor + rules.ResolutionFor("server2"), late.At, 3);
+    }
+
+    [Fact]
     public void A_make_before_break_handover_of_a_few_milliseconds_is_not_a_violation()
     {
         // Seed 20261207: server2 added the VIPs in the same millisecond server1 deleted them (ours' standby handover).

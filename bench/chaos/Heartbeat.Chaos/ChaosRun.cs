@@ -53,8 +53,8 @@ public static class ChaosRun
         }
 
         var evidence = await recorder.FinishAsync(start, applied).ConfigureAwait(false);
-        var rules = CheckRules.For(timers, plan.VipCount);
         var real = cluster.Nodes.Where(n => n.Real).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var rules = CheckRules.For(timers, plan.VipCount) with { RealNodes = real };
         var found = Checker.Check(evidence, rules);
         var violations = found.Where(v => !real.Contains(v.Culprit)).ToList();
         var reference = found.Where(v => real.Contains(v.Culprit)).ToList();

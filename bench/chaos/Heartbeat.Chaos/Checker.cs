@@ -134,17 +134,25 @@ public static class Checker
                     .Where(m => m.Length > 0)
                     .ToList();
                 var (heldA, heldB) = (held(a), held(b));
-                foreach (var whileHeard in Intersections(both, heard).Where(o => o.Length > rules.Resolution))
+                foreach (var whileHeard in Intersections(both, heard))
                 {
-                    var overlap = new Span(whileHeard.From + rules.Resolution, whileHeard.To);
+                    // The grace is the stop of the holder that lets go first (a real 3.0.6 node's takes longer).
+                    var (spanA, spanB) = (heldA.First(s => s.Contains(whileHeard.From)), heldB.First(s => s.Contains(whileHeard.From)));
+                    double grace = rules.ResolutionFor(spanA.To <= spanB.To ? a : b);
+                    if (whileHeard.Length <= grace)
+                    {
+                        continue;
+                    }
+
+                    var overlap = new Span(whileHeard.From + grace, whileHeard.To);
                     // The culprit: the holder that acquired against the resource exchange's messages, else the later.
-                    double sinceA = heldA.First(s => s.Contains(overlap.From)).From, sinceB = heldB.First(s => s.Contains(overlap.From)).From;
+                    double sinceA = spanA.From, sinceB = spanB.From;
                     var (culprit, why) = AcquisitionOrder.Culprit(evidence.Receptions, a, sinceA, b, sinceB, rules.Deadtime.TotalSeconds);
                     yield return new Violation(
                         "double-holder",
                         overlap.From,
                         $"{a}+{b}",
-                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms beyond the {rules.Resolution * 1000:F0} ms grace once both had heard each other for {rules.HeardFor * 1000:F0} ms; culprit {why}",
+                        $"{name} held by {a} and {b} for {overlap.Length * 1000:F0} ms beyond the {grace * 1000:F0} ms grace once both had heard each other for {rules.HeardFor * 1000:F0} ms; culprit {why}",
                         culprit);
                 }
             }

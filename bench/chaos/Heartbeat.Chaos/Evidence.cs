@@ -70,6 +70,20 @@ public sealed record CheckRules(TimeSpan Keepalive, TimeSpan Deadtime, TimeSpan 
     /// </summary>
     public double Resolution => GroupStop.TotalSeconds + Margin.TotalSeconds;
 
+    /// <summary>The real 3.0.6 nodes of the run (ours+real: server2), whose release of a group takes longer.</summary>
+    public IReadOnlySet<string> RealNodes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What rule 1's grace adds when the holder that lets go is a real 3.0.6 node: it never stops a group at once. The
+    /// node that saw a healed partition restarts 2 s after "returning after partition" (heartbeat.c arms a 2000 ms
+    /// CauseShutdownRestart timer) and only then stops its groups; asked to give a group up, it forks rc.d/hb_takeover,
+    /// hb_standby and ResourceManager before its first stop (0.5–1.5 s under the campaign's load).
+    /// </summary>
+    public static readonly TimeSpan RealReleaseDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>Rule 1's grace when <paramref name="releaser"/> is the holder whose hold ends the overlap.</summary>
+    public double ResolutionFor(string releaser) => Resolution + (RealNodes.Contains(releaser) ? RealReleaseDelay.TotalSeconds : 0);
+
     /// <summary>Rule 2's point: some node holds every VIP this long after a fault is healed.</summary>
     public double HeldAfterHeal => Deadtime.TotalSeconds + GroupStart.TotalSeconds + Margin.TotalSeconds;
 
