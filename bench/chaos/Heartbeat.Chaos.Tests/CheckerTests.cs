@@ -45,7 +45,7 @@ public sealed class CheckerTests
     }
 
     [Fact]
-    public void A_real_node_letting_go_after_a_heal_gets_its_restart_delay_and_ours_does_not()
+    public void Seed_20261220_a_real_node_letting_go_after_a_heal_gets_its_restart_delay_and_ours_does_not()
     {
         // Seed 20261220 run 2: 3.0.6 (server2) held the group, a partition, ours (server1) took it; at the heal 3.0.6
         // restarts 2 s after "returning after partition" and stops the group 3.0-3.45 s after the heal.
