@@ -137,6 +137,19 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void Seed_20261223_a_successor_handed_the_group_only_at_the_end_of_a_gap_is_not_its_culprit()
+    {
+        // Seed 20261223 run 2 (ours+real): 3.0.6 (server2) takes the group in a standby, its start fails and it leaves
+        // the group stopped; 30 s later it goes standby itself and ours (server1) takes the group at once. The gap is
+        // the releaser's, not the successor's that was handed the group 0.1 s before it took it.
+        var timeline = new Timeline().Hearing(0, 60).Add(1, "server2").Add(5, "server2", added: false)
+            .Says(34.9, "server2", "ask_resources", "foreign", "me").Says(35, "server2", "ask_resources", "foreign", "done").Add(35.1, "server1")
+            .Fault(FaultKind.Delay, "server2", 10, 17, 40);
+
+        Assert.Equal("server2", Assert.Single(Checker.NoHolder(timeline.Evidence(60), Timeline.Rules)).Culprit);
+    }
+
+    [Fact]
     public void Seed_20261211_a_peer_handed_the_group_that_has_not_taken_it_by_the_end_of_the_quiet_is_the_culprit()
     {
         // Seed 20261211 run 2: ours (server1) stops gracefully; 3.0.6 (server2) acquires the VIPs one IPaddr2 at a time

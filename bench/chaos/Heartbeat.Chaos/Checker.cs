@@ -222,7 +222,11 @@ public static class Checker
     {
         if (evidence.Receptions.Any(r => r.Message is not null))
         {
-            return AcquisitionOrder.Judge(evidence.Receptions, successor, releaser, at, rules.Deadtime.TotalSeconds).Verdict == AcquisitionVerdict.HandedOver;
+            // Slow only if the word that handed it over came longer than a handover before the acquisition: a successor
+            // handed the group at the end of a gap someone else left (3.0.6 giving it back 30 s after its own start
+            // failed, seed 20261223) took it at once.
+            var judged = AcquisitionOrder.Judge(evidence.Receptions, successor, releaser, at, rules.Deadtime.TotalSeconds);
+            return judged is { Verdict: AcquisitionVerdict.HandedOver, Because: { } word } && at - word.At > rules.Handover;
         }
 
         return (fault.Kind is FaultKind.Standby or FaultKind.Graceful && fault.Node == releaser)
