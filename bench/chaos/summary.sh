@@ -20,6 +20,9 @@ reports=$(find "$root" -mindepth 2 -maxdepth 2 -name report.md | sort)
 {
   echo "# Chaos campaign summary"
   echo
+  echo "Violations: counted against ours (3.0.6's own apart), by the chunk's recheck.txt (the final checker over its"
+  echo "stored evidence) where it has one, else by its report.md (the checker of its day)."
+  echo
   echo "| chunk | runs | minutes | faults | violations |"
   echo "|---|---|---|---|---|"
   for r in $reports; do
@@ -29,6 +32,11 @@ reports=$(find "$root" -mindepth 2 -maxdepth 2 -name report.md | sort)
     minutes=$(sed -E 's/.* runs, ([0-9.]+) minutes.*/\1/' <<<"$line")
     faults=$(sed -E 's/.* minutes, ([0-9]+) faults.*/\1/' <<<"$line")
     violations=$(sed -E 's/.*\*\*([0-9]+) violations\*\*.*/\1/' <<<"$line")
+    # A chunk rechecked with a later checker (recheck.txt, --recheck) counts by that: the final rules' verdict.
+    recheck="$(dirname "$r")/recheck.txt"
+    if [ -f "$recheck" ] && tail -1 "$recheck" | grep -qE ': [0-9]+ violations counted'; then
+      violations=$(tail -1 "$recheck" | sed -E 's/.*: ([0-9]+) violations counted.*/\1/')
+    fi
     echo "| [$chunk]($chunk/report.md) | $runs | $minutes | $faults | $violations |"
   done | tee "$rows"
   awk -F'|' '{ r += $3; m += $4; f += $5; v += $6 } END { printf "| **total** | %d | %.1f | %d | %d |\n", r, m, f, v }' "$rows"
