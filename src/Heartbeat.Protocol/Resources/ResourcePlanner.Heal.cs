@@ -125,12 +125,12 @@ public sealed partial class ResourcePlanner
     }
 
     /// <summary>
-    /// The peer begins giving up the copies we asked for (its <c>me</c>) and has stopped them (its <c>done</c>): the
-    /// groups of that set held here all along are announced again, both times. A 3.0.6 that woke from a stall may have
-    /// taken them over with its own gratuitous ARP after our heal announcement (its mach_down of the node it then
-    /// thought dead), and clients that followed it would wait for their neighbour entry to go stale once it deletes its
-    /// copy (1.8 s of outage in StallTests); announced before its stops, clients are back on us while it still holds
-    /// the address, and again after them, past its send_arp's last repeat.
+    /// The peer has stopped the copies we asked for (its <c>done</c>): the groups of that set held here all along are
+    /// announced again. A 3.0.6 that woke from a stall may have taken them over with its own gratuitous ARP after our
+    /// heal announcement (its mach_down of the node it then thought dead), and clients that followed it would wait for
+    /// their neighbour entry to go stale once it deletes its copy (1.8 s of outage in StallTests). Its standby report,
+    /// before its stops, has announced them once already (<see cref="AnnounceWhenPeerLetGo"/>): clients are back on us
+    /// while it still holds the address, and again after its stops, past its send_arp's last repeat.
     /// </summary>
     private void AnnounceCopiesGivenUp(HoldSet set)
     {
@@ -142,6 +142,29 @@ public sealed partial class ResourcePlanner
         foreach (var key in GroupsOfSet(set, fromGiver: false).Where(k => HeldKeys.Contains(k) && !PendingKeys.Contains(k)))
         {
             TakeOrAnnounce(key, "partition healed, the peer gave up its copy", GroupCause.PartitionHeal);
+        }
+    }
+
+    /// <summary>
+    /// A real peer's report no longer claims a class it claimed (its restart's "resource none info=shutdown", its
+    /// standby report): our held groups of that class are announced again. While it claimed them it may have held a copy
+    /// and drawn clients with its own ARP (3.0.6's mach_down after a one-way cut, which it then ends by restarting), and
+    /// it deletes that copy without an ARP: clients kept its MAC until their neighbour entry failed, 47 s of outage in
+    /// chaos seed 20261223 while ours held the group throughout.
+    /// </summary>
+    private void AnnounceWhenPeerLetGo(HoldSet claimedBefore)
+    {
+        var dropped = claimedBefore & ~PeerReports;
+        if (PeerIsOurs || dropped == HoldSet.None || State != PlannerState.Stable)
+        {
+            return;
+        }
+
+        // The peer's foreign class is our home groups, its local class the groups whose home it is.
+        foreach (var group in Resources.Groups.Where(g => HeldKeys.Contains(g.Key) && !PendingKeys.Contains(g.Key)
+            && (dropped & (IsLocal(g) ? HoldSet.Foreign : HoldSet.Local)) != 0))
+        {
+            TakeOrAnnounce(group.Key, "the peer gave up its claim on the group", GroupCause.PartitionHeal);
         }
     }
 

@@ -47,7 +47,9 @@ public sealed partial class ResourcePlanner
             SendTookOverIfDone();
         }
 
+        var claimedBefore = PeerReports;
         PeerReports = partial ? PeerReports | reported : reported;
+        AnnounceWhenPeerLetGo(claimedBefore);
         _peerHoldsOurs = (PeerReports & HoldSet.Foreign) != 0;
         if (!partial)
         {

@@ -104,7 +104,6 @@ public sealed partial class ResourcePlanner
                 _standby = new StandbyExchange(StandbyStep.Taking, set, Now);
                 _tookOverKeys.Clear();
                 _healTakeover?.Answered = true;
-                AnnounceCopiesGivenUp(set);
                 if (PeerIsOurs)
                 {
                     foreach (var key in GroupsOfSet(set, fromGiver: false).Where(k => !HeldKeys.Contains(k) && AddressesOnly(Resources.Groups.First(g => g.Key == k))))

@@ -44,14 +44,15 @@ public class HealBesideRealPeerTests
 
         // 3.0.6's rc.d/hb_takeover: hb_standby foreign; its go_standby stops its copy, then says done.
         server1.Received("server2", Ask("foreign", "me"));
-        Assert.Equal(["announce " + G, "ask_resources foreign other"], Complete(server1));
+        Assert.Equal(["ask_resources foreign other"], Complete(server1));
         server1.Received("server2", Report("local", stable: "0", info: "standby"));
         server1.Received("server2", Ask("foreign", "done"));
         var end = Complete(server1);
-        // Announced again once the peer's copy is gone (clients that followed a 3.0.6 ARP come back). The taker's report
+        // Announced when the peer's standby report drops its claim and again once its copy is gone (clients that followed a
+        // 3.0.6 ARP come back). The taker's report
         // still names the foreign class its mach_down claimed (3.0.6's bookkeeping); the heal's own report, once
         // settled, names only what is held.
-        Assert.Equal(["announce " + G, "resource all", "ask_resources foreign done", "resource local"], end);
+        Assert.Equal(["announce " + G, "announce " + G, "resource all", "ask_resources foreign done", "resource local"], end);
         Assert.False(server1.Healing);
         Assert.Equal([G], server1.Held);
 
@@ -159,7 +160,7 @@ public class HealBesideRealPeerTests
         server1.Received("server2", Ask("foreign", "me"));
         server1.Received("server2", Report("none", stable: "0", info: "standby"));
         server1.Received("server2", Ask("foreign", "done"));
-        Assert.Equal(["announce " + G, "ask_resources foreign other", "announce " + G, "resource all", "ask_resources foreign done", "resource local"], Complete(server1));
+        Assert.Equal(["ask_resources foreign other", "announce " + G, "announce " + G, "resource all", "ask_resources foreign done", "resource local"], Complete(server1));
         Assert.False(server1.Healing);
         Assert.Equal([G], server1.Held);
     }
@@ -183,12 +184,31 @@ public class HealBesideRealPeerTests
         server1.Received("server2", Ask("all", "me"));
         server1.Received("server2", Report("none", stable: "0", info: "standby"));
         server1.Received("server2", Ask("all", "done"));
-        Assert.Equal(["announce " + G1, "announce " + G2, "ask_resources all other", "announce " + G1, "announce " + G2, "resource all", "ask_resources all done", "resource all"], Complete(server1));
+        Assert.Equal(["ask_resources all other", "announce " + G1, "announce " + G2, "announce " + G1, "announce " + G2, "resource all", "ask_resources all done", "resource all"], Complete(server1));
         Assert.False(server1.Healing);
         Assert.Equal(2, server1.Held.Count);
         time.Advance(PlannerBase.HealFallback + TimeSpan.FromSeconds(5));
         server1.Tick();
         Assert.Empty(Complete(server1));
+    }
+
+    [Fact]
+    public void Seed_20261223_our_group_is_announced_again_when_a_real_peer_drops_its_claim_on_it()
+    {
+        // Seed 20261223 run 2: ours held its group throughout; 3.0.6, cut from hearing ours (one-way), took it over with
+        // its own ARP (mach_down), then on hearing ours again restarted and deleted its copy without an ARP: clients
+        // kept its MAC for 47 s. Its restart's report (none, shutdown) now makes ours announce the group.
+        var time = new FakeTimeProvider();
+        var server1 = new ResourcePlanner("server1", Campaign, AutoFailback.Off, time);
+        server1.CommunicationUp([], anyPeerAlive: true);
+        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
+        server1.Received("server2", Report("none", stable: "1"));
+        Complete(server1);
+        server1.Received("server2", new HaMessage([HaField.String("t", "resource"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "mach_down")]));
+        Assert.Empty(Complete(server1));
+        server1.Received("server2", Report("none", stable: "0", info: "shutdown"));
+        Assert.Equal(["announce " + G], Complete(server1));
+        Assert.Equal([G], server1.Held);
     }
 
     [Fact]
