@@ -143,11 +143,7 @@ public class HealBesideRealPeerTests
         // ours took the group and at the heal nothing was up twice. Woken, 3.0.6 declared ours dead and took the group
         // over (its mach_down report): on both nodes for 52 s, until an operator's takeover.
         var time = new FakeTimeProvider();
-        var server1 = new ResourcePlanner("server1", Campaign, AutoFailback.Off, time);
-        server1.CommunicationUp([], anyPeerAlive: true);
-        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
-        server1.Received("server2", Report("none", stable: "1"));
-        Complete(server1);
+        var server1 = HomeNodeBesideRealPeerHoldingNothing(time);
         Assert.Equal([G], server1.Held);
         server1.PeerDied("server2");
         Complete(server1);
@@ -199,11 +195,7 @@ public class HealBesideRealPeerTests
         // its own ARP (mach_down), then on hearing ours again restarted and deleted its copy without an ARP: clients
         // kept its MAC for 47 s. Its restart's report (none, shutdown) now makes ours announce the group.
         var time = new FakeTimeProvider();
-        var server1 = new ResourcePlanner("server1", Campaign, AutoFailback.Off, time);
-        server1.CommunicationUp([], anyPeerAlive: true);
-        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
-        server1.Received("server2", Report("none", stable: "1"));
-        Complete(server1);
+        var server1 = HomeNodeBesideRealPeerHoldingNothing(time);
         server1.Received("server2", new HaMessage([HaField.String("t", "resource"), HaField.String("rsc_hold", "foreign"), HaField.String("info", "mach_down")]));
         Assert.Empty(Complete(server1));
         server1.Received("server2", Report("none", stable: "0", info: "shutdown"));
@@ -252,6 +244,17 @@ public class HealBesideRealPeerTests
         Complete(server1);
         Assert.Empty(server1.Held);
         Assert.Equal(HoldSet.All, server1.PeerReports);
+        return server1;
+    }
+
+    /// <summary>server1 (ours, the campaign group's home) stable and holding it beside a real 3.0.6 server2 that holds nothing.</summary>
+    private static ResourcePlanner HomeNodeBesideRealPeerHoldingNothing(FakeTimeProvider time)
+    {
+        var server1 = new ResourcePlanner("server1", Campaign, AutoFailback.Off, time);
+        server1.CommunicationUp([], anyPeerAlive: true);
+        server1.Received("server2", new HaMessage([HaField.String("t", "starting")]));
+        server1.Received("server2", Report("none", stable: "1"));
+        Complete(server1);
         return server1;
     }
 
